@@ -1,0 +1,42 @@
+# Puente — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install migrate demo check schema clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(STAMP): $(PY) requirements.txt requirements-dev.txt
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+## run: web server, Celery worker and beat on this machine; Ctrl-C stops them all.
+run: demo
+	$(PY) -m config.run_local
+
+## test: the whole suite. Services come from DATABASE_URL / REDIS_URL when set.
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+check: install
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+schema: install
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --validate --file var/openapi.yaml
+
+clean:
+	rm -rf var/broker var/cache var/mail var/celerybeat-schedule*

@@ -1,0 +1,45 @@
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+
+from .models import ApiToken, token_digest
+
+# Recording every use would turn each read into a write; a minute's precision is enough.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Bearer <token>`` against hashed, revocable, expiring tokens."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(_("Invalid Authorization header: expected 'Bearer <token>'."))
+        try:
+            raw = header[1].decode()
+        except UnicodeError:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        now = timezone.now()
+        token = (
+            ApiToken.objects.select_related("user", "user__agency")
+            .filter(digest=token_digest(raw))
+            .first()
+        )
+        if token is None or not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        if token.revoked_at is not None:
+            raise exceptions.AuthenticationFailed(_("This token has been revoked."))
+        if token.expires_at is not None and token.expires_at <= now:
+            raise exceptions.AuthenticationFailed(_("This token has expired."))
+        if token.last_used_at is None or token.last_used_at < now - LAST_USED_PRECISION:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user, token
+
+    def authenticate_header(self, request):
+        return f'{self.keyword} realm="api"'

@@ -1,0 +1,37 @@
+from rest_framework import serializers
+
+from cases.models import Agency, Language, User, validate_time_zone
+
+
+class AgencySummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Agency
+        fields = ["code", "name", "country"]
+        read_only_fields = fields
+
+
+class AgencySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Agency
+        fields = ["code", "name", "country", "kind", "contact_email", "language", "time_zone", "active",
+                  "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class MeSerializer(serializers.ModelSerializer):
+    agency = AgencySummarySerializer(read_only=True, allow_null=True)
+    roles = serializers.SerializerMethodField()
+    time_zone = serializers.CharField(source="effective_time_zone", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["username", "agency", "roles", "language", "time_zone"]
+        read_only_fields = fields
+
+    def get_roles(self, user) -> list[str]:
+        return sorted(user.roles)
+
+
+class MePreferencesSerializer(serializers.Serializer):
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
+    time_zone = serializers.CharField(required=False, max_length=64, validators=[validate_time_zone])

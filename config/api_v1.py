@@ -1,0 +1,41 @@
+"""Version 1 of the API. A future v2 gets a module of its own beside this one."""
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from api_core.exceptions import api_not_found
+
+
+class ApiRoot(APIView):
+    """Entry point: where the resources and the documentation are."""
+
+    schema = None  # a list of links, not part of the contract
+
+    def get(self, request, *args, **kwargs):
+        def link(name, **kw):
+            return reverse(f"v1:{name}", request=request, kwargs=kw)
+
+        return Response({
+            "me": link("me"),
+            "agencies": link("agency-list"),
+            "schema": link("schema"),
+            "docs": link("docs"),
+        })
+
+
+docs_urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="v1:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="v1:schema"), name="redoc"),
+]
+
+urlpatterns = [
+    path("", ApiRoot.as_view(), name="root"),
+    *docs_urlpatterns,
+    path("", include("cases.api.urls")),
+    path("", include("committee.api.urls")),
+    # Anything else under /api/v1/ is a problem+json 404, whatever DEBUG says.
+    re_path(r"^.*$", api_not_found),
+]

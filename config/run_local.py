@@ -1,0 +1,69 @@
+"""`make run`: the web server, a Celery worker and beat, together in the
+foreground. Ctrl-C (or SIGTERM) stops all three and waits for them."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+PORT = os.environ.get("PORT", "8000")
+
+
+def main() -> int:
+    env = {**os.environ}
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    env.setdefault("PUBLIC_BASE_URL", f"http://localhost:{PORT}")
+    os.makedirs("var/broker/queue", exist_ok=True)
+    os.makedirs("var/broker/processed", exist_ok=True)
+    py = sys.executable
+    commands = {
+        "web": [py, "manage.py", "runserver", "--noreload", f"127.0.0.1:{PORT}"],
+        "worker": [py, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=2",
+                   "--without-gossip", "--without-mingle"],
+        "beat": [py, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO"],
+    }
+    procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
+    base = f"http://localhost:{PORT}"
+    print(
+        f"\nPuente is running (Ctrl-C stops everything):\n"
+        f"  API        {base}/api/v1/\n"
+        f"  API docs   {base}/api/v1/docs/   (ReDoc: {base}/api/v1/redoc/)\n"
+        f"  Admin      {base}/admin/\n"
+        f"  Health     {base}/healthz\n"
+        f"  Demo logins (password 'puente-demo'): secretaria (secretariat), "
+        f"pe.migraciones, cl.sermig (caseworkers), delegado.pe (committee member)\n"
+        f"  Emails are written to var/mail/\n",
+        flush=True,
+    )
+
+    stopping = False
+
+    def stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    exit_code = 0
+    while not stopping:
+        for name, proc in procs.items():
+            if proc.poll() is not None:
+                print(f"{name} exited with code {proc.returncode}; stopping the others.", flush=True)
+                exit_code = proc.returncode or 1
+                stopping = True
+        time.sleep(0.5)
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for proc in procs.values():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,19 @@
+"""Settings for the test suite. DATABASE_URL / REDIS_URL select the real services."""
+from .base import *  # noqa: F401,F403
+from .base import REDIS_URL, REST_FRAMEWORK
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = False
+
+if not REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    # Keep test keys apart from anything else using the same Redis.
+    CACHES["default"]["KEY_PREFIX"] = "puente-test"  # noqa: F405
+
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {"token": "100000/minute"},
+}

@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.utils.translation import gettext_lazy as _
+
+from api_core.exceptions import api_not_found
+from api_core.views import healthz
+
+admin.site.site_header = _("Puente — Comité Binacional Perú–Chile")
+admin.site.site_title = _("Puente")
+admin.site.index_title = _("Binational migration cooperation committee")
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", include(("config.api_v1", "v1"), namespace="v1")),
+    re_path(r"^api/", api_not_found),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"

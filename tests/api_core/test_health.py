@@ -1,0 +1,45 @@
+import pytest
+from django.db import connection
+
+
+@pytest.mark.django_db
+class TestHealth:
+    def test_it_is_healthy_with_every_service_up(self, api_client):
+        response = api_client.get("/healthz")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["status"] == "ok"
+        assert set(body["checks"]) == {"database", "cache", "broker"}
+        assert all(check["status"] == "ok" for check in body["checks"].values())
+
+    def test_it_needs_no_authentication_and_reveals_no_settings(self, api_client, settings):
+        response = api_client.get("/healthz")
+        assert settings.SECRET_KEY not in response.content.decode()
+
+    def test_it_is_unavailable_when_the_broker_is_unreachable(self, api_client, settings):
+        # Port 1 on loopback: nothing listens there, so the connection is refused.
+        settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+        settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
+        response = api_client.get("/healthz")
+        assert response.status_code == 503
+        body = response.json()
+        assert body["status"] == "unavailable"
+        assert body["checks"]["broker"]["status"] == "unavailable"
+        assert body["checks"]["database"]["status"] == "ok"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_it_is_unavailable_when_the_database_is_unreachable(api_client):
+    """Point the live connection at a closed port, then restore it."""
+    saved = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict["PORT"] = "1"
+    connection.settings_dict["HOST"] = "127.0.0.1"
+    try:
+        response = api_client.get("/healthz")
+    finally:
+        connection.close()
+        connection.settings_dict.update(saved)
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"]["status"] == "unavailable"
