@@ -1,4 +1,5 @@
-"""Roles are Django groups; these are their names."""
+"""Roles are Django groups; these are their names and the admin permissions
+each one carries (kept in step by a post-migrate hook)."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -7,3 +8,15 @@ class Role(models.TextChoices):
     CASEWORKER = "caseworker", _("Caseworker")
     SECRETARIAT = "secretariat", _("Committee secretariat")
     COMMITTEE_MEMBER = "committee_member", _("Committee member")
+
+
+# "app_label.codename" patterns; "*" matches any model. Object-level scoping
+# still comes from the selectors: these only open the admin pages.
+ROLE_PERMISSIONS = {
+    Role.SECRETARIAT: [
+        "cases.view_*",
+        "committee.view_*", "committee.add_*", "committee.change_*", "committee.delete_*",
+    ],
+    Role.COMMITTEE_MEMBER: ["committee.view_*"],
+    Role.CASEWORKER: [],
+}

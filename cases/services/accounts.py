@@ -1,13 +1,13 @@
 """Every write of the casework domain. Functions take keyword-only arguments
 and run in one transaction; errors are ``api_core.errors`` values."""
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from api_core.errors import InvalidInput
 
-from .models import Agency, User
-from .roles import Role
+from cases.models import Agency, User
+from cases.roles import ROLE_PERMISSIONS, Role
 
 
 def _full_clean(instance, exclude=None) -> None:
@@ -40,8 +40,25 @@ def agency_upsert(*, code: str, name: str, country: str, kind: str | None = None
     return agency, created
 
 
-def ensure_role_groups() -> dict[str, Group]:
-    return {role.value: Group.objects.get_or_create(name=role.value)[0] for role in Role}
+def ensure_role_groups(*, sync_permissions: bool = False) -> dict[str, Group]:
+    """The role groups, created if missing; with ``sync_permissions`` their
+    permissions are set to exactly what ``ROLE_PERMISSIONS`` says."""
+    groups = {role.value: Group.objects.get_or_create(name=role.value)[0] for role in Role}
+    if sync_permissions:
+        permissions = list(Permission.objects.select_related("content_type"))
+        for role, patterns in ROLE_PERMISSIONS.items():
+            wanted = [perm for perm in permissions if any(_matches(perm, pattern) for pattern in patterns)]
+            groups[role].permissions.set(wanted)
+    return groups
+
+
+def _matches(permission: Permission, pattern: str) -> bool:
+    app_label, codename = pattern.split(".", 1)
+    if permission.content_type.app_label != app_label:
+        return False
+    if codename.endswith("_*"):
+        return permission.codename.startswith(codename[:-1])
+    return permission.codename == codename
 
 
 @transaction.atomic

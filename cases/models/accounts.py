@@ -7,7 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .roles import Role
+from cases.roles import Role
 
 
 class Country(models.TextChoices):

@@ -1,0 +1,76 @@
+"""What happened and who looked: change history, access log, event outbox."""
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class HistoryEntry(models.Model):
+    """One change to a case or to something on it: who, when, which fields
+    (old → new). Written by the services in the transaction of the change."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="history", null=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+                              verbose_name=_("actor"))
+    agency = models.ForeignKey("cases.Agency", on_delete=models.SET_NULL, null=True, related_name="+",
+                               verbose_name=_("agency"))
+    action = models.CharField(_("action"), max_length=50)
+    object_type = models.CharField(_("object type"), max_length=30)
+    object_id = models.CharField(_("object id"), max_length=64)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("history entry")
+        verbose_name_plural = _("history")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["case", "-at", "-id"], name="history_case_idx")]
+
+    def __str__(self):
+        return f"{self.action} {self.object_type}:{self.object_id}"
+
+
+class AccessChannel(models.TextChoices):
+    API = "api", _("API")
+    ADMIN = "admin", _("Admin")
+
+
+class CaseAccessLog(models.Model):
+    """A read of a full case, or any read by the secretariat."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+", verbose_name=_("case"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+",
+                             verbose_name=_("user"))
+    agency = models.ForeignKey("cases.Agency", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                               verbose_name=_("agency"))
+    access = models.CharField(_("access"), max_length=20)
+    channel = models.CharField(_("via"), max_length=10, choices=AccessChannel.choices)
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("case access")
+        verbose_name_plural = _("case access log")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["case", "-at"], name="access_case_idx")]
+
+
+class Event(models.Model):
+    """Outbox of domain events, written in the transaction of the change.
+    Thin: types and ids, never personal data."""
+
+    type = models.CharField(_("type"), max_length=50)
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
+    object_type = models.CharField(_("object type"), max_length=30)
+    object_id = models.CharField(_("object id"), max_length=64)
+    case = models.ForeignKey("cases.Case", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    case_reference = models.CharField(_("case reference"), max_length=20, blank=True)
+    # The agencies entitled to see the event (owner, sender, receiver…).
+    agencies = models.ManyToManyField("cases.Agency", related_name="+", blank=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.type} {self.object_type}:{self.object_id}"

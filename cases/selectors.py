@@ -1,0 +1,127 @@
+"""Reads that depend on who is asking. The access table of the design lives
+here, once, for the API, the admin and the tasks alike.
+
+| viewer                                        | access       |
+| --------------------------------------------- | ------------ |
+| caseworker of the owner agency                | owner        |
+| caseworker of an agency with an accepted      | collaborator |
+|   referral for the case                       |              |
+| secretariat                                   | oversight    |
+| caseworker of an agency with a pending        | limited      |
+|   handoff for the case                        |              |
+| caseworker of a former owner (transferred     | limited      |
+|   the case away)                              |              |
+| committee member, case on an agenda of one    | limited      |
+|   of their committees                         |              |
+| anyone else                                   | none (404)   |
+"""
+from django.db import models
+from django.db.models import Exists, OuterRef, Q, Value
+from django.http import Http404
+
+from .models import Case, Handoff, HandoffKind, HandoffStatus, Note, NoteVisibility
+from .models.audit import AccessChannel, CaseAccessLog
+from .roles import Role
+
+
+class Access(models.TextChoices):
+    OWNER = "owner", "owner"
+    COLLABORATOR = "collaborator", "collaborator"
+    OVERSIGHT = "oversight", "oversight"
+    LIMITED = "limited", "limited"
+
+
+FULL_ACCESS = frozenset({Access.OWNER, Access.COLLABORATOR, Access.OVERSIGHT})
+
+
+def _handoffs(agency_field: str, agency_id, **filters):
+    return Handoff.objects.filter(case=OuterRef("pk"), **{agency_field: agency_id}, **filters)
+
+
+def committee_case_ids(user):
+    """Ids of cases on an agenda of a committee the user belongs to, or None
+    when the committee app has nothing for this user."""
+    from committee.selectors import case_ids_on_agendas_of_member
+
+    return case_ids_on_agendas_of_member(user)
+
+
+def cases_visible_to(user) -> models.QuerySet:
+    """Every case ``user`` may see, each annotated with ``access``."""
+    if not user.is_authenticated:
+        return Case.objects.none()
+    if user.has_role(Role.SECRETARIAT):
+        return Case.objects.annotate(access=Value(Access.OVERSIGHT.value, output_field=models.CharField()))
+
+    whens = []
+    agency_id = user.agency_id if user.has_role(Role.CASEWORKER) else None
+    if agency_id is not None:
+        whens += [
+            models.When(owner_agency_id=agency_id, then=Value(Access.OWNER.value)),
+            models.When(
+                Exists(_handoffs("to_agency_id", agency_id, kind=HandoffKind.REFERRAL, status=HandoffStatus.ACCEPTED)),
+                then=Value(Access.COLLABORATOR.value),
+            ),
+            models.When(
+                Exists(_handoffs("to_agency_id", agency_id, status=HandoffStatus.PENDING))
+                | Exists(_handoffs("from_agency_id", agency_id, kind=HandoffKind.TRANSFER,
+                                   status__in=[HandoffStatus.ACCEPTED, HandoffStatus.COMPLETED])),
+                then=Value(Access.LIMITED.value),
+            ),
+        ]
+    if user.has_role(Role.COMMITTEE_MEMBER):
+        agenda_case_ids = committee_case_ids(user)
+        if agenda_case_ids is not None:
+            whens.append(models.When(pk__in=agenda_case_ids, then=Value(Access.LIMITED.value)))
+    if not whens:
+        return Case.objects.none()
+    access = models.Case(*whens, default=None, output_field=models.CharField())
+    return Case.objects.annotate(access=access).filter(access__isnull=False)
+
+
+def case_for(user, case_id, *, with_access=None) -> Case:
+    """The case if ``user`` may see it, else 404 — the same answer as for a case
+    that does not exist. ``with_access`` narrows further (still 404)."""
+    try:
+        case = cases_visible_to(user).select_related("owner_agency").get(pk=case_id)
+    except (Case.DoesNotExist, ValueError, TypeError):
+        raise Http404
+    if with_access is not None and case.access not in with_access:
+        raise Http404
+    return case
+
+
+def notes_visible_to(user, case: Case) -> models.QuerySet:
+    """Notes of a case the user has full access to: the secretariat reads all;
+    an agency reads its own and the shared ones."""
+    notes = case.notes.select_related("author", "agency")
+    if user.has_role(Role.SECRETARIAT):
+        return notes
+    return notes.filter(Q(agency_id=user.agency_id) | Q(visibility=NoteVisibility.SHARED))
+
+
+def handoffs_visible_to(user) -> models.QuerySet:
+    """Handoffs sent or received by the user's agency; the secretariat sees all."""
+    handoffs = Handoff.objects.select_related("case", "from_agency", "to_agency")
+    if user.has_role(Role.SECRETARIAT):
+        return handoffs
+    if user.agency_id is None or not user.has_role(Role.CASEWORKER):
+        return handoffs.none()
+    return handoffs.filter(Q(from_agency_id=user.agency_id) | Q(to_agency_id=user.agency_id))
+
+
+def must_log_read(user, access: str) -> bool:
+    return access in FULL_ACCESS or user.has_role(Role.SECRETARIAT)
+
+
+def log_case_reads(user, cases, *, channel: str = AccessChannel.API) -> None:
+    """Write one access-log row per case read in full, and per case read by the
+    secretariat, in a single query."""
+    rows = [
+        CaseAccessLog(case_id=case.pk, user=user, agency_id=user.agency_id, access=case.access, channel=channel)
+        for case in cases
+        if must_log_read(user, case.access)
+    ]
+    if rows:
+        CaseAccessLog.objects.bulk_create(rows)
+

@@ -1,0 +1,64 @@
+"""History and outbox writes shared by every service. Call them inside the
+transaction of the change they describe."""
+import datetime
+import decimal
+import uuid
+
+from django.db import models
+from django_countries.fields import Country
+
+from cases.models import Event, HistoryEntry
+
+
+def _jsonable(value):
+    if isinstance(value, models.Model):
+        return str(value.pk)
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return value.isoformat()
+    if isinstance(value, (uuid.UUID, decimal.Decimal)):
+        return str(value)
+    if isinstance(value, Country):
+        return value.code or ""
+    return value
+
+
+def snapshot(instance: models.Model, fields) -> dict:
+    """The current values of ``fields``, JSON-ready (foreign keys as ids)."""
+    values = {}
+    for name in fields:
+        field = instance._meta.get_field(name)
+        attname = field.attname if field.is_relation else name
+        values[name] = _jsonable(getattr(instance, attname))
+    return values
+
+
+def diff(before: dict, after: dict) -> dict:
+    """``{field: [old, new]}`` for the fields whose value changed."""
+    return {name: [before.get(name), value] for name, value in after.items() if before.get(name) != value}
+
+
+def record(*, actor, case, action: str, obj: models.Model, changes: dict | None = None) -> HistoryEntry:
+    return HistoryEntry.objects.create(
+        case=case,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        agency_id=getattr(actor, "agency_id", None),
+        action=action,
+        object_type=obj._meta.model_name,
+        object_id=str(obj.pk),
+        changes=changes or {},
+    )
+
+
+def emit(event_type: str, *, obj: models.Model, case=None, agencies=()) -> Event:
+    """Write an event to the outbox; ``agencies`` may see it in their feed."""
+    event = Event.objects.create(
+        type=event_type,
+        object_type=obj._meta.model_name,
+        object_id=str(obj.pk),
+        case=case,
+        case_reference=case.reference if case is not None else "",
+    )
+    agency_ids = {getattr(agency, "pk", agency) for agency in agencies if agency is not None}
+    if agency_ids:
+        event.agencies.add(*agency_ids)
+    return event
