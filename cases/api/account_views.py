@@ -6,8 +6,8 @@ from rest_framework.views import APIView
 from cases.models import Agency
 from cases.services import user_set_preferences
 
-from .filters import AgencyFilter
-from .serializers import AgencySerializer, MePreferencesSerializer, MeSerializer
+from .account_filters import AgencyFilter
+from .account_serializers import AgencySerializer, MePreferencesSerializer, MeSerializer
 
 
 class MeView(APIView):

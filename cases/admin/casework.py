@@ -1,0 +1,1 @@
+"""Admin for people, cases, consents, notes, history and the access log."""
