@@ -77,6 +77,9 @@ class Handoff(models.Model):
     completed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                      related_name="+", verbose_name=_("completed by"))
     completion_note = models.TextField(_("completion note"), blank=True)
+    # The deadline for which ``handoff.overdue`` was emitted: a moved deadline
+    # that passes again gets its own event, a repeated sweep none.
+    overdue_emitted_for = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
