@@ -1,0 +1,1 @@
+"""Retention: anonymise closed cases after the configured period."""
