@@ -1,0 +1,62 @@
+import re
+
+import pytest
+from django.contrib.messages import get_messages
+from rest_framework.test import APIClient
+
+from api_core.models import ApiToken
+from api_core.services import token_issue
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def admin_client(client, db):
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.mark.django_db
+class TestTokenAdmin:
+    def test_it_shows_a_new_token_once_and_stores_its_digest(self, admin_client, pe_caseworker):
+        response = admin_client.post("/admin/api_core/apitoken/add/", {"user": pe_caseworker.pk, "name": "sistema"},
+                                     follow=True)
+        assert response.status_code == 200
+        text = " ".join(str(m) for m in get_messages(response.wsgi_request)) + response.content.decode()
+        raw = re.search(r"pnt_[A-Za-z0-9_\-]{20,}", text).group(0)
+        token = ApiToken.objects.get(user=pe_caseworker)
+        assert token.digest != raw and raw.startswith(token.prefix)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        assert client.get("/api/v1/me/").status_code == 200
+
+    def test_the_revoke_action_stops_a_token(self, admin_client, pe_caseworker):
+        token, raw = token_issue(user=pe_caseworker)
+        admin_client.post("/admin/api_core/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
+        token.refresh_from_db()
+        assert token.revoked_at is not None
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        assert client.get("/api/v1/me/").status_code == 401
+
+    def test_tokens_cannot_be_deleted_only_revoked(self, admin_client, pe_caseworker):
+        token, _ = token_issue(user=pe_caseworker)
+        response = admin_client.post(f"/admin/api_core/apitoken/{token.pk}/delete/", {"post": "yes"})
+        assert response.status_code == 403
+        assert ApiToken.objects.filter(pk=token.pk).exists()
+
+    def test_a_caseworker_cannot_reach_the_admin(self, client, pe_caseworker):
+        client.force_login(pe_caseworker)
+        response = client.get("/admin/")
+        assert response.status_code == 302 and "/login/" in response["Location"]
+
+    @pytest.mark.parametrize("language,title", [("es", "Comité binacional de cooperación migratoria"),
+                                                ("en", "Binational migration cooperation committee")])
+    def test_the_admin_is_branded_in_both_languages(self, admin_client, language, title):
+        response = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE=language)
+        content = response.content.decode()
+        assert "Puente — Comité Binacional Perú–Chile" in content
+        assert title in content
+
+    def test_users_show_their_agency_and_roles(self, admin_client, pe_caseworker):
+        content = admin_client.get("/admin/cases/user/").content.decode()
+        assert "pe.caseworker" in content and "caseworker" in content
