@@ -58,6 +58,11 @@ class ApiToken(models.Model):
         return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
+class IdempotencyRecordQuerySet(models.QuerySet):
+    def expired(self, now=None):
+        return self.filter(expires_at__lte=now or timezone.now())
+
+
 class IdempotencyRecord(models.Model):
     """The first answer to a POST carrying an ``Idempotency-Key``, kept so that
     a retry of the same request gets the same answer and no second effect."""
@@ -77,6 +82,8 @@ class IdempotencyRecord(models.Model):
     response_headers = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
+
+    objects = IdempotencyRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("idempotency key")

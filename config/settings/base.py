@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -42,6 +43,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it needs the session user and the language, and wraps only the view.
+    "api_core.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -179,6 +182,10 @@ SPECTACULAR_SETTINGS = {
     "SECURITY": [{"bearerAuth": []}],
     "AUTHENTICATION_WHITELIST": [],
     "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api_core.schema.document_idempotency_key",
+    ],
 }
 
 # --- Celery -----------------------------------------------------------------
@@ -202,12 +209,21 @@ CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "purge-expired-idempotency-keys": {
+        "task": "api_core.purge_expired_idempotency_keys",
+        "schedule": crontab(minute=17),
+    },
+}
 
 # --- Puente -----------------------------------------------------------------
 PUENTE = {
     "HANDOFF_RESPONSE_HOURS": env.int("PUENTE_HANDOFF_RESPONSE_HOURS", default=72),
-    "IDEMPOTENCY_KEY_TTL": timedelta(hours=env.int("PUENTE_IDEMPOTENCY_TTL_HOURS", default=48)),
+    # Published to partners as "at least 24 hours"; a shorter setting is ignored.
+    "IDEMPOTENCY_KEY_TTL": timedelta(hours=max(24, env.int("PUENTE_IDEMPOTENCY_TTL_HOURS", default=48))),
+    # After this, a claimed key whose request never answered counts as abandoned
+    # (its process died); far longer than any request may run.
+    "IDEMPOTENCY_LOCK_TIMEOUT": timedelta(minutes=5),
     "RETENTION_YEARS": env.int("PUENTE_RETENTION_YEARS", default=5),
 }
 
