@@ -178,7 +178,12 @@ SPECTACULAR_SETTINGS = {
     },
     "SECURITY": [{"bearerAuth": []}],
     "AUTHENTICATION_WHITELIST": [],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "HandoffKindEnum": "cases.models.handoffs.HandoffKind",
+        "HandoffStatusEnum": "cases.models.handoffs.HandoffStatus",
+        "RejectionReasonEnum": "cases.models.handoffs.RejectionReason",
+        "LegalBasisEnum": "cases.models.handoffs.LegalBasis",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------
@@ -202,7 +207,14 @@ CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "handoffs-emit-overdue": {
+        "task": "cases.tasks.handoffs.emit_overdue_handoffs",
+        "schedule": 60.0,
+        # A sweep that waited longer than its period is superseded by the next one.
+        "options": {"expires": 55},
+    },
+}
 
 # --- Puente -----------------------------------------------------------------
 PUENTE = {
