@@ -239,7 +239,8 @@ def _case_move_owner(*, actor, case: Case, to_agency: Agency) -> None:
     case.owner_agency, case.assigned_to = to_agency, None
     case.version += 1
     case.save(update_fields=["owner_agency", "assigned_to", "version", "updated_at"])
-    record(actor=actor, case=case, action="case.owner_changed", obj=case, changes=diff(before, snapshot(case, ownership)))
+    record(actor=actor, case=case, action="case.owner_changed", obj=case,
+           changes=diff(before, snapshot(case, ownership)))
 
 
 @transaction.atomic

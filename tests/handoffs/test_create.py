@@ -7,7 +7,7 @@ import time_machine
 from django.utils import timezone
 
 from cases.models import Case, Event, Handoff, HistoryEntry
-from tests.factories import AgencyFactory, CaseFactory, ConsentFactory, HandoffFactory, UserFactory
+from tests.factories import AgencyFactory, ConsentFactory, HandoffFactory, UserFactory
 
 from .conftest import assert_no_personal_data
 
