@@ -7,7 +7,7 @@ import time_machine
 from django.utils import timezone
 
 from cases.models import Case, Event, Handoff, HistoryEntry
-from tests.factories import AgencyFactory, ConsentFactory, HandoffFactory, UserFactory
+from tests.factories import AgencyFactory, CaseFactory, ConsentFactory, HandoffFactory, UserFactory
 
 from .conftest import assert_no_personal_data
 
@@ -61,6 +61,19 @@ class TestCreateHandoff:
         assert response.status_code == 201, response.content
         assert Handoff.objects.get().response_due == datetime.datetime(2026, 12, 3, 15, 0, tzinfo=datetime.UTC)
         assert response.json()["response_due"].startswith("2026-12-03T")
+
+    def test_it_keeps_a_deadline_given_in_santiago_time_as_the_same_instant(self, client_for, cl_caseworker,
+                                                                             pe_agency, cl_agency):
+        """Chile is on summer time (UTC−3) in December, Peru on UTC−5 all year."""
+        case = CaseFactory(owner_agency=cl_agency)
+        with time_machine.travel(datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC), tick=False):
+            response = client_for(cl_caseworker).post(URL, payload(
+                case, to_agency="pe-migraciones", legal_basis="cooperation_agreement",
+                legal_basis_note="Acuerdo binacional.", response_due="2026-12-04T14:00:00-03:00"))
+        assert response.status_code == 201, response.content
+        assert Handoff.objects.get().response_due == datetime.datetime(2026, 12, 4, 17, 0, tzinfo=datetime.UTC)
+        shown = datetime.datetime.fromisoformat(response.json()["response_due"])
+        assert shown == datetime.datetime(2026, 12, 4, 17, 0, tzinfo=datetime.UTC)
 
     def test_it_creates_a_referral_to_an_international_organisation(self, client_for, pe_caseworker, int_agency,
                                                                      pe_case, consent):
