@@ -33,3 +33,10 @@ class Unprocessable(ServiceError):
 
     status = 422
     code = "unprocessable"
+
+
+class Forbidden(ServiceError):
+    """The caller may see the object but not make this change (403)."""
+
+    status = 403
+    code = "forbidden"

@@ -125,3 +125,12 @@ def log_case_reads(user, cases, *, channel: str = AccessChannel.API) -> None:
     if rows:
         CaseAccessLog.objects.bulk_create(rows)
 
+
+
+def case_handoffs_visible_to(user, case: Case) -> models.QuerySet:
+    """The handoffs of ``case`` (as returned by ``case_for``) that ``user`` may
+    see: the whole chain with full access, otherwise only those the user's
+    agency sent or received."""
+    if case.access in FULL_ACCESS:
+        return Handoff.objects.filter(case=case).select_related("case", "from_agency", "to_agency")
+    return handoffs_visible_to(user).filter(case=case)

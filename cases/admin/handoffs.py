@@ -1,1 +1,153 @@
-"""Admin for handoffs."""
+"""Admin for handoffs: read-only. Handoffs move only through their workflow
+(``cases.services.handoffs``), and in that workflow the secretariat watches
+but does not act — the sending and the receiving agency do, over the API. So
+this admin has no add, change, delete or transition of its own: nothing here
+can bypass a rule."""
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Min
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Handoff
+from cases.selectors import handoffs_visible_to
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("overdue")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Overdue")), ("no", _("Not overdue"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.overdue()
+        if self.value() == "no":
+            return queryset.not_overdue()
+        return queryset
+
+
+class CrossBorderFilter(admin.SimpleListFilter):
+    title = _("cross-border")
+    parameter_name = "cross_border"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Cross-border")), ("no", _("Within one country"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.cross_border()
+        if self.value() == "no":
+            return queryset.domestic()
+        return queryset
+
+
+def _admin_link(obj, label) -> str:
+    try:
+        url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    except NoReverseMatch:  # the model is not in the admin
+        return label
+    return format_html('<a href="{}">{}</a>', url, label)
+
+
+@admin.register(Handoff)
+class HandoffAdmin(admin.ModelAdmin):
+    list_display = ["case_reference", "kind", "status", "from_agency", "to_agency", "response_due", "overdue",
+                    "cross_border", "created_at"]
+    list_filter = [
+        "status", "kind", OverdueFilter, CrossBorderFilter,
+        ("from_agency", admin.RelatedOnlyFieldListFilter),
+        ("to_agency", admin.RelatedOnlyFieldListFilter),
+        "legal_basis", "rejection_reason",
+    ]
+    list_select_related = ["case", "from_agency", "to_agency"]
+    search_fields = ["case__reference", "from_agency__code", "to_agency__code"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at", "-id"]
+    actions = None
+    fieldsets = [
+        (None, {"fields": ["case_link", "kind", "status", "from_agency", "to_agency", "requested_by", "reason",
+                           "services_requested", "response_due", "overdue"]}),
+        (_("Legal basis"), {"fields": ["cross_border", "legal_basis", "legal_basis_note"]}),
+        (_("Answer"), {"fields": ["responded_by", "responded_at", "rejection_reason", "response_note",
+                                  "withdrawn_at", "completed_by", "completed_at", "completion_note"]}),
+        (_("Chain of handoffs of this case"), {"fields": ["chain"]}),
+        (None, {"fields": ["created_at", "updated_at"]}),
+    ]
+    readonly_fields = ["case_link", "overdue", "cross_border", "chain", "created_at", "updated_at"]
+
+    def get_queryset(self, request):
+        return handoffs_visible_to(request.user).select_related("requested_by", "responded_by", "completed_by")
+
+    # The workflow is the only way to change a handoff.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("case"), ordering="case__reference")
+    def case_reference(self, obj):
+        return obj.case.reference
+
+    @admin.display(description=_("case"))
+    def case_link(self, obj):
+        return _admin_link(obj.case, obj.case.reference)
+
+    @admin.display(description=_("overdue"), boolean=True)
+    def overdue(self, obj):
+        return obj.is_overdue
+
+    @admin.display(description=_("cross-border"), boolean=True)
+    def cross_border(self, obj):
+        return obj.is_cross_border
+
+    @admin.display(description=_("handoffs, oldest first"))
+    def chain(self, obj):
+        handoffs = obj.case.handoffs.select_related("from_agency", "to_agency").order_by("created_at", "id")
+        rows = format_html_join(
+            "", "<tr{}><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (mark_safe(' style="font-weight:bold"') if handoff.pk == obj.pk else "",
+                 handoff.created_at.strftime("%Y-%m-%d %H:%M"), _admin_link(handoff, handoff.get_kind_display()),
+                 handoff.from_agency.code, handoff.to_agency.code, handoff.get_status_display(),
+                 handoff.get_rejection_reason_display() or "")
+                for handoff in handoffs
+            ),
+        )
+        return format_html("<table><tbody>{}</tbody></table>", rows)
+
+    # --- Overdue at a glance ------------------------------------------------------
+
+    def get_urls(self):
+        overdue = self.admin_site.admin_view(self.overdue_view)
+        return [path("overdue/", overdue, name="cases_handoff_overdue"), *super().get_urls()]
+
+    def overdue_view(self, request):
+        """Pending handoffs past their deadline, per receiving agency, most
+        late first: what the secretariat chases before a meeting."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        now = timezone.now()
+        overdue = self.get_queryset(request).overdue(now).order_by("response_due", "id")
+        per_agency = (overdue.order_by().values("to_agency__code", "to_agency__name", "to_agency__country")
+                      .annotate(count=Count("id"), oldest_due=Min("response_due")).order_by("oldest_due"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Overdue handoffs"),
+            "per_agency": per_agency,
+            "handoffs": overdue[:500],
+            "total": overdue.count(),
+            "changelist_url": reverse("admin:cases_handoff_changelist") + "?overdue=yes",
+        }
+        return TemplateResponse(request, "admin/cases/handoff/overdue.html", context)
+

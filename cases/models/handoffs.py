@@ -7,6 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .accounts import Country
+
 
 class HandoffKind(models.TextChoices):
     TRANSFER = "transfer", _("Transfer")
@@ -37,6 +39,21 @@ class LegalBasis(models.TextChoices):
     COOPERATION_AGREEMENT = "cooperation_agreement", _("Cooperation agreement")
 
 
+def crosses_border(from_country: str, to_country: str) -> bool:
+    """Data leaves one national jurisdiction for another. An international
+    organisation answers to neither country's law, so a handoff to, from or
+    between such organisations counts as crossing a border too."""
+    return from_country != to_country or Country.INTERNATIONAL in (from_country, to_country)
+
+
+# The same rule as ``crosses_border``, as a filter on handoffs.
+CROSS_BORDER = (
+    ~Q(from_agency__country=models.F("to_agency__country"))
+    | Q(from_agency__country=Country.INTERNATIONAL)
+    | Q(to_agency__country=Country.INTERNATIONAL)
+)
+
+
 class HandoffQuerySet(models.QuerySet):
     def pending(self):
         return self.filter(status=HandoffStatus.PENDING)
@@ -44,8 +61,22 @@ class HandoffQuerySet(models.QuerySet):
     def overdue(self, now=None):
         return self.pending().filter(response_due__lt=now or timezone.now())
 
+    def not_overdue(self, now=None):
+        return self.exclude(status=HandoffStatus.PENDING, response_due__lt=now or timezone.now())
+
     def involving(self, agency):
         return self.filter(Q(from_agency=agency) | Q(to_agency=agency))
+
+    def cross_border(self):
+        return self.filter(CROSS_BORDER)
+
+    def domestic(self):
+        return self.exclude(CROSS_BORDER)
+
+    def overdue_not_yet_announced(self, now=None):
+        """Overdue handoffs whose current deadline has no ``handoff.overdue``
+        event yet (a moved deadline counts as new)."""
+        return self.overdue(now).exclude(overdue_emitted_for=models.F("response_due"))
 
 
 class Handoff(models.Model):
@@ -112,4 +143,4 @@ class Handoff(models.Model):
 
     @property
     def is_cross_border(self) -> bool:
-        return self.from_agency.country != self.to_agency.country
+        return crosses_border(self.from_agency.country, self.to_agency.country)

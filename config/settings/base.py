@@ -181,7 +181,12 @@ SPECTACULAR_SETTINGS = {
     },
     "SECURITY": [{"bearerAuth": []}],
     "AUTHENTICATION_WHITELIST": [],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "HandoffKindEnum": "cases.models.handoffs.HandoffKind",
+        "HandoffStatusEnum": "cases.models.handoffs.HandoffStatus",
+        "RejectionReasonEnum": "cases.models.handoffs.RejectionReason",
+        "LegalBasisEnum": "cases.models.handoffs.LegalBasis",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api_core.schema.document_idempotency_key",
@@ -213,6 +218,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     "purge-expired-idempotency-keys": {
         "task": "api_core.purge_expired_idempotency_keys",
         "schedule": crontab(minute=17),
+    },
+    "handoffs-emit-overdue": {
+        "task": "cases.tasks.handoffs.emit_overdue_handoffs",
+        "schedule": 60.0,
+        # A sweep that waited longer than its period is superseded by the next one.
+        "options": {"expires": 55},
     },
 }
 

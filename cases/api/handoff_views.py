@@ -1,0 +1,122 @@
+"""Handoffs: create, list, read, and the workflow actions. Every rule lives in
+``cases.services.handoffs``; every scope in ``cases.selectors``."""
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import SearchFilter
+from rest_framework.response import Response
+
+from api_core.pagination import CursorPagination
+from cases.models import Handoff
+from cases.selectors import case_for, case_handoffs_visible_to, handoffs_visible_to
+from cases.services import handoffs as services
+
+from .handoff_filters import HandoffFilter, StableOrderingFilter
+from .handoff_serializers import (
+    HandoffCreateSerializer,
+    HandoffNoteSerializer,
+    HandoffRejectSerializer,
+    HandoffRescheduleSerializer,
+    HandoffSerializer,
+)
+
+REFUSALS = {
+    400: OpenApiResponse(description="Invalid input (problem+json)."),
+    404: OpenApiResponse(description="No such handoff, or the caller cannot see it."),
+    409: OpenApiResponse(description="`invalid_transition`: wrong status, or not the caller's agency to act."),
+}
+
+
+def _action_schema(summary, request, more=None):
+    return extend_schema(summary=summary, request=request,
+                         responses={200: HandoffSerializer, **REFUSALS, **(more or {})})
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Handoffs sent or received by the caller's agency (secretariat: all)"),
+    retrieve=extend_schema(summary="One handoff"),
+)
+class HandoffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = HandoffSerializer
+    filter_backends = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
+    filterset_class = HandoffFilter
+    search_fields = ["case__reference"]
+    ordering_fields = ["created_at", "updated_at", "response_due"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no caller
+            return Handoff.objects.none()
+        return handoffs_visible_to(self.request.user)
+
+    def _answer(self, handoff, status_code=status.HTTP_200_OK):
+        return Response(HandoffSerializer(handoff, context=self.get_serializer_context()).data, status=status_code)
+
+    def _input(self, serializer_class):
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    @extend_schema(summary="Hand a case to another agency", request=HandoffCreateSerializer, responses={
+        201: HandoffSerializer, **REFUSALS,
+        403: OpenApiResponse(description="`not_case_owner`: only the owner agency hands a case on."),
+        409: OpenApiResponse(description="`pending_transfer_exists` or `case_closed`."),
+        422: OpenApiResponse(description="`consent_required` or `agency_inactive`."),
+    })
+    def create(self, request):
+        data = self._input(HandoffCreateSerializer)
+        handoff = services.handoff_create(actor=request.user, case_id=data.pop("case"), **data)
+        return self._answer(handoff, status.HTTP_201_CREATED)
+
+    @_action_schema("Accept (receiving agency)", HandoffNoteSerializer, {
+        422: OpenApiResponse(description="`consent_withdrawn`: the consent relied on was withdrawn."),
+        409: OpenApiResponse(description="`invalid_transition`, `case_closed` or `case_owner_changed`.")})
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        data = self._input(HandoffNoteSerializer)
+        return self._answer(services.handoff_accept(actor=request.user, handoff_id=pk, **data))
+
+    @_action_schema("Reject with a coded reason (receiving agency)", HandoffRejectSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        data = self._input(HandoffRejectSerializer)
+        return self._answer(services.handoff_reject(actor=request.user, handoff_id=pk, **data))
+
+    @_action_schema("Withdraw (sending agency)", HandoffNoteSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        data = self._input(HandoffNoteSerializer)
+        return self._answer(services.handoff_withdraw(actor=request.user, handoff_id=pk, **data))
+
+    @_action_schema("Mark completed (receiving agency)", HandoffNoteSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        data = self._input(HandoffNoteSerializer)
+        return self._answer(services.handoff_complete(actor=request.user, handoff_id=pk, **data))
+
+    @_action_schema("Move the deadline of a pending handoff (sending agency)", HandoffRescheduleSerializer)
+    @action(detail=True, methods=["post"])
+    def reschedule(self, request, pk=None):
+        data = self._input(HandoffRescheduleSerializer)
+        return self._answer(services.handoff_reschedule(actor=request.user, handoff_id=pk, **data))
+
+
+class ChainPagination(CursorPagination):
+    ordering = ("created_at", "id")
+
+
+@extend_schema(summary="The chain of handoffs of a case, oldest first")
+class CaseHandoffListView(generics.ListAPIView):
+    """With full access to the case: all its handoffs. With a limited view:
+    the ones the caller's agency sent or received."""
+
+    serializer_class = HandoffSerializer
+    filter_backends: list = []
+    pagination_class = ChainPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Handoff.objects.none()
+        case = case_for(self.request.user, self.kwargs["case_id"])
+        return case_handoffs_visible_to(self.request.user, case)
