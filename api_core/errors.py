@@ -33,3 +33,11 @@ class Unprocessable(ServiceError):
 
     status = 422
     code = "unprocessable"
+
+
+class Forbidden(ServiceError):
+    """The caller may see the object but not do this to it (403). For objects
+    the caller may not see at all, raise ``django.http.Http404`` instead."""
+
+    status = 403
+    code = "forbidden"

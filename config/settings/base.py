@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -178,7 +179,10 @@ SPECTACULAR_SETTINGS = {
     },
     "SECURITY": [{"bearerAuth": []}],
     "AUTHENTICATION_WHITELIST": [],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "ClosureReasonEnum": "cases.models.ClosureReason",
+        "RelationshipEnum": "cases.models.Relationship",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------
@@ -202,7 +206,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Daily, at night in Lima and Santiago.
+    "anonymise-closed-cases": {
+        "task": "cases.tasks.retention.anonymise_closed_cases",
+        "schedule": crontab(hour=7, minute=30),
+    },
+}
 
 # --- Puente -----------------------------------------------------------------
 PUENTE = {
