@@ -46,10 +46,15 @@ def committee_case_ids(user):
     return case_ids_on_agendas_of_member(user)
 
 
+def _no_cases() -> models.QuerySet:
+    # Annotated like the others, so callers can filter on ``access`` whatever the user.
+    return Case.objects.annotate(access=Value(None, output_field=models.CharField())).none()
+
+
 def cases_visible_to(user) -> models.QuerySet:
     """Every case ``user`` may see, each annotated with ``access``."""
     if not user.is_authenticated:
-        return Case.objects.none()
+        return _no_cases()
     if user.has_role(Role.SECRETARIAT):
         return Case.objects.annotate(access=Value(Access.OVERSIGHT.value, output_field=models.CharField()))
 
@@ -74,7 +79,7 @@ def cases_visible_to(user) -> models.QuerySet:
         if agenda_case_ids is not None:
             whens.append(models.When(pk__in=agenda_case_ids, then=Value(Access.LIMITED.value)))
     if not whens:
-        return Case.objects.none()
+        return _no_cases()
     access = models.Case(*whens, default=None, output_field=models.CharField())
     return Case.objects.annotate(access=access).filter(access__isnull=False)
 
