@@ -277,3 +277,7 @@ class ConsentInputSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=ConsentMethod.choices)
     given_at = serializers.DateTimeField()
     given_by = serializers.UUIDField(help_text="Id of the person, a member of the case, who gave the consent.")
+
+
+class NoBodySerializer(serializers.Serializer):
+    """Actions that take no body."""

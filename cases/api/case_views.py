@@ -36,6 +36,16 @@ from .case_filters import CaseFilter, CaseOrdering
 MEMBERS = Prefetch("memberships", queryset=CaseMember.objects.select_related("person").order_by("added_at", "id"))
 
 
+class CaseAPIView(generics.GenericAPIView):
+    """``serializer_class`` describes what is read; ``input_serializers`` what
+    each writing method takes (the browsable API builds its forms from them)."""
+
+    input_serializers: dict = {}
+
+    def get_serializer_class(self):
+        return self.input_serializers.get(self.request.method, self.serializer_class)
+
+
 def _cursor(*ordering):
     return type("OrderedCursorPagination", (CursorPagination,), {"ordering": ordering})
 
@@ -58,8 +68,10 @@ def case_response(request, case_id, *, status_code=status.HTTP_200_OK):
     return with_etag(Response(s.CaseAnySerializer(case).data, status=status_code), case)
 
 
-class CaseList(generics.GenericAPIView):
+class CaseList(CaseAPIView):
     """Cases the caller may see, each with its ``access``."""
+
+    input_serializers = {"POST": s.CaseCreateSerializer}
 
     filter_backends = [DjangoFilterBackend, CaseOrdering]
     filterset_class = CaseFilter
@@ -91,7 +103,8 @@ class CaseList(generics.GenericAPIView):
         return with_etag(response, case)
 
 
-class CaseDetail(generics.GenericAPIView):
+class CaseDetail(CaseAPIView):
+    input_serializers = {"PATCH": s.CaseUpdateSerializer}
     serializer_class = s.CaseAnySerializer
 
     @extend_schema(summary="Read a case (full or limited view)", responses=s.case_any_schema(),
@@ -113,7 +126,7 @@ class CaseDetail(generics.GenericAPIView):
         return case_response(request, case_id)
 
 
-class CaseClose(generics.GenericAPIView):
+class CaseClose(CaseAPIView):
     serializer_class = s.CaseCloseSerializer
 
     @extend_schema(summary="Close a case", request=s.CaseCloseSerializer, responses={200: s.CaseSerializer},
@@ -126,8 +139,8 @@ class CaseClose(generics.GenericAPIView):
         return case_response(request, case_id)
 
 
-class CaseReopen(generics.GenericAPIView):
-    serializer_class = None
+class CaseReopen(CaseAPIView):
+    serializer_class = s.NoBodySerializer
 
     @extend_schema(summary="Reopen a closed case", request=None, responses={200: s.CaseSerializer},
                    parameters=[IF_MATCH_PARAMETER, ETAG_HEADER])
@@ -136,15 +149,19 @@ class CaseReopen(generics.GenericAPIView):
         return case_response(request, case_id)
 
 
-class CaseMembers(generics.GenericAPIView):
+class CaseMembers(CaseAPIView):
+    input_serializers = {"POST": s.MemberInputSerializer}
     pagination_class = _cursor("added_at", "id")
     filter_backends = []
     serializer_class = s.MemberSerializer
 
     @extend_schema(summary="Members of a case", responses=s.MemberSerializer(many=True))
+    def get_queryset(self):
+        return self.case.memberships.select_related("person")
+
     def get(self, request, case_id):
-        case = readable_case(request, case_id)
-        page = self.paginate_queryset(case.memberships.select_related("person"))
+        self.case = readable_case(request, case_id)
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(s.MemberSerializer(page, many=True).data)
 
     @extend_schema(summary="Add a member (a new person, or one you already see)", request=s.MemberInputSerializer,
@@ -156,7 +173,7 @@ class CaseMembers(generics.GenericAPIView):
         return Response(s.CreatedMemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 
-class CaseMemberDetail(generics.GenericAPIView):
+class CaseMemberDetail(CaseAPIView):
     serializer_class = s.MemberUpdateSerializer
 
     @extend_schema(summary="Change a member's relationship", request=s.MemberUpdateSerializer,
@@ -174,7 +191,8 @@ class CaseMemberDetail(generics.GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PersonDetail(generics.GenericAPIView):
+class PersonDetail(CaseAPIView):
+    input_serializers = {"PATCH": s.PersonFieldsSerializer}
     serializer_class = s.PersonSerializer
 
     @extend_schema(summary="Read a person on one of your cases", responses=s.PersonSerializer,
@@ -196,15 +214,19 @@ class PersonDetail(generics.GenericAPIView):
         return with_etag(Response(s.PersonSerializer(person).data), person)
 
 
-class CaseNotes(generics.GenericAPIView):
+class CaseNotes(CaseAPIView):
+    input_serializers = {"POST": s.NoteInputSerializer}
     pagination_class = _cursor("-created_at", "-id")
     filter_backends = []
     serializer_class = s.NoteSerializer
 
     @extend_schema(summary="Notes you may read", responses=s.NoteSerializer(many=True))
+    def get_queryset(self):
+        return notes_visible_to(self.request.user, self.case)
+
     def get(self, request, case_id):
-        case = readable_case(request, case_id)
-        page = self.paginate_queryset(notes_visible_to(request.user, case))
+        self.case = readable_case(request, case_id)
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(s.NoteSerializer(page, many=True).data)
 
     @extend_schema(summary="Write a note (owner and collaborator agencies)", request=s.NoteInputSerializer,
@@ -216,16 +238,19 @@ class CaseNotes(generics.GenericAPIView):
         return Response(s.NoteSerializer(note).data, status=status.HTTP_201_CREATED)
 
 
-class CaseConsents(generics.GenericAPIView):
+class CaseConsents(CaseAPIView):
+    input_serializers = {"POST": s.ConsentInputSerializer}
     pagination_class = _cursor("-created_at", "-id")
     filter_backends = []
     serializer_class = s.ConsentSerializer
 
     @extend_schema(summary="Consents recorded on the case", responses=s.ConsentSerializer(many=True))
+    def get_queryset(self):
+        return self.case.consents.select_related("recorded_by", "recorded_by_agency", "withdrawn_by")
+
     def get(self, request, case_id):
-        case = readable_case(request, case_id)
-        page = self.paginate_queryset(case.consents.select_related("recorded_by", "recorded_by_agency",
-                                                                   "withdrawn_by"))
+        self.case = readable_case(request, case_id)
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(s.ConsentSerializer(page, many=True).data)
 
     @extend_schema(summary="Record a consent given by a member", request=s.ConsentInputSerializer,
@@ -237,8 +262,8 @@ class CaseConsents(generics.GenericAPIView):
         return Response(s.ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
 
 
-class ConsentWithdraw(generics.GenericAPIView):
-    serializer_class = None
+class ConsentWithdraw(CaseAPIView):
+    serializer_class = s.NoBodySerializer
 
     @extend_schema(summary="Withdraw a consent", request=None, responses={200: s.ConsentSerializer})
     def post(self, request, case_id, consent_id):
@@ -246,14 +271,17 @@ class ConsentWithdraw(generics.GenericAPIView):
         return Response(s.ConsentSerializer(consent).data)
 
 
-class CaseHistory(generics.GenericAPIView):
+class CaseHistory(CaseAPIView):
     pagination_class = _cursor("-at", "-id")
     filter_backends = []
     serializer_class = s.HistoryEntrySerializer
 
     @extend_schema(summary="Everything that changed on the case, newest first",
                    responses=s.HistoryEntrySerializer(many=True))
+    def get_queryset(self):
+        return history_visible_to(self.request.user, self.case)
+
     def get(self, request, case_id):
-        case = readable_case(request, case_id)
-        page = self.paginate_queryset(history_visible_to(request.user, case))
+        self.case = readable_case(request, case_id)
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(s.HistoryEntrySerializer(page, many=True).data)

@@ -3,6 +3,7 @@ import datetime
 
 import pytest
 import time_machine
+from django.test import Client
 from django.utils import timezone
 
 from cases.models import (
@@ -454,3 +455,18 @@ class TestCaseReopen:
         response = client_for(pe_caseworker).post(f"/api/v1/cases/{family_case.pk}/reopen/")
         assert response.status_code == 409 and response.json()["code"] == "case_not_closed"
         assert not HistoryEntry.objects.exists()
+
+
+@pytest.mark.django_db
+class TestBrowsableApi:
+    def test_the_case_pages_render_for_a_signed_in_caseworker(self, pe_caseworker, family_case):
+        client = Client()
+        client.force_login(pe_caseworker)
+        person = family_case.members.first()
+        base = f"/api/v1/cases/{family_case.pk}"
+        for url in ("/api/v1/cases/", f"{base}/", f"{base}/members/", f"{base}/notes/", f"{base}/consents/",
+                    f"{base}/history/", f"/api/v1/people/{person.pk}/"):
+            response = client.get(url, HTTP_ACCEPT="text/html")
+            assert response.status_code == 200, url
+            assert response["Content-Type"].startswith("text/html")
+        assert family_case.reference in client.get(f"{base}/", HTTP_ACCEPT="text/html").content.decode()
