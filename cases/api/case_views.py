@@ -72,7 +72,6 @@ class CaseList(CaseAPIView):
     """Cases the caller may see, each with its ``access``."""
 
     input_serializers = {"POST": s.CaseCreateSerializer}
-
     filter_backends = [DjangoFilterBackend, CaseOrdering]
     filterset_class = CaseFilter
     ordering_fields = ["created_at", "updated_at", "reference"]
