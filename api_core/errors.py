@@ -36,7 +36,8 @@ class Unprocessable(ServiceError):
 
 
 class Forbidden(ServiceError):
-    """The caller may see the object but not make this change (403)."""
+    """The caller may see the object but not do this to it (403). For objects
+    the caller may not see at all, raise ``django.http.Http404`` instead."""
 
     status = 403
     code = "forbidden"

@@ -67,7 +67,9 @@ def flatten_validation_errors(detail, path=()) -> list[dict]:
             else:
                 errors += flatten_validation_errors(item, path)
     else:
-        field = ".".join(path) if path and path != ("non_field_errors",) else None
+        if path and path[-1] == "non_field_errors":
+            path = path[:-1]  # an error about the object itself (a list, a nested body) names the object
+        field = ".".join(path) if path else None
         errors.append({"field": field, "code": getattr(detail, "code", "invalid"), "message": str(detail)})
     return errors
 

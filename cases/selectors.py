@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q, Value
 from django.http import Http404
 
-from .models import Case, Handoff, HandoffKind, HandoffStatus, Note, NoteVisibility
+from .models import Case, CaseMember, Handoff, HandoffKind, HandoffStatus, Note, NoteVisibility, Person
 from .models.audit import AccessChannel, CaseAccessLog
 from .roles import Role
 
@@ -46,10 +46,15 @@ def committee_case_ids(user):
     return case_ids_on_agendas_of_member(user)
 
 
+def _no_cases() -> models.QuerySet:
+    # Annotated like the others, so callers can filter on ``access`` whatever the user.
+    return Case.objects.annotate(access=Value(None, output_field=models.CharField())).none()
+
+
 def cases_visible_to(user) -> models.QuerySet:
     """Every case ``user`` may see, each annotated with ``access``."""
     if not user.is_authenticated:
-        return Case.objects.none()
+        return _no_cases()
     if user.has_role(Role.SECRETARIAT):
         return Case.objects.annotate(access=Value(Access.OVERSIGHT.value, output_field=models.CharField()))
 
@@ -74,7 +79,7 @@ def cases_visible_to(user) -> models.QuerySet:
         if agenda_case_ids is not None:
             whens.append(models.When(pk__in=agenda_case_ids, then=Value(Access.LIMITED.value)))
     if not whens:
-        return Case.objects.none()
+        return _no_cases()
     access = models.Case(*whens, default=None, output_field=models.CharField())
     return Case.objects.annotate(access=access).filter(access__isnull=False)
 
@@ -134,3 +139,29 @@ def case_handoffs_visible_to(user, case: Case) -> models.QuerySet:
     if case.access in FULL_ACCESS:
         return Handoff.objects.filter(case=case).select_related("case", "from_agency", "to_agency")
     return handoffs_visible_to(user).filter(case=case)
+def cases_fully_visible_to(user) -> models.QuerySet:
+    """The cases ``user`` reads in full (owner, collaborator, oversight)."""
+    return cases_visible_to(user).filter(access__in=list(FULL_ACCESS))
+
+
+def people_visible_to(user) -> models.QuerySet:
+    """People on a case the user reads in full. An anonymised case no longer
+    shows anyone."""
+    case_ids = cases_fully_visible_to(user).filter(anonymised_at__isnull=True).values("pk")
+    return Person.objects.filter(Exists(CaseMember.objects.filter(person=OuterRef("pk"), case__in=case_ids)))
+
+
+def history_visible_to(user, case: Case) -> models.QuerySet:
+    """History of a case the user reads in full, without the entries about
+    notes the user may not read."""
+    history = case.history.select_related("actor", "agency")
+    if user.has_role(Role.SECRETARIAT):
+        return history
+    hidden = case.notes.exclude(pk__in=notes_visible_to(user, case).values("pk")).values_list("pk", flat=True)
+    return history.exclude(object_type="note", object_id__in=[str(pk) for pk in hidden])
+
+
+def collaborator_agency_ids(case: Case) -> list:
+    """Agencies collaborating on the case through an accepted referral."""
+    return list(Handoff.objects.filter(case=case, kind=HandoffKind.REFERRAL, status=HandoffStatus.ACCEPTED)
+                .values_list("to_agency_id", flat=True).distinct())

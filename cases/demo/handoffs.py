@@ -4,17 +4,18 @@ completed and overdue, and one case handed back (Peru → Chile → Peru).
 
 Created through the handoff services, as a caseworker of each agency would.
 The cases come from the casework demo when it has one owned by the sending
-agency; otherwise a small case of our own is created. Each scenario is known
+agency; otherwise a small case of our own is registered through the casework
+services. Each scenario is known
 by its reason text, so running the demo again changes nothing."""
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import F
 from django.utils import timezone
 
-from cases.models import Case, CaseMember, Consent, ConsentScope, Handoff, Person
+from cases.models import Case, ConsentScope, Handoff
 from cases.roles import Role
 from cases.services import handoffs as services
+from cases.services.casework import case_create, consent_record
 
 
 @dataclass(frozen=True)
@@ -82,25 +83,34 @@ SCENARIOS = [
              services_requested="Orientación para obtener el Permiso Temporal de Permanencia."),
 ]
 
-# A case of our own (reference number, vulnerability, summary) for each scenario
-# that finds none in the casework demo.
+# A case of our own (vulnerability, summary, head of family) for each scenario
+# that finds none in the casework demo, registered like any other case.
 OWN_CASES = {
-    "pe_cl_transfer_accepted": (901, "family_with_children", "Familia con dos hijos en el albergue de Tacna."),
-    "cl_pe_transfer_pending": (902, "family_with_children", "Familia retenida en la línea de frontera."),
-    "pe_cl_transfer_pending": (903, "family_with_children", "Madre con hijo pequeño en Tacna."),
-    "cl_pe_referral_accepted": (904, "medical_need", "Madre con dos niños pequeños en Arica."),
-    "pe_int_referral_accepted": (905, "asylum_seeker", "Familia que expresa temor de retorno."),
-    "cl_int_referral_completed": (906, "family_with_children", "Familia que decide retornar."),
-    "pe_cl_referral_rejected": (907, "family_with_children", "Familia sin registro de ingreso."),
-    "cl_pe_transfer_rejected": (908, "elderly", "Pareja de adultos mayores en Arica."),
-    "pe_cl_transfer_withdrawn": (909, "pregnancy", "Gestante en el albergue de Tacna."),
-    "pe_pe_referral_pending": (910, "family_with_children", "Niña que viaja con su tía en Tacna."),
-    "pe_cl_transfer_overdue": (911, "unaccompanied_minor", "Adolescente no acompañado en Tacna."),
-    "cl_pe_referral_overdue": (912, "family_with_children", "Familia sin documentos en Arica."),
+    "pe_cl_transfer_accepted": ("family_with_children", "Familia con dos hijos en el albergue de Tacna.",
+                                ("Yorbelis", "Contreras Paredes", "female", 1991)),
+    "cl_pe_transfer_pending": ("family_with_children", "Familia retenida en la línea de frontera.",
+                               ("Jhoan", "Medina Salas", "male", 1987)),
+    "pe_cl_transfer_pending": ("family_with_children", "Madre con hijo pequeño en Tacna.",
+                               ("Ana Karina", "Villalobos", "female", 1995)),
+    "cl_pe_referral_accepted": ("medical_need", "Madre con dos niños pequeños en Arica.",
+                                ("Deivis", "Guerrero Lugo", "female", 1993)),
+    "pe_int_referral_accepted": ("asylum_seeker", "Familia que expresa temor de retorno.",
+                                 ("Wilmer", "Rangel Ortiz", "male", 1984)),
+    "cl_int_referral_completed": ("family_with_children", "Familia que decide retornar.",
+                                  ("Mariela", "Sánchez Bello", "female", 1990)),
+    "pe_cl_referral_rejected": ("family_with_children", "Familia sin registro de ingreso.",
+                                ("Richard", "Colmenares", "male", 1986)),
+    "cl_pe_transfer_rejected": ("elderly", "Pareja de adultos mayores en Arica.",
+                                ("Nelson", "Aguilera Rivas", "male", 1951)),
+    "pe_cl_transfer_withdrawn": ("pregnancy", "Gestante en el albergue de Tacna.",
+                                 ("Génesis", "Marcano", "female", 2001)),
+    "pe_pe_referral_pending": ("family_with_children", "Niña que viaja con su tía en Tacna.",
+                               ("Luisana", "Pacheco Díaz", "female", 1979)),
+    "pe_cl_transfer_overdue": ("unaccompanied_minor", "Adolescente no acompañado en Tacna.",
+                               ("Kleiver", "Montilla", "male", 2010)),
+    "cl_pe_referral_overdue": ("family_with_children", "Familia sin documentos en Arica.",
+                               ("Yusleidy", "Parra Ochoa", "female", 1994)),
 }
-
-OWN_PEOPLE = [("Yorbelis", "Contreras Paredes"), ("Jhoan", "Medina Salas"), ("Ana Karina", "Villalobos"),
-              ("Deivis", "Guerrero Lugo")]
 
 
 def seed_handoffs(accounts, cases) -> dict:
@@ -117,7 +127,7 @@ def seed_handoffs(accounts, cases) -> dict:
             if scenario.follows:
                 case = seeded[scenario.follows].case
             else:
-                case = _pick_case(scenario, candidates) or _own_case(scenario, accounts)
+                case = _pick_case(scenario, candidates) or _own_case(scenario, caseworkers)
             existing = _play(scenario, case, caseworkers)
         seeded[scenario.name] = existing
     return seeded
@@ -132,35 +142,28 @@ def _pick_case(scenario, candidates):
     return None
 
 
-def _own_case(scenario, accounts) -> Case:
-    number, flag, summary = OWN_CASES[scenario.name]
-    owner = accounts.agencies[scenario.from_agency]
-    case, created = Case.objects.get_or_create(
-        reference=f"BC-2025-{number:06d}",
-        defaults={"summary": summary, "priority": "high" if flag == "unaccompanied_minor" else "normal",
-                  "border_point": "chacalluta_santa_rosa", "owner_agency": owner},
+def _own_case(scenario, caseworkers) -> Case:
+    flag, summary, (given, family, sex, born) = OWN_CASES[scenario.name]
+    existing = Case.objects.filter(summary=summary).first()
+    if existing is not None:
+        return existing
+    return case_create(
+        actor=caseworkers[scenario.from_agency], summary=summary, vulnerabilities=[flag],
+        priority="high" if flag == "unaccompanied_minor" else "normal", border_point="chacalluta_santa_rosa",
+        members=[{"relationship": "head", "given_names": given, "family_names": family, "sex": sex,
+                  "date_of_birth": datetime.date(born, 4, 12), "date_of_birth_is_estimate": True,
+                  "nationality": "VE", "document_type": "none"}],
     )
-    if created:
-        case.set_vulnerabilities([flag])
-        case.save()
-        given, family = OWN_PEOPLE[number % len(OWN_PEOPLE)]
-        person = Person.objects.create(
-            given_names=given, family_names=family, sex="unknown", nationality="VE", created_by_agency=owner,
-            date_of_birth=datetime.date(2009 if flag == "unaccompanied_minor" else 1988, 4, 12))
-        CaseMember.objects.create(case=case, person=person, relationship="head")
-        Case.objects.filter(pk=case.pk).update(member_count=F("member_count") + 1)
-    return case
 
 
 def _ensure_consent(case: Case, recorded_by) -> None:
     if services.has_active_cross_border_consent(case.pk):
         return
-    head = case.memberships.select_related("person").first()
+    head = case.memberships.select_related("person").filter(relationship="head").first()
     if head is None:
         return  # the handoff will be refused; better no demo handoff than a made-up consent
-    Consent.objects.create(case=case, scope=ConsentScope.SHARE_CROSS_BORDER, method="written",
-                           given_at=timezone.now() - datetime.timedelta(days=1), given_by=head.person,
-                           recorded_by=recorded_by, recorded_by_agency=case.owner_agency)
+    consent_record(actor=recorded_by, case_id=case.pk, scope=ConsentScope.SHARE_CROSS_BORDER, method="written",
+                   given_at=timezone.now() - datetime.timedelta(days=1), given_by=head.person_id)
 
 
 def _play(scenario, case, caseworkers) -> Handoff:

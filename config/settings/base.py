@@ -186,6 +186,9 @@ SPECTACULAR_SETTINGS = {
         "HandoffStatusEnum": "cases.models.handoffs.HandoffStatus",
         "RejectionReasonEnum": "cases.models.handoffs.RejectionReason",
         "LegalBasisEnum": "cases.models.handoffs.LegalBasis",
+        "ClosureReasonEnum": "cases.models.ClosureReason",
+        "CaseStatusEnum": "cases.models.CaseStatus",
+        "RelationshipEnum": "cases.models.Relationship",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -224,6 +227,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
         # A sweep that waited longer than its period is superseded by the next one.
         "options": {"expires": 55},
+    },
+    # Daily, at night in Lima and Santiago.
+    "anonymise-closed-cases": {
+        "task": "cases.tasks.retention.anonymise_closed_cases",
+        "schedule": crontab(hour=7, minute=30),
     },
 }
 

@@ -1,0 +1,283 @@
+"""Cases, members, people, notes, consents and history — in and out.
+
+Output serializers are read-only; input serializers list only what a caller
+may set, so ownership, state, references and timestamps cannot be assigned.
+"""
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
+from rest_framework import serializers
+
+from cases.models import (
+    BorderPoint,
+    Case,
+    CaseMember,
+    ClosureReason,
+    Consent,
+    ConsentMethod,
+    ConsentScope,
+    DocumentType,
+    HistoryEntry,
+    Note,
+    NoteVisibility,
+    Person,
+    Priority,
+    Relationship,
+    Sex,
+    Vulnerability,
+)
+from cases.selectors import Access
+
+PERSONAL_FIELDS = (
+    "given_names", "family_names", "sex", "date_of_birth", "date_of_birth_is_estimate", "nationality",
+    "document_type", "document_country", "document_number", "phone", "languages",
+)
+# What a caller with limited access sees of a case — and nothing else.
+LIMITED_FIELDS = ("id", "reference", "status", "priority", "vulnerabilities", "member_count", "border_point",
+                  "owner_agency", "access")
+
+
+@extend_schema_field({"type": "string", "pattern": "^([A-Z]{2})?$", "example": "VE",
+                      "description": "ISO 3166-1 alpha-2 code, or empty when unknown."})
+class CountryCodeField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(choices=list(countries), **kwargs)
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data.upper() if isinstance(data, str) else data)
+
+    def to_representation(self, value):
+        return str(value or "")
+
+
+# --- Out ---------------------------------------------------------------------
+
+class PersonSerializer(serializers.ModelSerializer):
+    nationality = CountryCodeField(read_only=True)
+    document_country = CountryCodeField(read_only=True)
+
+    class Meta:
+        model = Person
+        fields = ["id", *PERSONAL_FIELDS, "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    """A member: the relationship and the person's fields, flattened."""
+
+    person = serializers.UUIDField(source="person_id", read_only=True)
+    given_names = serializers.CharField(source="person.given_names", read_only=True)
+    family_names = serializers.CharField(source="person.family_names", read_only=True)
+    sex = serializers.ChoiceField(source="person.sex", choices=Sex.choices, read_only=True)
+    date_of_birth = serializers.DateField(source="person.date_of_birth", read_only=True, allow_null=True)
+    date_of_birth_is_estimate = serializers.BooleanField(source="person.date_of_birth_is_estimate", read_only=True)
+    nationality = CountryCodeField(source="person.nationality", read_only=True)
+    document_type = serializers.ChoiceField(source="person.document_type", choices=DocumentType.choices,
+                                            read_only=True)
+    document_country = CountryCodeField(source="person.document_country", read_only=True)
+    document_number = serializers.CharField(source="person.document_number", read_only=True)
+    phone = serializers.CharField(source="person.phone", read_only=True)
+    languages = serializers.ListField(source="person.languages", child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = CaseMember
+        fields = ["person", "relationship", *PERSONAL_FIELDS, "added_at"]
+        read_only_fields = fields
+
+    def to_representation(self, membership):
+        data = super().to_representation(membership)
+        if membership.case.anonymised_at is not None and membership.person.anonymised_at is None:
+            # The person lives on in another agency's case; this expired case no longer shows them.
+            for name in ("given_names", "family_names", "document_number", "phone", "document_country"):
+                data[name] = ""
+            data.update(date_of_birth=None, date_of_birth_is_estimate=False, document_type=DocumentType.NONE,
+                        languages=[])
+        return data
+
+
+class CreatedMemberSerializer(MemberSerializer):
+    matched_existing = serializers.SerializerMethodField(
+        help_text="True when the member's document matched a person you already see, who was linked "
+                  "instead of being registered twice.")
+
+    class Meta(MemberSerializer.Meta):
+        fields = [*MemberSerializer.Meta.fields, "matched_existing"]
+        read_only_fields = fields
+
+    def get_matched_existing(self, membership) -> bool:
+        return getattr(membership, "matched_existing", False)
+
+
+ACCESS_CHOICES = [(value, value) for value in Access.values]
+
+
+class CaseLimitedSerializer(serializers.ModelSerializer):
+    """The limited view: no names, documents, phones, dates of birth or notes."""
+
+    vulnerabilities = serializers.ListField(child=serializers.ChoiceField(choices=Vulnerability.choices),
+                                            read_only=True)
+    owner_agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    access = serializers.ChoiceField(choices=ACCESS_CHOICES, read_only=True)
+
+    class Meta:
+        model = Case
+        fields = list(LIMITED_FIELDS)
+        read_only_fields = fields
+
+
+class CaseSerializer(CaseLimitedSerializer):
+    """A case read in full (owner, collaborator, secretariat)."""
+
+    assigned_to = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    members = MemberSerializer(source="memberships", many=True, read_only=True)
+
+    class Meta:
+        model = Case
+        fields = [*LIMITED_FIELDS, "summary", "closure_reason", "closure_note", "closed_at", "assigned_to",
+                  "members", "anonymised_at", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class CaseCreatedSerializer(CaseSerializer):
+    members = CreatedMemberSerializer(source="created_memberships", many=True, read_only=True)
+
+    class Meta(CaseSerializer.Meta):
+        pass
+
+
+class CaseAnySerializer(serializers.BaseSerializer):
+    """The full or the limited view, as the caller's ``access`` allows."""
+
+    def to_representation(self, case):
+        if case.access == Access.LIMITED:
+            return CaseLimitedSerializer(case, context=self.context).data
+        return CaseSerializer(case, context=self.context).data
+
+
+def case_any_schema(many: bool = False) -> PolymorphicProxySerializer:
+    """For the schema: the view of a case depends on ``access``."""
+    return PolymorphicProxySerializer(
+        component_name="CaseAnyAccess",
+        serializers={Access.OWNER.value: CaseSerializer, Access.COLLABORATOR.value: CaseSerializer,
+                     Access.OVERSIGHT.value: CaseSerializer, Access.LIMITED.value: CaseLimitedSerializer},
+        resource_type_field_name="access",
+        many=many,
+    )
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Note
+        fields = ["id", "body", "visibility", "author", "agency", "created_at"]
+        read_only_fields = fields
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    given_by = serializers.UUIDField(source="given_by_id", read_only=True)
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    agency = serializers.SlugRelatedField(source="recorded_by_agency", slug_field="code", read_only=True)
+    withdrawn_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Consent
+        fields = ["id", "scope", "method", "given_at", "given_by", "recorded_by", "agency", "is_active",
+                  "withdrawn_at", "withdrawn_by", "created_at"]
+        read_only_fields = fields
+
+
+class HistoryEntrySerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    agency = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    changes = serializers.DictField(
+        child=serializers.ListField(allow_empty=True, min_length=2, max_length=2), read_only=True,
+        help_text="`{field: [old, new]}`; null where there was no value (or where retention erased it).")
+
+    class Meta:
+        model = HistoryEntry
+        fields = ["at", "actor", "agency", "action", "object_type", "object_id", "changes"]
+        read_only_fields = fields
+
+
+# --- In ----------------------------------------------------------------------
+
+class PersonFieldsSerializer(serializers.Serializer):
+    given_names = serializers.CharField(max_length=200, required=False)
+    family_names = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    sex = serializers.ChoiceField(choices=Sex.choices, required=False)
+    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    date_of_birth_is_estimate = serializers.BooleanField(required=False)
+    nationality = CountryCodeField(required=False)
+    document_type = serializers.ChoiceField(choices=DocumentType.choices, required=False)
+    document_country = CountryCodeField(required=False)
+    document_number = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    languages = serializers.ListField(child=serializers.CharField(max_length=20), max_length=10, required=False)
+
+
+class MemberInputSerializer(PersonFieldsSerializer):
+    """A new person (``given_names`` required), or ``person``: the id of a
+    person you already see on one of your cases."""
+
+    relationship = serializers.ChoiceField(choices=Relationship.choices)
+    person = serializers.UUIDField(required=False)
+
+    def validate(self, attrs):
+        if "person" in attrs and set(attrs) - {"person", "relationship"}:
+            raise serializers.ValidationError(
+                {"person": _("Give either an existing person or the details of a new one, not both.")},
+                code="person_or_details")
+        return attrs
+
+
+class MemberUpdateSerializer(serializers.Serializer):
+    relationship = serializers.ChoiceField(choices=Relationship.choices)
+    previous_head_relationship = serializers.ChoiceField(
+        choices=Relationship.choices, required=False,
+        help_text="When making this member the head: what the current head becomes.")
+
+
+class CaseCreateSerializer(serializers.Serializer):
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    vulnerabilities = serializers.ListField(child=serializers.ChoiceField(choices=Vulnerability.choices),
+                                            required=False, max_length=len(Vulnerability.values))
+    border_point = serializers.ChoiceField(choices=BorderPoint.choices, required=False)
+    assigned_to = serializers.CharField(required=False, allow_null=True, allow_blank=True,
+                                        help_text="Username of a caseworker of your agency.")
+    members = MemberInputSerializer(many=True, allow_empty=False, max_length=50)
+
+
+class CaseUpdateSerializer(serializers.Serializer):
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    vulnerabilities = serializers.ListField(child=serializers.ChoiceField(choices=Vulnerability.choices),
+                                            required=False, max_length=len(Vulnerability.values))
+    border_point = serializers.ChoiceField(choices=BorderPoint.choices, required=False)
+    assigned_to = serializers.CharField(required=False, allow_null=True, allow_blank=True,
+                                        help_text="Username of a caseworker of the owner agency, or null.")
+
+
+class CaseCloseSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=ClosureReason.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+
+
+class NoteInputSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=20000)
+    visibility = serializers.ChoiceField(choices=NoteVisibility.choices, required=False)
+
+
+class ConsentInputSerializer(serializers.Serializer):
+    scope = serializers.ChoiceField(choices=ConsentScope.choices)
+    method = serializers.ChoiceField(choices=ConsentMethod.choices)
+    given_at = serializers.DateTimeField()
+    given_by = serializers.UUIDField(help_text="Id of the person, a member of the case, who gave the consent.")
+
+
+class NoBodySerializer(serializers.Serializer):
+    """Actions that take no body."""

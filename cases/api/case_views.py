@@ -1,0 +1,286 @@
+"""Cases and what hangs off them. Each view reads through ``cases.selectors``
+or calls one service; the services hold every rule.
+
+A case the caller may not see answers 404 on every URL below it, exactly as a
+case that does not exist. A caller with limited access reads the case itself
+(the limited view) and nothing below it (403 ``limited_access``)."""
+from django.db.models import Prefetch, prefetch_related_objects
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+
+from api_core.errors import Forbidden
+from api_core.pagination import CursorPagination
+from api_core.preconditions import ETAG_HEADER, IF_MATCH_PARAMETER, if_match, with_etag
+from cases.models import CaseMember
+from cases.roles import Role
+from cases.selectors import (
+    FULL_ACCESS,
+    case_for,
+    cases_fully_visible_to,
+    cases_visible_to,
+    history_visible_to,
+    log_case_reads,
+    notes_visible_to,
+    people_visible_to,
+)
+from cases.services import casework
+
+from . import case_serializers as s
+from .case_filters import CaseFilter, CaseOrdering
+
+MEMBERS = Prefetch("memberships", queryset=CaseMember.objects.select_related("person").order_by("added_at", "id"))
+
+
+class CaseAPIView(generics.GenericAPIView):
+    """``serializer_class`` describes what is read; ``input_serializers`` what
+    each writing method takes (the browsable API builds its forms from them)."""
+
+    input_serializers: dict = {}
+
+    def get_serializer_class(self):
+        return self.input_serializers.get(self.request.method, self.serializer_class)
+
+
+def _cursor(*ordering):
+    return type("OrderedCursorPagination", (CursorPagination,), {"ordering": ordering})
+
+
+def readable_case(request, case_id, *, full: bool = True):
+    """The case for a read by ``request.user``, its read logged. ``full``
+    refuses the limited view (403): what hangs below a case is all personal."""
+    case = case_for(request.user, case_id)
+    if full and case.access not in FULL_ACCESS:
+        raise Forbidden(_("Your agency has limited access to this case."), code="limited_access")
+    log_case_reads(request.user, [case])
+    return case
+
+
+def case_response(request, case_id, *, status_code=status.HTTP_200_OK):
+    """The case as the caller now sees it, with its ETag (after a write)."""
+    case = case_for(request.user, case_id)
+    if case.access in FULL_ACCESS:
+        prefetch_related_objects([case], MEMBERS, "assigned_to")
+    return with_etag(Response(s.CaseAnySerializer(case).data, status=status_code), case)
+
+
+class CaseList(CaseAPIView):
+    """Cases the caller may see, each with its ``access``."""
+
+    input_serializers = {"POST": s.CaseCreateSerializer}
+    filter_backends = [DjangoFilterBackend, CaseOrdering]
+    filterset_class = CaseFilter
+    ordering_fields = ["created_at", "updated_at", "reference"]
+    ordering = ["-created_at", "-id"]
+    serializer_class = s.CaseAnySerializer
+
+    def get_queryset(self):
+        return (cases_visible_to(self.request.user).select_related("owner_agency", "assigned_to")
+                .prefetch_related(MEMBERS))
+
+    @extend_schema(summary="List the cases you may see", responses=s.case_any_schema(many=True),
+                   operation_id="cases_list")
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        if request.user.has_role(Role.SECRETARIAT):
+            log_case_reads(request.user, page)
+        return self.get_paginated_response(s.CaseAnySerializer(page, many=True).data)
+
+    @extend_schema(summary="Register a case and its family", request=s.CaseCreateSerializer,
+                   responses={201: s.CaseCreatedSerializer}, parameters=[ETAG_HEADER])
+    def post(self, request):
+        casework.registering_agency(request.user)  # 403 before looking at the body
+        serializer = s.CaseCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        case = casework.case_create(actor=request.user, **serializer.validated_data)
+        response = Response(s.CaseCreatedSerializer(case).data, status=status.HTTP_201_CREATED,
+                            headers={"Location": reverse("v1:case-detail", kwargs={"case_id": case.pk})})
+        return with_etag(response, case)
+
+
+class CaseDetail(CaseAPIView):
+    input_serializers = {"PATCH": s.CaseUpdateSerializer}
+    serializer_class = s.CaseAnySerializer
+
+    @extend_schema(summary="Read a case (full or limited view)", responses=s.case_any_schema(),
+                   parameters=[ETAG_HEADER])
+    def get(self, request, case_id):
+        case = readable_case(request, case_id, full=False)
+        if case.access in FULL_ACCESS:
+            prefetch_related_objects([case], MEMBERS, "assigned_to")
+        return with_etag(Response(s.CaseAnySerializer(case).data), case)
+
+    @extend_schema(summary="Change a case (owner agency only)", request=s.CaseUpdateSerializer,
+                   responses={200: s.CaseSerializer, 412: OpenApiResponse(description="`If-Match` is stale.")},
+                   parameters=[IF_MATCH_PARAMETER, ETAG_HEADER])
+    def patch(self, request, case_id):
+        serializer = s.CaseUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        casework.case_update(actor=request.user, case_id=case_id, if_match=if_match(request),
+                             **serializer.validated_data)
+        return case_response(request, case_id)
+
+
+class CaseClose(CaseAPIView):
+    serializer_class = s.CaseCloseSerializer
+
+    @extend_schema(summary="Close a case", request=s.CaseCloseSerializer, responses={200: s.CaseSerializer},
+                   parameters=[IF_MATCH_PARAMETER, ETAG_HEADER])
+    def post(self, request, case_id):
+        serializer = s.CaseCloseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        casework.case_close(actor=request.user, case_id=case_id, if_match=if_match(request),
+                            **serializer.validated_data)
+        return case_response(request, case_id)
+
+
+class CaseReopen(CaseAPIView):
+    serializer_class = s.NoBodySerializer
+
+    @extend_schema(summary="Reopen a closed case", request=None, responses={200: s.CaseSerializer},
+                   parameters=[IF_MATCH_PARAMETER, ETAG_HEADER])
+    def post(self, request, case_id):
+        casework.case_reopen(actor=request.user, case_id=case_id, if_match=if_match(request))
+        return case_response(request, case_id)
+
+
+class CaseMembers(CaseAPIView):
+    input_serializers = {"POST": s.MemberInputSerializer}
+    pagination_class = _cursor("added_at", "id")
+    filter_backends = []
+    serializer_class = s.MemberSerializer
+
+    @extend_schema(summary="Members of a case", responses=s.MemberSerializer(many=True))
+    def get_queryset(self):
+        return self.case.memberships.select_related("person")
+
+    def get(self, request, case_id):
+        self.case = readable_case(request, case_id)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.MemberSerializer(page, many=True).data)
+
+    @extend_schema(summary="Add a member (a new person, or one you already see)", request=s.MemberInputSerializer,
+                   responses={201: s.CreatedMemberSerializer})
+    def post(self, request, case_id):
+        serializer = s.MemberInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = casework.member_add(actor=request.user, case_id=case_id, **serializer.validated_data)
+        return Response(s.CreatedMemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+class CaseMemberDetail(CaseAPIView):
+    serializer_class = s.MemberUpdateSerializer
+
+    @extend_schema(summary="Change a member's relationship", request=s.MemberUpdateSerializer,
+                   responses={200: s.MemberSerializer})
+    def patch(self, request, case_id, person_id):
+        serializer = s.MemberUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = casework.member_update(actor=request.user, case_id=case_id, person_id=person_id,
+                                            **serializer.validated_data)
+        return Response(s.MemberSerializer(membership).data)
+
+    @extend_schema(summary="Take a person off the case (the person is kept)", request=None, responses={204: None})
+    def delete(self, request, case_id, person_id):
+        casework.member_remove(actor=request.user, case_id=case_id, person_id=person_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PersonDetail(CaseAPIView):
+    input_serializers = {"PATCH": s.PersonFieldsSerializer}
+    serializer_class = s.PersonSerializer
+
+    @extend_schema(summary="Read a person on one of your cases", responses=s.PersonSerializer,
+                   parameters=[ETAG_HEADER])
+    def get(self, request, person_id):
+        person = get_object_or_404(people_visible_to(request.user), pk=person_id)
+        log_case_reads(request.user, cases_fully_visible_to(request.user).filter(memberships__person=person))
+        return with_etag(Response(s.PersonSerializer(person).data), person)
+
+    @extend_schema(summary="Correct a person's details (an owner agency of one of their cases)",
+                   request=s.PersonFieldsSerializer,
+                   responses={200: s.PersonSerializer, 412: OpenApiResponse(description="`If-Match` is stale.")},
+                   parameters=[IF_MATCH_PARAMETER, ETAG_HEADER])
+    def patch(self, request, person_id):
+        serializer = s.PersonFieldsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        person = casework.person_update(actor=request.user, person_id=person_id, if_match=if_match(request),
+                                        **serializer.validated_data)
+        return with_etag(Response(s.PersonSerializer(person).data), person)
+
+
+class CaseNotes(CaseAPIView):
+    input_serializers = {"POST": s.NoteInputSerializer}
+    pagination_class = _cursor("-created_at", "-id")
+    filter_backends = []
+    serializer_class = s.NoteSerializer
+
+    @extend_schema(summary="Notes you may read", responses=s.NoteSerializer(many=True))
+    def get_queryset(self):
+        return notes_visible_to(self.request.user, self.case)
+
+    def get(self, request, case_id):
+        self.case = readable_case(request, case_id)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.NoteSerializer(page, many=True).data)
+
+    @extend_schema(summary="Write a note (owner and collaborator agencies)", request=s.NoteInputSerializer,
+                   responses={201: s.NoteSerializer})
+    def post(self, request, case_id):
+        serializer = s.NoteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        note = casework.note_add(actor=request.user, case_id=case_id, **serializer.validated_data)
+        return Response(s.NoteSerializer(note).data, status=status.HTTP_201_CREATED)
+
+
+class CaseConsents(CaseAPIView):
+    input_serializers = {"POST": s.ConsentInputSerializer}
+    pagination_class = _cursor("-created_at", "-id")
+    filter_backends = []
+    serializer_class = s.ConsentSerializer
+
+    @extend_schema(summary="Consents recorded on the case", responses=s.ConsentSerializer(many=True))
+    def get_queryset(self):
+        return self.case.consents.select_related("recorded_by", "recorded_by_agency", "withdrawn_by")
+
+    def get(self, request, case_id):
+        self.case = readable_case(request, case_id)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.ConsentSerializer(page, many=True).data)
+
+    @extend_schema(summary="Record a consent given by a member", request=s.ConsentInputSerializer,
+                   responses={201: s.ConsentSerializer})
+    def post(self, request, case_id):
+        serializer = s.ConsentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        consent = casework.consent_record(actor=request.user, case_id=case_id, **serializer.validated_data)
+        return Response(s.ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
+
+
+class ConsentWithdraw(CaseAPIView):
+    serializer_class = s.NoBodySerializer
+
+    @extend_schema(summary="Withdraw a consent", request=None, responses={200: s.ConsentSerializer})
+    def post(self, request, case_id, consent_id):
+        consent = casework.consent_withdraw(actor=request.user, case_id=case_id, consent_id=consent_id)
+        return Response(s.ConsentSerializer(consent).data)
+
+
+class CaseHistory(CaseAPIView):
+    pagination_class = _cursor("-at", "-id")
+    filter_backends = []
+    serializer_class = s.HistoryEntrySerializer
+
+    @extend_schema(summary="Everything that changed on the case, newest first",
+                   responses=s.HistoryEntrySerializer(many=True))
+    def get_queryset(self):
+        return history_visible_to(self.request.user, self.case)
+
+    def get(self, request, case_id):
+        self.case = readable_case(request, case_id)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.HistoryEntrySerializer(page, many=True).data)

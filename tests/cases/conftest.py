@@ -1,0 +1,102 @@
+"""Cases of the standing agencies and the callers who see them in each way of
+the access table (owner, collaborator, pending recipient, former owner,
+secretariat, committee member, outsider)."""
+import pytest
+
+from cases.roles import Role
+from tests.factories import AgencyFactory, HandoffFactory, UserFactory, case_with_family
+
+# Everything that would identify a member of the ``family_case`` fixture; none of
+# it may appear anywhere in a limited body.
+PERSONAL_KEYS = {"members", "given_names", "family_names", "date_of_birth", "document_number", "phone", "summary",
+                 "notes", "body", "closure_note", "person", "assigned_to"}
+
+
+def member(**fields) -> dict:
+    """A new-person member for a request body."""
+    return {
+        "relationship": "head",
+        "given_names": "Yusmary Carolina",
+        "family_names": "Rodríguez Pérez",
+        "sex": "female",
+        "date_of_birth": "1991-04-12",
+        "nationality": "VE",
+        "document_type": "passport",
+        "document_country": "VE",
+        "document_number": "V-123.456.78",
+        "phone": "+56 9 5555 1234",
+        **fields,
+    }
+
+
+def case_body(**fields) -> dict:
+    return {
+        "summary": "Familia venezolana varada en Chacalluta.",
+        "priority": "high",
+        "vulnerabilities": ["family_with_children"],
+        "border_point": "chacalluta_santa_rosa",
+        "members": [
+            member(),
+            member(relationship="child", given_names="Santiago", family_names="Rodríguez", sex="male",
+                   date_of_birth="2017-09-03", document_type="birth_certificate", document_number="AC-99123"),
+        ],
+        **fields,
+    }
+
+
+def personal_values(case) -> set[str]:
+    values = {case.summary}
+    for person in case.members.all():
+        values |= {person.given_names, person.family_names, person.document_number, person.phone,
+                   person.date_of_birth.isoformat() if person.date_of_birth else person.given_names}
+    return {value for value in values if value}
+
+
+def walk(value):
+    """Every key and scalar of a JSON body."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from walk(item)
+    else:
+        yield value
+
+
+def assert_no_personal_data(body, case):
+    found = set(walk(body))
+    assert not (found & PERSONAL_KEYS), found & PERSONAL_KEYS
+    text = str(body)
+    for value in personal_values(case):
+        assert value not in text, value
+
+
+@pytest.fixture
+def family_case(pe_agency):
+    """A Peruvian agency's case: a head of family and two children."""
+    return case_with_family(pe_agency, children=2)
+
+
+@pytest.fixture
+def collaborator(family_case, cl_caseworker):
+    """The Chilean caseworker, whose agency has an accepted referral of the case."""
+    HandoffFactory(case=family_case, kind="referral", to_agency=cl_caseworker.agency, status="accepted")
+    return cl_caseworker
+
+
+@pytest.fixture
+def pending_recipient(family_case, int_agency):
+    """A caseworker of an agency with a pending transfer of the case."""
+    HandoffFactory(case=family_case, kind="transfer", to_agency=int_agency, status="pending")
+    return UserFactory(username="acnur.caseworker", agency=int_agency, roles=[Role.CASEWORKER])
+
+
+@pytest.fixture
+def former_owner(family_case):
+    """A caseworker of the agency that transferred the case to its owner."""
+    agency = AgencyFactory(code="cl-pdi-chacalluta", country="CL", kind="police")
+    HandoffFactory(case=family_case, kind="transfer", from_agency=agency, to_agency=family_case.owner_agency,
+                   status="accepted")
+    return UserFactory(username="pdi.caseworker", agency=agency, roles=[Role.CASEWORKER])
