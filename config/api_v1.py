@@ -20,6 +20,8 @@ class ApiRoot(APIView):
         return Response({
             "me": link("me"),
             "agencies": link("agency-list"),
+            "cases": link("case-list"),
+            "handoffs": link("handoff-list"),
             "schema": link("schema"),
             "docs": link("docs"),
         })

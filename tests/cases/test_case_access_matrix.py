@@ -1,14 +1,14 @@
 """The access table of the design, as one generated matrix: every role × every
 case endpoint × every method. The table below is the single source; an endpoint
-or method added to ``cases.api.case_urls`` without a row here fails
-``test_every_endpoint_and_method_has_a_rule``."""
+or method added to ``cases.api.case_urls``, or any other route under
+``cases/<id>/``, without a row here fails ``test_every_endpoint_and_method_has_a_rule``."""
 import uuid
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.api import case_urls
+from cases.api import case_urls, handoff_urls
 from cases.models import Case, CaseAccessLog, Event, HistoryEntry
 from cases.roles import Role
 from tests.factories import ConsentFactory, UserFactory
@@ -54,13 +54,20 @@ RULES = {
     ("case-consents", "POST"): rule(201, 403, 403, 403),
     ("case-consent-withdraw", "POST"): OWNER_WRITE,
     ("case-history", "GET"): READ_FULL,
+    # The chain of handoffs: limited callers see those their own agency sent or received.
+    ("case-handoff-list", "GET"): rule(200, 200, 200, 200),
     ("person-detail", "GET"): rule(200, 200, None, 200, person_route=True),
     ("person-detail", "PATCH"): rule(200, 403, None, 403, person_route=True),
 }
 
 
+def _case_routes():
+    yield from case_urls.urlpatterns
+    yield from (pattern for pattern in handoff_urls.urlpatterns if str(pattern.pattern).startswith("cases/"))
+
+
 def _routes():
-    for pattern in case_urls.urlpatterns:
+    for pattern in _case_routes():
         view = pattern.callback.view_class
         for method in view.http_method_names:
             if method not in ("head", "options", "trace") and hasattr(view, method):
@@ -97,6 +104,7 @@ class World:
             "case-consents": {"case_id": case_id},
             "case-consent-withdraw": {"case_id": case_id, "consent_id": self.consent.pk},
             "case-history": {"case_id": case_id},
+            "case-handoff-list": {"case_id": case_id},
             "person-detail": {"person_id": person_id},
         }[name]
 
