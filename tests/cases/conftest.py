@@ -6,11 +6,6 @@ import pytest
 from cases.roles import Role
 from tests.factories import AgencyFactory, HandoffFactory, UserFactory, case_with_family
 
-# Everything that would identify a member of the ``family_case`` fixture; none of
-# it may appear anywhere in a limited body.
-PERSONAL_KEYS = {"members", "given_names", "family_names", "date_of_birth", "document_number", "phone", "summary",
-                 "notes", "body", "closure_note", "person", "assigned_to"}
-
 
 def member(**fields) -> dict:
     """A new-person member for a request body."""
@@ -42,35 +37,6 @@ def case_body(**fields) -> dict:
         ],
         **fields,
     }
-
-
-def personal_values(case) -> set[str]:
-    values = {case.summary}
-    for person in case.members.all():
-        values |= {person.given_names, person.family_names, person.document_number, person.phone,
-                   person.date_of_birth.isoformat() if person.date_of_birth else person.given_names}
-    return {value for value in values if value}
-
-
-def walk(value):
-    """Every key and scalar of a JSON body."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield key
-            yield from walk(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from walk(item)
-    else:
-        yield value
-
-
-def assert_no_personal_data(body, case):
-    found = set(walk(body))
-    assert not (found & PERSONAL_KEYS), found & PERSONAL_KEYS
-    text = str(body)
-    for value in personal_values(case):
-        assert value not in text, value
 
 
 @pytest.fixture

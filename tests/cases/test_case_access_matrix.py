@@ -13,7 +13,9 @@ from cases.models import Case, CaseAccessLog, Event, HistoryEntry
 from cases.roles import Role
 from tests.factories import ConsentFactory, UserFactory
 
-from .conftest import assert_no_personal_data, case_body, member
+from tests.privacy import assert_no_personal_data
+
+from .conftest import case_body, member
 
 ROLES = ("owner", "collaborator", "pending_recipient", "former_owner", "secretariat", "committee_member",
          "outsider", "no_agency")

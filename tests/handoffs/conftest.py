@@ -8,7 +8,6 @@ from cases.roles import Role
 from tests.factories import ConsentFactory, HandoffFactory, UserFactory, case_with_family
 
 # Every personal field of a person, as it could appear in a JSON body.
-PERSONAL_FIELDS = ("given_names", "family_names", "date_of_birth", "document_number", "phone")
 
 
 @pytest.fixture
@@ -75,20 +74,3 @@ def counts():
     return Counts
 
 
-def personal_values(case) -> list[str]:
-    """The personal data of every member of ``case``, as strings."""
-    values = []
-    for person in case.members.all():
-        for field in PERSONAL_FIELDS:
-            value = getattr(person, field)
-            if value:
-                values.append(value.isoformat() if hasattr(value, "isoformat") else str(value))
-    return values
-
-
-def assert_no_personal_data(response, case):
-    body = response.content.decode()
-    for value in personal_values(case):
-        assert value not in body, f"personal data {value!r} in a handoff body"
-    for field in PERSONAL_FIELDS + ("members", "notes"):
-        assert f'"{field}"' not in body

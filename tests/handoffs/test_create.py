@@ -9,7 +9,7 @@ from django.utils import timezone
 from cases.models import Case, Event, Handoff, HistoryEntry
 from tests.factories import AgencyFactory, CaseFactory, ConsentFactory, HandoffFactory, UserFactory
 
-from .conftest import assert_no_personal_data
+from tests.privacy import assert_no_personal_data
 
 URL = "/api/v1/handoffs/"
 

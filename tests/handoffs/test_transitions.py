@@ -10,7 +10,7 @@ from django.utils import timezone
 from cases.models import Case, Handoff, HistoryEntry
 from tests.factories import ConsentFactory, UserFactory
 
-from .conftest import assert_no_personal_data
+from tests.privacy import assert_no_personal_data
 
 STATUSES = ["pending", "accepted", "rejected", "withdrawn", "completed"]
 ACTIONS = ["accept", "reject", "withdraw", "complete", "reschedule"]

@@ -6,7 +6,7 @@ import pytest
 from cases.selectors import cases_visible_to
 from cases.services import handoffs as services
 
-from .conftest import assert_no_personal_data
+from tests.privacy import assert_no_personal_data
 
 # (kind, steps from pending, access of sender, of receiver, of outsider)
 AFTER = [
@@ -110,3 +110,31 @@ class TestCaseHandoffList:
         handoff = make_handoff()
         response = client_for(secretariat).get(f"/api/v1/cases/{pe_case.pk}/handoffs/")
         assert [row["id"] for row in response.json()["results"]] == [str(handoff.pk)]
+
+
+@pytest.mark.django_db
+class TestCaseEndpointsThroughHandoffs:
+    """The same table, read through the case endpoints that partner systems call."""
+
+    @pytest.mark.parametrize("kind,steps,sender_access,receiver_access", AFTER,
+                             ids=[f"{row[0]}-{'-'.join(row[1]) or 'pending'}" for row in AFTER])
+    def test_each_party_reads_the_case_as_the_design_says(self, client_for, pe_caseworker, cl_caseworker, outsider,
+                                                         make_handoff, pe_case, kind, steps, sender_access,
+                                                         receiver_access):
+        handoff = make_handoff(kind=kind, services_requested="Atención." if kind == "referral" else "")
+        play(steps, handoff, pe_caseworker, cl_caseworker)
+        url = f"/api/v1/cases/{pe_case.pk}/"
+        for user, expected in ((pe_caseworker, sender_access), (cl_caseworker, receiver_access), (outsider, None)):
+            response = client_for(user).get(url)
+            if expected is None:
+                assert response.status_code == 404
+                assert response["Content-Type"] == "application/problem+json"
+                continue
+            assert response.status_code == 200
+            body = response.json()
+            assert body["access"] == expected
+            if expected == "limited":
+                assert_no_personal_data(body, pe_case)
+                assert client_for(user).get(f"{url}notes/").status_code == 403
+            else:
+                assert {m["person"] for m in body["members"]} == {str(p.pk) for p in pe_case.members.all()}
