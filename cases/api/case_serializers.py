@@ -241,17 +241,6 @@ class MemberUpdateSerializer(serializers.Serializer):
         help_text="When making this member the head: what the current head becomes.")
 
 
-class CaseCreateSerializer(serializers.Serializer):
-    summary = serializers.CharField(required=False, allow_blank=True, max_length=10000)
-    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
-    vulnerabilities = serializers.ListField(child=serializers.ChoiceField(choices=Vulnerability.choices),
-                                            required=False, max_length=len(Vulnerability.values))
-    border_point = serializers.ChoiceField(choices=BorderPoint.choices, required=False)
-    assigned_to = serializers.CharField(required=False, allow_null=True, allow_blank=True,
-                                        help_text="Username of a caseworker of your agency.")
-    members = MemberInputSerializer(many=True, allow_empty=False, max_length=50)
-
-
 class CaseUpdateSerializer(serializers.Serializer):
     summary = serializers.CharField(required=False, allow_blank=True, max_length=10000)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
@@ -260,6 +249,12 @@ class CaseUpdateSerializer(serializers.Serializer):
     border_point = serializers.ChoiceField(choices=BorderPoint.choices, required=False)
     assigned_to = serializers.CharField(required=False, allow_null=True, allow_blank=True,
                                         help_text="Username of a caseworker of the owner agency, or null.")
+
+
+class CaseCreateSerializer(CaseUpdateSerializer):
+    assigned_to = serializers.CharField(required=False, allow_null=True, allow_blank=True,
+                                        help_text="Username of a caseworker of your agency.")
+    members = MemberInputSerializer(many=True, allow_empty=False, max_length=50)
 
 
 class CaseCloseSerializer(serializers.Serializer):
