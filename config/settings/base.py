@@ -178,7 +178,15 @@ SPECTACULAR_SETTINGS = {
     },
     "SECURITY": [{"bearerAuth": []}],
     "AUTHENTICATION_WHITELIST": [],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "MeetingStatusEnum": "committee.models.MeetingStatus",
+        "MinutesStatusEnum": "committee.models.MinutesStatus",
+        "AgendaItemStatusEnum": "committee.models.AgendaItemStatus",
+        "AgendaItemKindEnum": "committee.models.AgendaItemKind",
+        "ActionItemStatusEnum": "committee.models.ActionItemStatus",
+        "AttendanceStatusEnum": "committee.models.AttendanceStatus",
+        "DelegationPositionEnum": "committee.models.DelegationPosition",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------
