@@ -67,7 +67,6 @@ def calendar_for(meetings, *, uid: str, name: str, now=None) -> bytes:
     now = now or timezone.now()
     meetings = list(meetings)
     calendar = icalendar.Calendar.new(prodid=PRODID, method="PUBLISH", name=name, uid=uid)
-    calendar.add("X-WR-CALNAME", name)
     for meeting in meetings:
         calendar.add_component(_event(meeting, now))
     if meetings:

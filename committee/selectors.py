@@ -141,7 +141,7 @@ def case_ids_on_agendas_of_member(user):
     return (AgendaItem.objects
             .filter(meeting__status__in=PUBLISHED_STATUSES, meeting__committee__memberships__user=user,
                     case__isnull=False)
-            .values("case_id"))
+            .values_list("case_id", flat=True))
 
 
 def attendance_of(meeting: Meeting) -> models.QuerySet:

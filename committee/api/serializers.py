@@ -129,6 +129,13 @@ class MeetingSerializer(serializers.ModelSerializer):
                   "updated_at"]
         read_only_fields = fields
 
+    def to_representation(self, meeting):
+        data = super().to_representation(meeting)
+        # The same instants, written with the offset of the place the meeting is in.
+        data["starts_at"] = meeting.local_starts_at.isoformat()
+        data["ends_at"] = meeting.local_ends_at.isoformat()
+        return data
+
     def get_minutes(self, meeting) -> str | None:
         return meeting.minutes if can_read_minutes(self.context["request"].user, meeting) else None
 
