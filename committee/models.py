@@ -295,7 +295,7 @@ POSITION_FIELDS = {Delegation.PERU.value: "position_pe", Delegation.CHILE.value:
 
 
 class ActionItemStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", _("To do")
     DONE = "done", _("Done")
     CANCELLED = "cancelled", _("Cancelled")
 

@@ -241,9 +241,11 @@ def docket_for(meeting: Meeting, *, now=None) -> list[Proposal]:
         cases_on_agenda.add(handoff.case_id)  # one proposal per case
         proposals.append(Proposal(
             source=DocketSource.OVERDUE_HANDOFF, id=str(handoff.pk), kind=AgendaItemKind.CASE_REVIEW,
-            title=_("Overdue %(kind)s: %(reference)s (%(sender)s → %(receiver)s)") % {
-                "kind": handoff.get_kind_display().lower(), "reference": handoff.case.reference,
-                "sender": handoff.from_agency.code, "receiver": handoff.to_agency.code},
+            title=(_("Overdue transfer: %(reference)s (%(sender)s → %(receiver)s)")
+                   if handoff.kind == HandoffKind.TRANSFER else
+                   _("Overdue referral: %(reference)s (%(sender)s → %(receiver)s)")) % {
+                "reference": handoff.case.reference, "sender": handoff.from_agency.code,
+                "receiver": handoff.to_agency.code},
             reason=str(DocketSource.OVERDUE_HANDOFF.label), case=handoff.case, handoff=handoff,
             due_at=handoff.response_due))
 
