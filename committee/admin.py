@@ -1,6 +1,8 @@
 """The secretariat's daily tool. Every write goes through ``committee.services``
 (the same rules as the API); every list goes through ``committee.selectors``
 (committee members read their committees only, and no draft)."""
+import zoneinfo
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -108,8 +110,7 @@ class AgendaItemInlineForm(forms.ModelForm):
 
     class Meta:
         model = AgendaItem
-        fields = ["kind", "title", "planned_minutes", "case", "handoff", "status", "notes"]
-        widgets = {"notes": forms.Textarea(attrs={"rows": 1, "cols": 30})}
+        fields = ["kind", "title", "planned_minutes", "case", "handoff", "status"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -120,7 +121,7 @@ class AgendaItemInlineForm(forms.ModelForm):
 class AgendaItemInline(admin.TabularInline):
     model = AgendaItem
     form = AgendaItemInlineForm
-    fields = ["order", "kind", "title", "planned_minutes", "case", "handoff", "status", "notes"]
+    fields = ["order", "kind", "title", "planned_minutes", "case", "handoff", "status"]
     raw_id_fields = ["case", "handoff"]
     ordering = ["position"]
     extra = 0
@@ -166,12 +167,47 @@ class ActionItemInline(admin.TabularInline):
     can_delete = False  # cancel instead: the record of what was asked stays
 
 
+class MeetingForm(forms.ModelForm):
+    """Start and end are typed as wall-clock times of the meeting's own zone,
+    whatever the server's or the browser's zone."""
+
+    video_link = forms.URLField(label=_("video link"), max_length=500, required=False, assume_scheme="https")
+
+    class Meta:
+        model = Meeting
+        fields = ["committee", "title", "starts_at", "ends_at", "time_zone", "mode", "place", "video_link",
+                  "minutes"]
+        help_texts = {"starts_at": _("Local time of the meeting's time zone."),
+                      "ends_at": _("Local time of the meeting's time zone.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for name in ("starts_at", "ends_at"):
+                self.initial[name] = timezone.localtime(getattr(self.instance, name),
+                                                        self.instance.zone).replace(tzinfo=None)
+
+    def clean(self):
+        cleaned = super().clean()
+        zone_name = cleaned.get("time_zone") or self.instance.time_zone
+        try:
+            zone = zoneinfo.ZoneInfo(zone_name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return cleaned  # the time_zone field reports it
+        for name in ("starts_at", "ends_at"):
+            if cleaned.get(name) is not None:
+                cleaned[name] = timezone.localtime(cleaned[name]).replace(tzinfo=None).replace(tzinfo=zone)
+                setattr(self.instance, name, cleaned[name])
+        return cleaned
+
+
 class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
 
 @admin.register(Meeting)
 class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+    form = MeetingForm
     list_display = ["title", "committee", "local_start", "mode", "status", "minutes_status", "quorum_reached"]
     list_filter = ["committee", "status", "minutes_status", "mode"]
     search_fields = ["title", "place"]
@@ -190,11 +226,12 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         return meetings_visible_to(request.user).prefetch_related("attendances")
 
     def get_fieldsets(self, request, obj=None):
-        fieldsets = [
-            (None, {"fields": ["committee", "title", "status"]}),
-            (_("When and where"), {"fields": ["starts_at", "ends_at", "time_zone", "local_times", "mode", "place",
-                                               "video_link", "sequence", "cancellation_reason"]}),
-        ]
+        where = ["starts_at", "ends_at", "time_zone", "local_times", "mode", "place", "video_link"]
+        if obj is not None:
+            where.append("sequence")
+            if obj.status == MeetingStatus.CANCELLED:
+                where.append("cancellation_reason")
+        fieldsets = [(None, {"fields": ["committee", "title", "status"]}), (_("When and where"), {"fields": where})]
         if obj is not None and can_read_minutes(request.user, obj):
             fieldsets.append((_("Minutes"), {"fields": ["minutes", "minutes_status", "minutes_circulated_at",
                                                         "minutes_approved_at"]}))
@@ -219,6 +256,17 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         if db_field.name == "committee":
             kwargs["queryset"] = committees_visible_to(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # drafts are deleted one by one; the rest is cancelled
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or obj.status == MeetingStatus.DRAFT)
+
+    def delete_model(self, request, obj):
+        services.meeting_delete(actor=request.user, meeting=obj)
 
     # --- columns and read-only fields
 
@@ -253,7 +301,10 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            changes = {name: form.cleaned_data[name] for name in form.changed_data if name in services.MEETING_FIELDS}
+            changed = set(form.changed_data)
+            if "time_zone" in changed:
+                changed |= {"starts_at", "ends_at"}  # the times on screen are meant in the new zone
+            changes = {name: form.cleaned_data[name] for name in changed if name in services.MEETING_FIELDS}
             services.meeting_update(actor=request.user, meeting=obj, changes=changes)
         else:
             created = services.meeting_create(actor=request.user, **{
@@ -490,6 +541,14 @@ class AgendaItemAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # items are added on their meeting's page
 
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_model(self, request, obj):
+        services.agenda_item_delete(actor=request.user, item=obj)
+
     def save_model(self, request, obj, form, change):
         changes = {name: form.cleaned_data[name] for name in form.changed_data
                    if name in ["kind", "title", "notes", "planned_minutes", "case", "handoff", "action_item", "status"]}
@@ -548,7 +607,7 @@ class ActionItemForm(forms.ModelForm):
 @admin.register(ActionItem)
 class ActionItemAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     form = ActionItemForm
-    list_display = ["title", "owner_agency", "assignee", "due_at", "status", "overdue", "meeting"]
+    list_display = ["title", "owner", "assignee", "due_at", "status", "overdue", "meeting"]
     list_filter = [OverdueFilter, "status", "owner_agency", "meeting__committee"]
     list_select_related = ["owner_agency", "assignee", "meeting"]
     search_fields = ["title", "description"]
@@ -562,6 +621,9 @@ class ActionItemAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     def get_queryset(self, request):
         return action_items_visible_to(request.user).select_related("meeting")
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # cancel instead: the record of what was asked stays
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status != ActionItemStatus.OPEN:
             return [*ActionItemForm.Meta.fields, *self.readonly_fields]
@@ -570,6 +632,10 @@ class ActionItemAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     @admin.display(description=_("overdue"), boolean=True)
     def overdue(self, obj):
         return obj.is_overdue
+
+    @admin.display(description=_("owner agency"), ordering="owner_agency__code")
+    def owner(self, obj):
+        return obj.owner_agency.code if obj.owner_agency_id else "—"
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in ActionItemForm.Meta.fields if name in form.cleaned_data}

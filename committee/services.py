@@ -176,6 +176,18 @@ def meeting_update(*, actor, meeting: Meeting, changes: dict, expected_versions=
 
 
 @transaction.atomic
+def meeting_delete(*, actor, meeting: Meeting) -> None:
+    """Throw away a draft. A published meeting is cancelled, never deleted."""
+    _require_manager(actor)
+    meeting = _lock_meeting(meeting.pk)
+    if meeting.status != MeetingStatus.DRAFT:
+        raise Conflict(_("Only a draft meeting can be deleted; cancel it instead."), code="not_draft")
+    record(actor=actor, case=None, action="meeting_deleted", obj=meeting, changes={"title": [meeting.title, None]})
+    ActionItem.objects.filter(meeting=meeting).update(meeting=None, agenda_item=None, decision=None)
+    meeting.delete()
+
+
+@transaction.atomic
 def meeting_schedule(*, actor, meeting: Meeting) -> Meeting:
     """Publish a draft: members see it, its calendar event appears, and every
     member of the committee is invited."""
