@@ -6,6 +6,7 @@ import zoneinfo
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminURLFieldWidget
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -171,7 +172,8 @@ class MeetingForm(forms.ModelForm):
     """Start and end are typed as wall-clock times of the meeting's own zone,
     whatever the server's or the browser's zone."""
 
-    video_link = forms.URLField(label=_("video link"), max_length=500, required=False, assume_scheme="https")
+    video_link = forms.URLField(label=_("Video link"), max_length=500, required=False, assume_scheme="https",
+                                widget=AdminURLFieldWidget)
 
     class Meta:
         model = Meeting
@@ -232,7 +234,7 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
             if obj.status == MeetingStatus.CANCELLED:
                 where.append("cancellation_reason")
         fieldsets = [(None, {"fields": ["committee", "title", "status"]}), (_("When and where"), {"fields": where})]
-        if obj is not None and can_read_minutes(request.user, obj):
+        if obj is not None and obj.status != MeetingStatus.DRAFT and can_read_minutes(request.user, obj):
             fieldsets.append((_("Minutes"), {"fields": ["minutes", "minutes_status", "minutes_circulated_at",
                                                         "minutes_approved_at"]}))
         if obj is not None and can_manage(request.user) and obj.status in (MeetingStatus.DRAFT,
@@ -295,7 +297,7 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
             return format_html("{}<br>{}", _("Nothing waiting for the committee."), link)
         rows = format_html_join("", "<li><strong>{}</strong> — {}</li>",
                                 ((p.reason, p.title) for p in proposals))
-        return format_html("<ul>{}</ul>{}", rows, link)
+        return format_html('<ul style="margin:0 0 .8em;padding-left:1.2em">{}</ul>{}', rows, link)
 
     # --- saving through the services
 

@@ -314,7 +314,9 @@ class ActionItem(models.Model):
     description = models.TextField(_("description"), blank=True)
     owner_agency = models.ForeignKey("cases.Agency", on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="committee_action_items", verbose_name=_("owner agency"))
-    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+    # PROTECT: an item owned only by its assignee must never lose its owner;
+    # people leave by being deactivated.
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="committee_action_items", verbose_name=_("assignee"))
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=ActionItemStatus.choices,

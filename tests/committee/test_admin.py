@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Event, Handoff, HistoryEntry
-from committee.models import ActionItem, AgendaItem, Meeting
+from committee.models import ActionItem, AgendaItem, CalendarFeed, Meeting
+from committee.services import calendar_feed_create
 from tests.factories import CaseFactory, HandoffFactory, PersonFactory
 
 from .factories import ActionItemFactory, AgendaItemFactory, AttendanceFactory, DecisionFactory, MeetingFactory
@@ -320,3 +321,31 @@ class TestActionItemAdmin:
                                                                                secretariat)
         assert AgendaItem.objects.get(pk=item.pk).status == "discussed"
         assert not ActionItem.objects.exists()
+
+
+@pytest.mark.django_db
+class TestCalendarFeedAdmin:
+    def test_a_member_makes_their_own_address_and_sees_it_once(self, admin_client_for, pe_delegate, committee,
+                                                               other_committee):
+        client = admin_client_for(pe_delegate)
+        form = client.get(reverse("admin:committee_calendarfeed_add")).content.decode()
+        assert committee.name in form and other_committee.name not in form
+        response = client.post(reverse("admin:committee_calendarfeed_add"), {"committee": committee.pk}, follow=True)
+        feed = CalendarFeed.objects.get()
+        assert feed.user == pe_delegate
+        page = response.content.decode()
+        assert "/api/v1/calendars/cal_" in page and feed.prefix in page
+        assert "/api/v1/calendars/cal_" not in client.get(
+            reverse("admin:committee_calendarfeed_changelist")).content.decode()
+
+    def test_revoking_from_the_list(self, admin_client_for, pe_delegate, committee):
+        feed, _ = calendar_feed_create(user=pe_delegate, committee=committee)
+        admin_client_for(pe_delegate).post(reverse("admin:committee_calendarfeed_changelist"), {
+            "action": "revoke_selected", "_selected_action": [feed.pk]})
+        feed.refresh_from_db()
+        assert feed.revoked_at is not None
+
+    def test_a_member_sees_only_their_own_feeds(self, admin_client_for, pe_delegate, cl_delegate, committee):
+        calendar_feed_create(user=cl_delegate, committee=committee)
+        page = admin_client_for(pe_delegate).get(reverse("admin:committee_calendarfeed_changelist")).content.decode()
+        assert "delegada.cl" not in page
