@@ -323,10 +323,10 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
             self._save_agenda(request, meeting, formset)
         elif formset.model is Attendance:
             if formset.has_changed():
+                kept = [f for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")
+                        and (f.instance.pk or f.has_changed())]
                 entries = [{"user": f.cleaned_data["user"], "status": f.cleaned_data["status"],
-                            "delegation": f.cleaned_data["delegation"]}
-                           for f in formset.forms
-                           if f.cleaned_data and not f.cleaned_data.get("DELETE") and (f.instance.pk or f.has_changed())]
+                            "delegation": f.cleaned_data["delegation"]} for f in kept]
                 services.attendance_set(actor=request.user, meeting=meeting, entries=entries)
         elif formset.model is ActionItem:
             for f in formset.forms:

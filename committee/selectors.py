@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
-from django.utils import timezone
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -28,7 +28,6 @@ from cases.roles import Role
 
 from .models import (
     PUBLISHED_STATUSES,
-    QUORUM_ROLES,
     ActionItem,
     AgendaItem,
     AgendaItemKind,
@@ -37,7 +36,6 @@ from .models import (
     Decision,
     Meeting,
     MeetingStatus,
-    Membership,
     MinutesStatus,
 )
 
@@ -160,11 +158,6 @@ def quorum_of(meeting: Meeting, attendances=None) -> dict:
             present[attendance.delegation] = present.get(attendance.delegation, 0) + 1
     reached = all(present.get(delegation, 0) >= needed for delegation, needed in rule.items())
     return {"reached": reached, "required": rule, "present": present}
-
-
-def quorum_counts(user, committee: Committee) -> bool:
-    """Whether ``user`` speaks for a delegation of ``committee`` (chair or member)."""
-    return Membership.objects.filter(committee=committee, user=user, role__in=QUORUM_ROLES).exists()
 
 
 def next_scheduled_meeting(meeting: Meeting) -> Meeting | None:

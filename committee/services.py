@@ -82,6 +82,13 @@ def _full_clean(instance, exclude=None) -> None:
         raise InvalidInput(messages[0], field=None if field == "__all__" else field) from exc
 
 
+def _refuse_unknown_fields(changes: dict, allowed) -> None:
+    unknown = sorted(set(changes) - set(allowed))
+    if unknown:
+        raise InvalidInput(_("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(unknown)},
+                           code="read_only_field", field=unknown[0])
+
+
 def _refuse_if_record_closed(meeting: Meeting) -> None:
     """Approved minutes lock the meeting's record: agenda, decisions, attendance."""
     if meeting.minutes_locked:
@@ -138,10 +145,7 @@ def meeting_update(*, actor, meeting: Meeting, changes: dict, expected_versions=
     _require_manager(actor)
     meeting = _lock_meeting(meeting.pk)
     _check_version(meeting, expected_versions)
-    unknown = set(changes) - set(MEETING_FIELDS)
-    if unknown:
-        raise InvalidInput(_("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
-                           code="read_only_field", field=sorted(unknown)[0])
+    _refuse_unknown_fields(changes, MEETING_FIELDS)
     before = snapshot(meeting, MEETING_FIELDS)
     changed = [name for name, value in changes.items() if getattr(meeting, name) != value]
     if not changed:
@@ -356,10 +360,7 @@ def agenda_item_update(*, actor, item: AgendaItem, changes: dict) -> AgendaItem:
     meeting = _lock_meeting(item.meeting_id)
     _refuse_if_record_closed(meeting)
     item = AgendaItem.objects.select_related("case", "handoff").get(pk=item.pk)
-    unknown = set(changes) - set(AGENDA_ITEM_FIELDS)
-    if unknown:
-        raise InvalidInput(_("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
-                           code="read_only_field", field=sorted(unknown)[0])
+    _refuse_unknown_fields(changes, AGENDA_ITEM_FIELDS)
     before = snapshot(item, AGENDA_ITEM_FIELDS)
     for name, value in changes.items():
         setattr(item, name, value)
@@ -508,7 +509,8 @@ def attendance_set(*, actor, meeting: Meeting, entries: list[dict], expected_ver
         seen.add(user.pk)
         status = entry.get("status", AttendanceStatus.INVITED)
         if status not in AttendanceStatus.values:
-            raise InvalidInput(_("Unknown attendance status."), code="invalid_choice", field=f"attendance.{index}.status")
+            raise InvalidInput(_("Unknown attendance status."), code="invalid_choice",
+                               field=f"attendance.{index}.status")
         membership = memberships.get(user.pk)
         delegation = entry.get("delegation") or (membership.delegation if membership else None)
         if not delegation:
@@ -618,10 +620,7 @@ def action_item_update(*, actor, item: ActionItem, changes: dict, expected_versi
     _require_manager(actor)
     item = _lock_action_item(item)
     _check_version(item, expected_versions)
-    unknown = set(changes) - set(ACTION_ITEM_FIELDS)
-    if unknown:
-        raise InvalidInput(_("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
-                           code="read_only_field", field=sorted(unknown)[0])
+    _refuse_unknown_fields(changes, ACTION_ITEM_FIELDS)
     before = snapshot(item, ACTION_ITEM_FIELDS)
     for name, value in changes.items():
         setattr(item, name, value)

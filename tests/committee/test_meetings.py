@@ -5,7 +5,6 @@ from django.utils import timezone
 
 from cases.models import Event, HistoryEntry
 from committee.models import Attendance, Meeting
-
 from tests.factories import UserFactory
 
 from .factories import CommitteeFactory, MeetingFactory, MembershipFactory

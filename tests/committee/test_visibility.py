@@ -6,6 +6,7 @@ import pytest
 from django.urls import URLPattern, URLResolver
 from django.utils import timezone
 
+from cases.models import Event, HistoryEntry
 from committee.api import urls as committee_urls
 from committee.models import ActionItem, AgendaItem, CalendarFeed, Decision, Meeting
 from committee.services import calendar_feed_create
@@ -90,7 +91,7 @@ def world(committee, meeting, pe_delegate, cl_delegate, other_member, secretaria
                         "ends_at": "2027-03-02T12:00:00-05:00"},
         "attendance": {"attendance": [{"user": pe_delegate.username, "status": "present"}]},
         "docket": {"items": [{"source": "overdue_action_item", "id": str(overdue.pk)}]},
-        "reorder": {"order": [str(pk) for pk in meeting.agenda_items.order_by("-position").values_list("pk", flat=True)]},
+        "reorder": {"order": [str(i.pk) for i in meeting.agenda_items.order_by("-position")]},
         "new_action_item": {"title": "Informe de albergues", "owner_agency": pe_agency.code},
     }
     users = {"secretariat": secretariat, "member": pe_delegate, "other_member": other_member,
@@ -105,6 +106,8 @@ def _fingerprint():
         Decision.objects.count(),
         sorted(ActionItem.objects.values_list("pk", "version", "status")),
         CalendarFeed.objects.active().count(),
+        Event.objects.count(),
+        HistoryEntry.objects.count(),
     )
 
 
