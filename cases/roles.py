@@ -17,6 +17,7 @@ ROLE_PERMISSIONS = {
         "cases.view_*",
         "committee.view_*", "committee.add_*", "committee.change_*", "committee.delete_*",
     ],
-    Role.COMMITTEE_MEMBER: ["committee.view_*"],
+    # Members read; they may also make themselves a calendar address.
+    Role.COMMITTEE_MEMBER: ["committee.view_*", "committee.add_calendarfeed"],
     Role.CASEWORKER: [],
 }

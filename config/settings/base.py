@@ -189,6 +189,13 @@ SPECTACULAR_SETTINGS = {
         "ClosureReasonEnum": "cases.models.ClosureReason",
         "CaseStatusEnum": "cases.models.CaseStatus",
         "RelationshipEnum": "cases.models.Relationship",
+        "MeetingStatusEnum": "committee.models.MeetingStatus",
+        "MinutesStatusEnum": "committee.models.MinutesStatus",
+        "AgendaItemStatusEnum": "committee.models.AgendaItemStatus",
+        "AgendaItemKindEnum": "committee.models.AgendaItemKind",
+        "ActionItemStatusEnum": "committee.models.ActionItemStatus",
+        "AttendanceStatusEnum": "committee.models.AttendanceStatus",
+        "DelegationPositionEnum": "committee.models.DelegationPosition",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

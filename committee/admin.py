@@ -1,0 +1,711 @@
+"""The secretariat's daily tool. Every write goes through ``committee.services``
+(the same rules as the API); every list goes through ``committee.selectors``
+(committee members read their committees only, and no draft)."""
+import zoneinfo
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminURLFieldWidget
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone, translation
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from api_core.errors import ServiceError
+
+from . import services
+from .models import (
+    ActionItem,
+    ActionItemStatus,
+    AgendaItem,
+    Attendance,
+    CalendarFeed,
+    Committee,
+    Decision,
+    Meeting,
+    MeetingStatus,
+    Membership,
+)
+from .selectors import (
+    action_items_visible_to,
+    agenda_of,
+    attendance_of,
+    can_manage,
+    can_read_minutes,
+    committees_visible_to,
+    docket_for,
+    meetings_visible_to,
+    quorum_of,
+)
+
+
+class ServiceErrorsAsMessages:
+    """A refusal from a service becomes a message on the page, not a 500;
+    the admin's transaction rolls the whole form back."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+def _run(admin_obj, request, service, queryset, success, **kwargs) -> None:
+    """Apply ``service`` to each selected object; report what went through."""
+    done = 0
+    for obj in queryset:
+        try:
+            service(actor=request.user, **{admin_obj.service_arg: obj}, **kwargs)
+            done += 1
+        except ServiceError as exc:
+            admin_obj.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
+    if done:
+        admin_obj.message_user(request, success % {"count": done}, messages.SUCCESS)
+
+
+def _saved_by_services(formset) -> None:
+    """The services saved the rows; the admin's change message only needs to
+    find these lists."""
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+
+# --- Committees ------------------------------------------------------------
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fields = ["user", "role", "delegation"]
+    raw_id_fields = ["user"]
+    extra = 0
+
+
+@admin.register(Committee)
+class CommitteeAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "parent", "quorum_pe", "quorum_cl", "quorum_int", "active"]
+    list_filter = ["active"]
+    search_fields = ["name", "code"]
+    prepopulated_fields = {"code": ["name"]}
+    fieldsets = [
+        (None, {"fields": ["name", "code", "parent", "description", "active"]}),
+        (_("Quorum"), {"fields": ["quorum_pe", "quorum_cl", "quorum_int"],
+                       "description": _("Present voting members (chair or member) needed from each delegation.")}),
+    ]
+    inlines = [MembershipInline]
+
+    def get_queryset(self, request):
+        return committees_visible_to(request.user).select_related("parent")
+
+
+# --- Meetings --------------------------------------------------------------
+
+class AgendaItemInlineForm(forms.ModelForm):
+    """Positions are not edited as a field (two items would briefly share one);
+    ``order`` says where each row should go and the service renumbers."""
+
+    order = forms.IntegerField(label=_("No."), min_value=1, required=False,
+                               widget=forms.NumberInput(attrs={"class": "agenda-order", "style": "width:4em"}))
+
+    class Meta:
+        model = AgendaItem
+        fields = ["kind", "title", "planned_minutes", "case", "handoff", "status"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["order"].initial = self.instance.position
+
+
+class AgendaItemInline(admin.TabularInline):
+    model = AgendaItem
+    form = AgendaItemInlineForm
+    fields = ["order", "kind", "title", "planned_minutes", "case", "handoff", "status"]
+    raw_id_fields = ["case", "handoff"]
+    ordering = ["position"]
+    extra = 0
+    show_change_link = True
+    classes = ["agenda-inline"]
+    verbose_name_plural = _("agenda (drag the rows or change the numbers to reorder)")
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj and obj.minutes_locked)
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and not (obj and obj.minutes_locked)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not (obj and obj.minutes_locked)
+
+
+class AttendanceInline(admin.TabularInline):
+    model = Attendance
+    fields = ["user", "delegation", "status", "counts_for_quorum"]
+    readonly_fields = ["counts_for_quorum"]
+    raw_id_fields = ["user"]
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and not (obj and obj.minutes_locked)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not (obj and obj.minutes_locked)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj and obj.minutes_locked)
+
+
+class ActionItemInline(admin.TabularInline):
+    model = ActionItem
+    fk_name = "meeting"
+    fields = ["title", "owner_agency", "assignee", "due_at", "status"]
+    readonly_fields = ["status"]
+    raw_id_fields = ["assignee"]
+    extra = 0
+    show_change_link = True
+    can_delete = False  # cancel instead: the record of what was asked stays
+
+
+class MeetingForm(forms.ModelForm):
+    """Start and end are typed as wall-clock times of the meeting's own zone,
+    whatever the server's or the browser's zone."""
+
+    video_link = forms.URLField(label=_("Video link"), max_length=500, required=False, assume_scheme="https",
+                                widget=AdminURLFieldWidget)
+
+    class Meta:
+        model = Meeting
+        fields = ["committee", "title", "starts_at", "ends_at", "time_zone", "mode", "place", "video_link",
+                  "minutes"]
+        help_texts = {"starts_at": _("Local time of the meeting's time zone."),
+                      "ends_at": _("Local time of the meeting's time zone.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for name in ("starts_at", "ends_at"):
+                self.initial[name] = timezone.localtime(getattr(self.instance, name),
+                                                        self.instance.zone).replace(tzinfo=None)
+
+    def clean(self):
+        cleaned = super().clean()
+        zone_name = cleaned.get("time_zone") or self.instance.time_zone
+        try:
+            zone = zoneinfo.ZoneInfo(zone_name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return cleaned  # the time_zone field reports it
+        for name in ("starts_at", "ends_at"):
+            if cleaned.get(name) is not None:
+                cleaned[name] = timezone.localtime(cleaned[name]).replace(tzinfo=None).replace(tzinfo=zone)
+                setattr(self.instance, name, cleaned[name])
+        return cleaned
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+@admin.register(Meeting)
+class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+    form = MeetingForm
+    list_display = ["title", "committee", "local_start", "mode", "status", "minutes_status", "quorum_reached"]
+    list_filter = ["committee", "status", "minutes_status", "mode"]
+    search_fields = ["title", "place"]
+    date_hierarchy = "starts_at"
+    inlines = [AgendaItemInline, AttendanceInline, ActionItemInline]
+    readonly_fields = ["status", "sequence", "minutes_status", "minutes_circulated_at", "minutes_approved_at",
+                       "cancellation_reason", "docket_suggestions", "local_times"]
+    actions = ["schedule_selected", "cancel_selected", "approve_minutes_selected"]
+    service_arg = "meeting"
+    change_form_template = "admin/committee/meeting/change_form.html"
+
+    class Media:
+        js = ["committee/agenda-drag.js"]
+
+    def get_queryset(self, request):
+        return meetings_visible_to(request.user).prefetch_related("attendances")
+
+    def get_fieldsets(self, request, obj=None):
+        where = ["starts_at", "ends_at", "time_zone", "local_times", "mode", "place", "video_link"]
+        if obj is not None:
+            where.append("sequence")
+            if obj.status == MeetingStatus.CANCELLED:
+                where.append("cancellation_reason")
+        fieldsets = [(None, {"fields": ["committee", "title", "status"]}), (_("When and where"), {"fields": where})]
+        if obj is not None and obj.status != MeetingStatus.DRAFT and can_read_minutes(request.user, obj):
+            fieldsets.append((_("Minutes"), {"fields": ["minutes", "minutes_status", "minutes_circulated_at",
+                                                        "minutes_approved_at"]}))
+        if obj is not None and can_manage(request.user) and obj.status in (MeetingStatus.DRAFT,
+                                                                           MeetingStatus.SCHEDULED):
+            fieldsets.append((_("Docket: suggested for the agenda"), {"fields": ["docket_suggestions"]}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(self.readonly_fields)
+        if obj is not None:
+            readonly.append("committee")
+            if obj.status in (MeetingStatus.HELD, MeetingStatus.CANCELLED):
+                readonly += ["starts_at", "ends_at", "time_zone", "mode", "place", "video_link"]
+            if obj.minutes_status != "draft" or obj.status in (MeetingStatus.DRAFT, MeetingStatus.CANCELLED):
+                readonly.append("minutes")
+            if obj.minutes_locked or obj.status == MeetingStatus.CANCELLED:
+                readonly.append("title")
+        return readonly
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "committee":
+            kwargs["queryset"] = committees_visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # drafts are deleted one by one; the rest is cancelled
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or obj.status == MeetingStatus.DRAFT)
+
+    def delete_model(self, request, obj):
+        services.meeting_delete(actor=request.user, meeting=obj)
+
+    # --- columns and read-only fields
+
+    @admin.display(description=_("starts (local time)"), ordering="starts_at")
+    def local_start(self, obj):
+        return f"{obj.local_starts_at:%Y-%m-%d %H:%M} {obj.time_zone}"
+
+    @admin.display(description=_("quorum"), boolean=True)
+    def quorum_reached(self, obj):
+        return quorum_of(obj)["reached"] if obj.status != MeetingStatus.DRAFT else None
+
+    @admin.display(description=_("local time"))
+    def local_times(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        return f"{obj.local_starts_at:%Y-%m-%d %H:%M} – {obj.local_ends_at:%H:%M} ({obj.time_zone})"
+
+    @admin.display(description=_("suggestions"))
+    def docket_suggestions(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        proposals = docket_for(obj)
+        link = format_html('<a class="button" href="{}">{}</a>',
+                           reverse("admin:committee_meeting_docket", args=[obj.pk]), _("Review and add to the agenda"))
+        if not proposals:
+            return format_html("{}<br>{}", _("Nothing waiting for the committee."), link)
+        rows = format_html_join("", "<li><strong>{}</strong> — {}</li>",
+                                ((p.reason, p.title) for p in proposals))
+        return format_html('<ul style="margin:0 0 .8em;padding-left:1.2em">{}</ul>{}', rows, link)
+
+    # --- saving through the services
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            changed = set(form.changed_data)
+            if "time_zone" in changed:
+                changed |= {"starts_at", "ends_at"}  # the times on screen are meant in the new zone
+            changes = {name: form.cleaned_data[name] for name in changed if name in services.MEETING_FIELDS}
+            services.meeting_update(actor=request.user, meeting=obj, changes=changes)
+        else:
+            created = services.meeting_create(actor=request.user, **{
+                name: form.cleaned_data[name] for name in ["committee", "title", "starts_at", "ends_at", "time_zone",
+                                                           "mode", "place", "video_link"]})
+            obj.pk = created.pk
+            obj._state.adding = False
+        obj.refresh_from_db()
+
+    def save_formset(self, request, form, formset, change):
+        _saved_by_services(formset)
+        meeting = form.instance
+        if formset.model is AgendaItem:
+            self._save_agenda(request, meeting, formset)
+        elif formset.model is Attendance:
+            if formset.has_changed():
+                kept = [f for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")
+                        and (f.instance.pk or f.has_changed())]
+                entries = [{"user": f.cleaned_data["user"], "status": f.cleaned_data["status"],
+                            "delegation": f.cleaned_data["delegation"]} for f in kept]
+                services.attendance_set(actor=request.user, meeting=meeting, entries=entries)
+        elif formset.model is ActionItem:
+            for f in formset.forms:
+                if not f.has_changed():
+                    continue
+                fields = {name: f.cleaned_data[name] for name in ["title", "owner_agency", "assignee", "due_at"]}
+                if f.instance.pk and not f.instance._state.adding:
+                    services.action_item_update(actor=request.user, item=f.instance, changes={
+                        name: fields[name] for name in f.changed_data if name in fields})
+                else:
+                    services.action_item_create(actor=request.user, meeting=meeting, **fields)
+
+    def _save_agenda(self, request, meeting, formset):
+        wanted = []  # (order asked for, row index, item id)
+        for index, f in enumerate(formset.forms):
+            if not f.cleaned_data:
+                continue
+            if f.cleaned_data.get("DELETE"):
+                if f.instance.pk and not f.instance._state.adding:
+                    services.agenda_item_delete(actor=request.user, item=f.instance)
+                continue
+            fields = {name: f.cleaned_data[name] for name in AgendaItemInlineForm.Meta.fields}
+            if f.instance._state.adding:
+                status = fields.pop("status")
+                item = services.agenda_item_add(actor=request.user, meeting=meeting, **fields)
+                if status != item.status:
+                    services.agenda_item_update(actor=request.user, item=item, changes={"status": status})
+            else:
+                item = f.instance
+                changed = {name: fields[name] for name in f.changed_data if name in fields}
+                if changed:
+                    services.agenda_item_update(actor=request.user, item=item, changes=changed)
+            wanted.append((f.cleaned_data.get("order") or 10_000, index, item.pk))
+        if wanted:
+            order = [pk for _, _, pk in sorted(wanted)]
+            current = list(meeting.agenda_items.order_by("position").values_list("pk", flat=True))
+            if order != current and set(order) == set(current):
+                services.agenda_reorder(actor=request.user, meeting=meeting, order=order)
+
+    # --- workflow: list actions and buttons
+
+    @admin.action(description=_("Schedule the selected meetings"), permissions=["change"])
+    def schedule_selected(self, request, queryset):
+        _run(self, request, services.meeting_schedule, queryset, _("%(count)d meeting(s) scheduled."))
+
+    @admin.action(description=_("Approve the minutes of the selected meetings"), permissions=["change"])
+    def approve_minutes_selected(self, request, queryset):
+        _run(self, request, services.minutes_approve, queryset, _("Minutes of %(count)d meeting(s) approved."))
+
+    @admin.action(description=_("Cancel the selected meetings…"), permissions=["change"])
+    def cancel_selected(self, request, queryset):
+        form = CancelForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            _run(self, request, services.meeting_cancel, queryset, _("%(count)d meeting(s) cancelled."),
+                 reason=form.cleaned_data["reason"])
+            return None
+        return TemplateResponse(request, "admin/committee/meeting/cancel.html", {
+            **self.admin_site.each_context(request), "title": _("Cancel meetings"), "meetings": queryset,
+            "form": form, "opts": self.model._meta, "action": "cancel_selected",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME})
+
+    def get_urls(self):
+        def view(name, function):
+            return path(f"<uuid:object_id>/{name}/", self.admin_site.admin_view(function),
+                        name=f"committee_meeting_{name.replace('/', '_').replace('-', '_')}")
+
+        return [
+            view("schedule", self.schedule_view),
+            view("mark-held", self.mark_held_view),
+            view("cancel", self.cancel_view),
+            view("minutes/circulate", self.circulate_view),
+            view("minutes/approve", self.approve_view),
+            view("agenda/print", self.print_agenda_view),
+            view("minutes/print", self.print_minutes_view),
+            view("docket", self.docket_view),
+        ] + super().get_urls()
+
+    def _meeting(self, request, object_id) -> Meeting:
+        meeting = meetings_visible_to(request.user).filter(pk=object_id).first()
+        if meeting is None:
+            raise Http404
+        return meeting
+
+    def _step(self, request, object_id, service, success, **kwargs):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        meeting = self._meeting(request, object_id)
+        if not self.has_change_permission(request, meeting):
+            raise PermissionDenied
+        try:
+            service(actor=request.user, meeting=meeting, **kwargs)
+            self.message_user(request, success, messages.SUCCESS)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:committee_meeting_change", args=[meeting.pk]))
+
+    def schedule_view(self, request, object_id):
+        return self._step(request, object_id, services.meeting_schedule, _("The meeting is scheduled; the members "
+                                                                          "are invited."))
+
+    def mark_held_view(self, request, object_id):
+        return self._step(request, object_id, services.meeting_mark_held, _("The meeting is marked as held."))
+
+    def circulate_view(self, request, object_id):
+        return self._step(request, object_id, services.minutes_circulate, _("The minutes are circulated."))
+
+    def approve_view(self, request, object_id):
+        return self._step(request, object_id, services.minutes_approve, _("The minutes are approved and locked."))
+
+    def cancel_view(self, request, object_id):
+        meeting = self._meeting(request, object_id)
+        if not self.has_change_permission(request, meeting):
+            raise PermissionDenied
+        form = CancelForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            return self._step(request, object_id, services.meeting_cancel, _("The meeting is cancelled."),
+                              reason=form.cleaned_data["reason"])
+        return TemplateResponse(request, "admin/committee/meeting/cancel.html", {
+            **self.admin_site.each_context(request), "title": _("Cancel meeting"), "meetings": [meeting],
+            "form": form, "opts": self.model._meta, "original": meeting})
+
+    def docket_view(self, request, object_id):
+        meeting = self._meeting(request, object_id)
+        if not can_manage(request.user):
+            raise PermissionDenied
+        proposals = docket_for(meeting)
+        if request.method == "POST":
+            chosen = set(request.POST.getlist("proposal"))
+            items = [{"source": p.source, "id": p.id} for p in proposals if f"{p.source}:{p.id}" in chosen]
+            try:
+                added = services.docket_add(actor=request.user, meeting=meeting, items=items) if items else []
+                self.message_user(request, _("%(count)d item(s) added to the agenda.") % {"count": len(added)},
+                                  messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:committee_meeting_change", args=[meeting.pk]))
+            except ServiceError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+        return TemplateResponse(request, "admin/committee/meeting/docket.html", {
+            **self.admin_site.each_context(request), "title": _("Docket for %(meeting)s") % {"meeting": meeting},
+            "proposals": proposals, "opts": self.model._meta, "original": meeting, "meeting": meeting})
+
+    def _print(self, request, object_id, template):
+        meeting = self._meeting(request, object_id)
+        language = request.GET.get("lang") or translation.get_language()
+        if language not in dict(settings.LANGUAGES):
+            language = settings.LANGUAGE_CODE
+        items = list(agenda_of(meeting))
+        attendances = list(attendance_of(meeting))
+        with translation.override(language), timezone.override(meeting.zone):
+            context = {
+                "meeting": meeting, "committee": meeting.committee, "items": items, "attendances": attendances,
+                "quorum": quorum_of(meeting, attendances), "language": language,
+                "show_minutes": can_read_minutes(request.user, meeting),
+                "action_items": action_items_visible_to(request.user).filter(meeting=meeting).order_by(
+                    "due_at", "created_at"),
+                "printed_at": timezone.now(),
+            }
+            response = TemplateResponse(request, template, context)
+            return response.render()
+
+    def print_agenda_view(self, request, object_id):
+        return self._print(request, object_id, "committee/print/agenda.html")
+
+    def print_minutes_view(self, request, object_id):
+        return self._print(request, object_id, "committee/print/minutes.html")
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["can_manage"] = can_manage(request.user)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+# --- Agenda items and decisions ---------------------------------------------
+
+class DecisionInlineForm(forms.ModelForm):
+    class Meta:
+        model = Decision
+        fields = ["text", "outcome", "position_pe", "position_cl", "position_int"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 2, "cols": 50})}
+
+
+class DecisionInline(admin.StackedInline):
+    model = Decision
+    form = DecisionInlineForm
+    extra = 0
+    can_delete = False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a recorded decision is not rewritten; record a new one
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and not (obj and obj.meeting.minutes_locked)
+
+
+class AgendaItemActionInline(ActionItemInline):
+    fk_name = "agenda_item"
+
+
+@admin.register(AgendaItem)
+class AgendaItemAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+    list_display = ["title", "meeting", "position", "kind", "case_label", "status"]
+    list_filter = ["kind", "status", "meeting__committee"]
+    search_fields = ["title", "case_label"]
+    fields = ["meeting", "position", "kind", "title", "notes", "planned_minutes", "case", "case_label", "handoff",
+              "handoff_label", "action_item", "status", "deferred_from"]
+    readonly_fields = ["meeting", "position", "case_label", "handoff_label", "deferred_from"]
+    raw_id_fields = ["case", "handoff", "action_item"]
+    inlines = [DecisionInline, AgendaItemActionInline]
+    actions = ["defer_selected"]
+    service_arg = "item"
+
+    def get_queryset(self, request):
+        return (AgendaItem.objects.filter(meeting__in=meetings_visible_to(request.user).values("pk"))
+                .select_related("meeting", "meeting__committee"))
+
+    def has_add_permission(self, request):
+        return False  # items are added on their meeting's page
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_model(self, request, obj):
+        services.agenda_item_delete(actor=request.user, item=obj)
+
+    def save_model(self, request, obj, form, change):
+        changes = {name: form.cleaned_data[name] for name in form.changed_data
+                   if name in ["kind", "title", "notes", "planned_minutes", "case", "handoff", "action_item", "status"]}
+        services.agenda_item_update(actor=request.user, item=obj, changes=changes)
+        obj.refresh_from_db()
+
+    def save_formset(self, request, form, formset, change):
+        _saved_by_services(formset)
+        item = form.instance
+        for f in formset.forms:
+            if not f.has_changed() or not f.cleaned_data:
+                continue
+            if formset.model is Decision:
+                services.decision_record(actor=request.user, agenda_item=item, text=f.cleaned_data["text"],
+                                         outcome=f.cleaned_data["outcome"], positions={
+                                             "PE": f.cleaned_data["position_pe"], "CL": f.cleaned_data["position_cl"],
+                                             "INT": f.cleaned_data["position_int"]})
+            elif formset.model is ActionItem:
+                fields = {name: f.cleaned_data[name] for name in ["title", "owner_agency", "assignee", "due_at"]}
+                if f.instance._state.adding:
+                    services.action_item_create(actor=request.user, agenda_item=item, **fields)
+                else:
+                    services.action_item_update(actor=request.user, item=f.instance, changes={
+                        name: fields[name] for name in f.changed_data if name in fields})
+
+    @admin.action(description=_("Defer to the next scheduled meeting"), permissions=["change"])
+    def defer_selected(self, request, queryset):
+        _run(self, request, services.agenda_item_defer, queryset, _("%(count)d item(s) carried to the next meeting."))
+
+
+# --- Action items ----------------------------------------------------------
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("overdue")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Overdue")), ("no", _("Not overdue"))]
+
+    def queryset(self, request, queryset):
+        overdue = ActionItem.objects.overdue(timezone.now()).values("pk")
+        if self.value() == "yes":
+            return queryset.filter(pk__in=overdue)
+        if self.value() == "no":
+            return queryset.exclude(pk__in=overdue)
+        return queryset
+
+
+class ActionItemForm(forms.ModelForm):
+    class Meta:
+        model = ActionItem
+        fields = ["title", "description", "owner_agency", "assignee", "due_at", "meeting", "agenda_item",
+                  "decision", "case"]
+
+
+@admin.register(ActionItem)
+class ActionItemAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+    form = ActionItemForm
+    list_display = ["title", "owner", "assignee", "due_at", "status", "overdue", "meeting"]
+    list_filter = [OverdueFilter, "status", "owner_agency", "meeting__committee"]
+    list_select_related = ["owner_agency", "assignee", "meeting"]
+    search_fields = ["title", "description"]
+    date_hierarchy = "due_at"
+    raw_id_fields = ["assignee", "meeting", "agenda_item", "decision", "case"]
+    readonly_fields = ["status", "completed_at", "completed_by", "completion_note", "cancelled_at",
+                       "cancellation_reason"]
+    actions = ["complete_selected", "cancel_selected"]
+    service_arg = "item"
+
+    def get_queryset(self, request):
+        return action_items_visible_to(request.user).select_related("meeting")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # cancel instead: the record of what was asked stays
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status != ActionItemStatus.OPEN:
+            return [*ActionItemForm.Meta.fields, *self.readonly_fields]
+        return self.readonly_fields
+
+    @admin.display(description=_("overdue"), boolean=True)
+    def overdue(self, obj):
+        return obj.is_overdue
+
+    @admin.display(description=_("owner agency"), ordering="owner_agency__code")
+    def owner(self, obj):
+        return obj.owner_agency.code if obj.owner_agency_id else "—"
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in ActionItemForm.Meta.fields if name in form.cleaned_data}
+        if change:
+            services.action_item_update(actor=request.user, item=obj, changes={
+                name: fields[name] for name in form.changed_data if name in fields})
+        else:
+            created = services.action_item_create(actor=request.user, **fields)
+            obj.pk = created.pk
+            obj._state.adding = False
+        obj.refresh_from_db()
+
+    @admin.action(description=_("Mark the selected action items done"), permissions=["change"])
+    def complete_selected(self, request, queryset):
+        _run(self, request, services.action_item_complete, queryset, _("%(count)d action item(s) done."))
+
+    @admin.action(description=_("Cancel the selected action items"), permissions=["change"])
+    def cancel_selected(self, request, queryset):
+        _run(self, request, services.action_item_cancel, queryset, _("%(count)d action item(s) cancelled."))
+
+
+# --- Calendar feeds --------------------------------------------------------
+
+class CalendarFeedForm(forms.ModelForm):
+    class Meta:
+        model = CalendarFeed
+        fields = ["committee"]
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Each person's secret calendar addresses. Adding one makes it for
+    yourself and shows the address once."""
+
+    form = CalendarFeedForm
+    list_display = ["prefix", "committee", "user", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["committee", ("revoked_at", admin.EmptyFieldListFilter)]
+    actions = ["revoke_selected"]
+
+    def get_queryset(self, request):
+        feeds = CalendarFeed.objects.select_related("user", "committee")
+        return feeds if can_manage(request.user) else feeds.filter(user=request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "committee":
+            kwargs["queryset"] = committees_visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead, so the record of its use stays
+
+    def has_revoke_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def save_model(self, request, obj, form, change):
+        feed, secret = services.calendar_feed_create(user=request.user, committee=form.cleaned_data["committee"])
+        obj.pk = feed.pk
+        obj._state.adding = False
+        obj.refresh_from_db()
+        url = settings.PUBLIC_BASE_URL + reverse("v1:calendar-feed-ics", kwargs={"secret": secret})
+        messages.warning(request, _("Your calendar address (copy it now, it is not shown again): %(url)s") % {
+            "url": url})
+
+    @admin.action(description=_("Revoke the selected calendar feeds"), permissions=["revoke"])
+    def revoke_selected(self, request, queryset):
+        _run(self, request, services.calendar_feed_revoke, queryset, _("%(count)d feed(s) revoked."))
+
+    service_arg = "feed"

@@ -1,0 +1,397 @@
+"""The committee's API. Each view finds the object through a selector (404 when
+invisible), checks what the caller may do (403), validates the body (400) and
+calls one service."""
+import json
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, renderers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import services
+from ..calendar import committee_feed, meeting_calendar
+from ..selectors import (
+    action_item_for,
+    action_items_visible_to,
+    agenda_item_for,
+    agenda_of,
+    attendance_of,
+    can_complete,
+    can_manage,
+    committee_for,
+    committees_visible_to,
+    decision_for,
+    docket_for,
+    meeting_for,
+    meetings_visible_to,
+    quorum_of,
+)
+from . import serializers as s
+from .filters import ActionItemFilter, MeetingFilter
+from .preconditions import expected_versions, with_etag
+
+IF_MATCH = OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+                            description="The ETag last read; a stale one is refused with 412.")
+PROBLEM = OpenApiResponse(description="Problem details (RFC 9457).")
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied
+
+
+def _valid(serializer_class, request, **kwargs) -> dict:
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _meeting_response(request, meeting, status_code=status.HTTP_200_OK):
+    meeting = meetings_visible_to(request.user).prefetch_related("attendances").get(pk=meeting.pk)
+    data = s.MeetingSerializer(meeting, context={"request": request}).data
+    return with_etag(Response(data, status=status_code), meeting)
+
+
+def _agenda_response(request, meeting):
+    items = s.AgendaItemSerializer(agenda_of(meeting), many=True, context={"request": request}).data
+    return with_etag(Response(items), meeting)
+
+
+# --- Committees ------------------------------------------------------------
+
+class CommitteeListView(generics.ListAPIView):
+    """Committees the caller belongs to (all of them for the secretariat)."""
+
+    serializer_class = s.CommitteeSerializer
+    search_fields = ["name", "code"]
+    ordering_fields = ["name"]
+    ordering = ["name", "id"]
+
+    def get_queryset(self):
+        return committees_visible_to(self.request.user)
+
+
+class CommitteeDetailView(generics.RetrieveAPIView):
+    serializer_class = s.CommitteeDetailSerializer
+
+    def get_queryset(self):
+        return committees_visible_to(self.request.user).prefetch_related("memberships__user__agency")
+
+
+class CalendarFeedListView(APIView):
+    @extend_schema(responses=s.CalendarFeedSerializer(many=True), summary="The caller's calendar feeds")
+    def get(self, request, pk):
+        committee = committee_for(request.user, pk)
+        feeds = committee.calendar_feeds.filter(user=request.user)
+        return Response(s.CalendarFeedSerializer(feeds, many=True).data)
+
+    @extend_schema(request=None, responses={201: s.CalendarFeedCreatedSerializer},
+                   summary="A new secret calendar address (shown once)")
+    def post(self, request, pk):
+        committee = committee_for(request.user, pk)
+        feed, secret = services.calendar_feed_create(user=request.user, committee=committee)
+        data = s.CalendarFeedCreatedSerializer(feed, context={"request": request, "secret": secret}).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+class CalendarFeedDetailView(APIView):
+    @extend_schema(responses={204: None}, summary="Revoke a calendar feed")
+    def delete(self, request, pk):
+        feed = generics.get_object_or_404(request.user.calendar_feeds.all(), pk=pk)
+        services.calendar_feed_revoke(actor=request.user, feed=feed)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Calendars -------------------------------------------------------------
+
+class ICalendarRenderer(renderers.BaseRenderer):
+    media_type = "text/calendar"
+    format = "ics"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, bytes) else json.dumps(data).encode()
+
+
+def _ics(body: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+ICS_RESPONSES = {(200, "text/calendar"): OpenApiTypes.STR, 404: PROBLEM}
+
+
+class MeetingCalendarView(APIView):
+    renderer_classes = [renderers.JSONRenderer, ICalendarRenderer]
+
+    @extend_schema(responses=ICS_RESPONSES, summary="The meeting as an iCalendar event")
+    def get(self, request, pk):
+        meeting = meeting_for(request.user, pk)
+        return _ics(meeting_calendar(meeting), f"meeting-{meeting.pk}.ics")
+
+
+class CalendarFeedView(APIView):
+    """A committee's calendar at a per-user secret address: calendar apps
+    cannot send a Bearer header."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    renderer_classes = [renderers.JSONRenderer, ICalendarRenderer]
+
+    @extend_schema(responses=ICS_RESPONSES, auth=[], summary="A committee's calendar feed (secret address)")
+    def get(self, request, secret):
+        feed = services.calendar_feed_use(secret=secret)
+        return _ics(committee_feed(feed.committee), f"{feed.committee.code}.ics")
+
+
+# --- Meetings --------------------------------------------------------------
+
+class MeetingListView(generics.ListAPIView):
+    serializer_class = s.MeetingSerializer
+    filterset_class = MeetingFilter
+    search_fields = ["title", "place"]
+    ordering_fields = ["starts_at", "created_at"]
+    ordering = ["-starts_at", "-id"]
+
+    def get_queryset(self):
+        return meetings_visible_to(self.request.user).prefetch_related("attendances")
+
+    @extend_schema(request=s.MeetingCreateSerializer, responses={201: s.MeetingSerializer},
+                   summary="Create a draft meeting")
+    def post(self, request):
+        _require(can_manage(request.user))
+        meeting = services.meeting_create(actor=request.user, **_valid(s.MeetingCreateSerializer, request))
+        return _meeting_response(request, meeting, status.HTTP_201_CREATED)
+
+
+class MeetingDetailView(APIView):
+    @extend_schema(responses=s.MeetingSerializer)
+    def get(self, request, pk):
+        return _meeting_response(request, meeting_for(request.user, pk))
+
+    @extend_schema(request=s.MeetingUpdateSerializer, responses=s.MeetingSerializer, parameters=[IF_MATCH],
+                   summary="Change a meeting, or its minutes while they are a draft")
+    def patch(self, request, pk):
+        meeting = meeting_for(request.user, pk)
+        _require(can_manage(request.user))
+        meeting = services.meeting_update(actor=request.user, meeting=meeting, changes=_valid(
+            s.MeetingUpdateSerializer, request), expected_versions=expected_versions(request))
+        return _meeting_response(request, meeting)
+
+
+class MeetingActionView(APIView):
+    """A workflow step on a meeting, with no body."""
+
+    service = None
+
+    @extend_schema(request=None, responses=s.MeetingSerializer)
+    def post(self, request, pk):
+        meeting = meeting_for(request.user, pk)
+        _require(can_manage(request.user))
+        return _meeting_response(request, type(self).service(actor=request.user, meeting=meeting))
+
+
+class MeetingScheduleView(MeetingActionView):
+    service = services.meeting_schedule
+
+
+class MeetingMarkHeldView(MeetingActionView):
+    service = services.meeting_mark_held
+
+
+class MinutesCirculateView(MeetingActionView):
+    service = services.minutes_circulate
+
+
+class MinutesApproveView(MeetingActionView):
+    service = services.minutes_approve
+
+
+class MeetingCancelView(APIView):
+    @extend_schema(request=s.ReasonSerializer, responses=s.MeetingSerializer)
+    def post(self, request, pk):
+        meeting = meeting_for(request.user, pk)
+        _require(can_manage(request.user))
+        reason = _valid(s.ReasonSerializer, request)["reason"]
+        return _meeting_response(request, services.meeting_cancel(actor=request.user, meeting=meeting,
+                                                                  reason=reason))
+
+
+class AttendanceView(APIView):
+    @extend_schema(responses=s.AttendanceListSerializer)
+    def get(self, request, pk):
+        meeting = meeting_for(request.user, pk)
+        return self._response(meeting, list(attendance_of(meeting)))
+
+    @extend_schema(request=s.AttendanceUpdateSerializer, responses=s.AttendanceListSerializer,
+                   parameters=[IF_MATCH], summary="Replace the attendance list")
+    def put(self, request, pk):
+        meeting = meeting_for(request.user, pk)
+        _require(can_manage(request.user))
+        entries = _valid(s.AttendanceUpdateSerializer, request)["attendance"]
+        services.attendance_set(actor=request.user, meeting=meeting, entries=entries,
+                                expected_versions=expected_versions(request))
+        meeting = meeting_for(request.user, pk)
+        return self._response(meeting, list(attendance_of(meeting)))
+
+    def _response(self, meeting, attendances):
+        data = {"attendance": s.AttendanceSerializer(attendances, many=True).data,
+                "quorum": quorum_of(meeting, attendances)}
+        return with_etag(Response(data), meeting)
+
+
+class DocketView(APIView):
+    @extend_schema(responses=s.DocketProposalSerializer(many=True),
+                   summary="What the committee should look at, not yet on this agenda")
+    def get(self, request, pk):
+        meeting = meeting_for(request.user, pk)
+        _require(can_manage(request.user))
+        return Response(s.DocketProposalSerializer(docket_for(meeting), many=True).data)
+
+    @extend_schema(request=s.DocketAddSerializer, responses={201: s.AgendaItemSerializer(many=True)},
+                   summary="Add chosen proposals to the agenda")
+    def post(self, request, pk):
+        meeting = meeting_for(request.user, pk)
+        _require(can_manage(request.user))
+        added = services.docket_add(actor=request.user, meeting=meeting,
+                                    items=_valid(s.DocketAddSerializer, request)["items"])
+        return Response(s.AgendaItemSerializer(added, many=True).data, status=status.HTTP_201_CREATED)
+
+
+# --- Agenda ----------------------------------------------------------------
+
+class AgendaItemListView(APIView):
+    @extend_schema(responses=s.AgendaItemSerializer(many=True), summary="The agenda, in order")
+    def get(self, request, pk):
+        return _agenda_response(request, meeting_for(request.user, pk))
+
+    @extend_schema(request=s.AgendaItemCreateSerializer, responses={201: s.AgendaItemSerializer})
+    def post(self, request, pk):
+        meeting = meeting_for(request.user, pk)
+        _require(can_manage(request.user))
+        item = services.agenda_item_add(actor=request.user, meeting=meeting,
+                                        **_valid(s.AgendaItemCreateSerializer, request))
+        return Response(s.AgendaItemSerializer(item).data, status=status.HTTP_201_CREATED)
+
+
+class AgendaReorderView(APIView):
+    @extend_schema(request=s.ReorderSerializer, responses=s.AgendaItemSerializer(many=True), parameters=[IF_MATCH],
+                   summary="Reorder the whole agenda in one step")
+    def post(self, request, pk):
+        meeting = meeting_for(request.user, pk)
+        _require(can_manage(request.user))
+        meeting = services.agenda_reorder(actor=request.user, meeting=meeting,
+                                          order=_valid(s.ReorderSerializer, request)["order"],
+                                          expected_versions=expected_versions(request))
+        return _agenda_response(request, meeting)
+
+
+class AgendaItemDetailView(APIView):
+    @extend_schema(responses=s.AgendaItemSerializer)
+    def get(self, request, pk):
+        return Response(s.AgendaItemSerializer(agenda_item_for(request.user, pk)).data)
+
+    @extend_schema(request=s.AgendaItemUpdateSerializer, responses=s.AgendaItemSerializer)
+    def patch(self, request, pk):
+        item = agenda_item_for(request.user, pk)
+        _require(can_manage(request.user))
+        item = services.agenda_item_update(actor=request.user, item=item,
+                                           changes=_valid(s.AgendaItemUpdateSerializer, request))
+        return Response(s.AgendaItemSerializer(item).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk):
+        item = agenda_item_for(request.user, pk)
+        _require(can_manage(request.user))
+        services.agenda_item_delete(actor=request.user, item=item)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AgendaItemDeferView(APIView):
+    @extend_schema(request=None, responses={201: s.AgendaItemSerializer},
+                   summary="Carry the item to the committee's next scheduled meeting")
+    def post(self, request, pk):
+        item = agenda_item_for(request.user, pk)
+        _require(can_manage(request.user))
+        carried = services.agenda_item_defer(actor=request.user, item=item)
+        return Response(s.AgendaItemSerializer(carried).data, status=status.HTTP_201_CREATED)
+
+
+class DecisionCreateView(APIView):
+    @extend_schema(request=s.DecisionCreateSerializer, responses={201: s.DecisionSerializer})
+    def post(self, request, pk):
+        item = agenda_item_for(request.user, pk)
+        _require(can_manage(request.user))
+        decision = services.decision_record(actor=request.user, agenda_item=item,
+                                            **_valid(s.DecisionCreateSerializer, request))
+        return Response(s.DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
+
+
+class DecisionDetailView(APIView):
+    @extend_schema(responses=s.DecisionSerializer)
+    def get(self, request, pk):
+        return Response(s.DecisionSerializer(decision_for(request.user, pk)).data)
+
+
+# --- Action items ----------------------------------------------------------
+
+class ActionItemListView(generics.ListAPIView):
+    """Action items: an agency sees those it owns and those assigned to its people."""
+
+    serializer_class = s.ActionItemSerializer
+    filterset_class = ActionItemFilter
+    search_fields = ["title", "description"]
+    ordering_fields = ["created_at", "updated_at"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        return action_items_visible_to(self.request.user)
+
+    @extend_schema(request=s.ActionItemCreateSerializer, responses={201: s.ActionItemSerializer})
+    def post(self, request):
+        _require(can_manage(request.user))
+        item = services.action_item_create(actor=request.user, **_valid(s.ActionItemCreateSerializer, request))
+        return with_etag(Response(s.ActionItemSerializer(item).data, status=status.HTTP_201_CREATED), item)
+
+
+class ActionItemDetailView(APIView):
+    @extend_schema(responses=s.ActionItemSerializer)
+    def get(self, request, pk):
+        item = action_item_for(request.user, pk)
+        return with_etag(Response(s.ActionItemSerializer(item).data), item)
+
+    @extend_schema(request=s.ActionItemUpdateSerializer, responses=s.ActionItemSerializer, parameters=[IF_MATCH])
+    def patch(self, request, pk):
+        item = action_item_for(request.user, pk)
+        _require(can_manage(request.user))
+        item = services.action_item_update(actor=request.user, item=item,
+                                           changes=_valid(s.ActionItemUpdateSerializer, request),
+                                           expected_versions=expected_versions(request))
+        return with_etag(Response(s.ActionItemSerializer(item).data), item)
+
+
+class ActionItemCompleteView(APIView):
+    @extend_schema(request=s.ActionItemCompleteSerializer, responses=s.ActionItemSerializer,
+                   summary="Mark done (the owner agency, the assignee or the secretariat)")
+    def post(self, request, pk):
+        item = action_item_for(request.user, pk)
+        _require(can_complete(request.user, item))
+        note = _valid(s.ActionItemCompleteSerializer, request)["note"]
+        item = services.action_item_complete(actor=request.user, item=item, note=note)
+        return with_etag(Response(s.ActionItemSerializer(item).data), item)
+
+
+class ActionItemCancelView(APIView):
+    @extend_schema(request=s.ActionItemCancelSerializer, responses=s.ActionItemSerializer)
+    def post(self, request, pk):
+        item = action_item_for(request.user, pk)
+        _require(can_manage(request.user))
+        reason = _valid(s.ActionItemCancelSerializer, request)["reason"]
+        item = services.action_item_cancel(actor=request.user, item=item, reason=reason)
+        return with_etag(Response(s.ActionItemSerializer(item).data), item)

@@ -1,0 +1,351 @@
+"""The secretariat's admin: pages scoped by the selectors, every change made
+through the services, printable agenda and minutes in both languages."""
+import datetime
+from html.parser import HTMLParser
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from cases.models import Event, Handoff, HistoryEntry
+from committee.models import ActionItem, AgendaItem, CalendarFeed, Meeting
+from committee.services import calendar_feed_create
+from tests.factories import CaseFactory, HandoffFactory, PersonFactory
+
+from .factories import ActionItemFactory, AgendaItemFactory, AttendanceFactory, DecisionFactory, MeetingFactory
+
+
+class _FormFields(HTMLParser):
+    """The values a browser would submit from the page's main form."""
+
+    def __init__(self, form_id):
+        super().__init__()
+        self.form_id, self.inside, self.data, self.select, self.textarea = form_id, False, {}, None, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("id") == self.form_id
+        if not self.inside or "name" not in attrs and tag != "option":
+            return
+        if tag == "input" and attrs.get("type") not in ("submit", "button", "checkbox", "file"):
+            self.data[attrs["name"]] = attrs.get("value", "")
+        elif tag == "input" and attrs.get("type") == "checkbox" and "checked" in attrs:
+            self.data[attrs["name"]] = "on"
+        elif tag == "select":
+            self.select = attrs["name"]
+            self.data.setdefault(self.select, "")
+        elif tag == "option" and self.select and "selected" in attrs:
+            self.data[self.select] = attrs.get("value", "")
+        elif tag == "textarea":
+            self.textarea = attrs["name"]
+            self.data[self.textarea] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self.select = None
+        elif tag == "textarea":
+            self.textarea = None
+        elif tag == "form":
+            self.inside = False
+
+    def handle_data(self, data):
+        if self.textarea:
+            self.data[self.textarea] += data.lstrip("\n") if not self.data[self.textarea] else data
+
+
+def _form(response, form_id="meeting_form"):
+    parser = _FormFields(form_id)
+    parser.feed(response.content.decode())
+    return parser.data
+
+
+def _change_url(meeting):
+    return reverse("admin:committee_meeting_change", args=[meeting.pk])
+
+
+@pytest.fixture
+def admin_client_for(client):
+    def make(user):
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.mark.django_db
+class TestMeetingChangelist:
+    def test_the_secretariat_sees_drafts_and_members_do_not(self, admin_client_for, secretariat, pe_delegate,
+                                                            meeting, other_committee):
+        MeetingFactory(committee=meeting.committee, status="draft", title="Borrador interno")
+        MeetingFactory(committee=other_committee, title="Mesa de niñez")
+        page = admin_client_for(secretariat).get(reverse("admin:committee_meeting_changelist")).content.decode()
+        assert "Borrador interno" in page and "Mesa de niñez" in page and meeting.title in page
+        page = admin_client_for(pe_delegate).get(reverse("admin:committee_meeting_changelist")).content.decode()
+        assert meeting.title in page
+        assert "Borrador interno" not in page and "Mesa de niñez" not in page
+
+    def test_a_caseworker_has_no_admin(self, admin_client_for, pe_caseworker):
+        response = admin_client_for(pe_caseworker).get(reverse("admin:committee_meeting_changelist"))
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+    def test_a_member_cannot_open_a_draft_by_its_address(self, admin_client_for, pe_delegate, committee):
+        draft = MeetingFactory(committee=committee, status="draft")
+        response = admin_client_for(pe_delegate).get(_change_url(draft))
+        assert response.status_code == 302  # the admin's answer to an object outside the queryset
+        assert Meeting.objects.filter(pk=draft.pk, status="draft").exists()
+
+
+@pytest.mark.django_db
+class TestMeetingChangePage:
+    def test_it_shows_the_docket_while_the_meeting_is_prepared(self, admin_client_for, secretariat, meeting):
+        handoff = HandoffFactory()
+        Handoff.objects.filter(pk=handoff.pk).update(response_due=timezone.now() - datetime.timedelta(hours=1))
+        page = admin_client_for(secretariat).get(_change_url(meeting)).content.decode()
+        assert handoff.case.reference in page
+        assert reverse("admin:committee_meeting_docket", args=[meeting.pk]) in page
+        assert reverse("admin:committee_meeting_mark_held", args=[meeting.pk]) in page
+
+    def test_a_new_meeting_is_created_by_the_service_in_its_own_zone(self, admin_client_for, secretariat,
+                                                                    committee):
+        response = admin_client_for(secretariat).post(reverse("admin:committee_meeting_add"), {
+            "committee": committee.pk, "title": "Sesión en Arica", "starts_at_0": "2027-01-12",
+            "starts_at_1": "15:00", "ends_at_0": "2027-01-12", "ends_at_1": "17:00",
+            "time_zone": "America/Santiago", "mode": "in_person", "place": "Arica", "video_link": "",
+            **_empty_inlines()})
+        assert response.status_code == 302, response.content.decode()[:3000]
+        meeting = Meeting.objects.get(title="Sesión en Arica")
+        assert meeting.starts_at == datetime.datetime(2027, 1, 12, 18, 0, tzinfo=datetime.UTC)  # 15:00 -03
+        assert (meeting.status, meeting.created_by) == ("draft", secretariat)
+        assert HistoryEntry.objects.filter(action="meeting_created", object_id=str(meeting.pk)).exists()
+
+    def test_the_agenda_is_reordered_and_extended_from_the_inline(self, admin_client_for, secretariat, meeting):
+        first, second = AgendaItemFactory(meeting=meeting, title="Uno"), AgendaItemFactory(meeting=meeting,
+                                                                                          title="Dos")
+        client = admin_client_for(secretariat)
+        data = _form(client.get(_change_url(meeting)))
+        rows = {data[f"agenda_items-{i}-id"]: i for i in range(2)}
+        data[f"agenda_items-{rows[str(first.pk)]}-order"] = "2"
+        data[f"agenda_items-{rows[str(second.pk)]}-order"] = "1"
+        data.update({"agenda_items-TOTAL_FORMS": "3", "agenda_items-2-title": "Tres", "agenda_items-2-order": "",
+                     "agenda_items-2-kind": "information", "agenda_items-2-status": "pending",
+                     "agenda_items-2-meeting": str(meeting.pk)})
+        response = client.post(_change_url(meeting), data)
+        assert response.status_code == 302, response.content.decode()[:3000]
+        assert list(meeting.agenda_items.order_by("position").values_list("title", flat=True)) == [
+            "Dos", "Uno", "Tres"]
+        assert HistoryEntry.objects.filter(action="agenda_reordered").count() == 1
+        assert HistoryEntry.objects.filter(action="agenda_item_added").count() == 1
+
+    def test_moving_the_meeting_in_the_admin_bumps_its_sequence(self, admin_client_for, secretariat, meeting):
+        client = admin_client_for(secretariat)
+        data = _form(client.get(_change_url(meeting)))
+        data["starts_at_1"], data["ends_at_1"] = "08:00:00", "09:00:00"
+        assert client.post(_change_url(meeting), data).status_code == 302
+        meeting.refresh_from_db()
+        assert meeting.sequence == 1 and meeting.local_starts_at.hour == 8
+        assert Event.objects.filter(type="meeting.scheduled").count() == 1
+
+    def test_a_refusal_by_a_service_is_a_message_and_nothing_is_saved(self, admin_client_for, secretariat, meeting):
+        client = admin_client_for(secretariat)
+        Meeting.objects.filter(pk=meeting.pk).update(place="")
+        data = _form(client.get(_change_url(meeting)))
+        data["title"] = "Otro título"
+        response = client.post(_change_url(meeting), data, follow=True)
+        assert "Indique dónde se realiza la sesión." in response.content.decode()
+        meeting.refresh_from_db()
+        assert meeting.title != "Otro título"
+
+    def test_members_do_not_see_draft_minutes(self, admin_client_for, pe_delegate, meeting):
+        Meeting.objects.filter(pk=meeting.pk).update(minutes="Borrador confidencial del acta")
+        page = admin_client_for(pe_delegate).get(_change_url(meeting)).content.decode()
+        assert meeting.title in page
+        assert "Borrador confidencial" not in page
+
+    def test_only_a_draft_can_be_deleted(self, admin_client_for, secretariat, meeting, committee):
+        client = admin_client_for(secretariat)
+        assert client.post(reverse("admin:committee_meeting_delete", args=[meeting.pk]),
+                           {"post": "yes"}).status_code == 403
+        draft = MeetingFactory(committee=committee, status="draft")
+        assert client.post(reverse("admin:committee_meeting_delete", args=[draft.pk]),
+                           {"post": "yes"}).status_code == 302
+        assert list(Meeting.objects.values_list("pk", flat=True)) == [meeting.pk]
+        assert HistoryEntry.objects.filter(action="meeting_deleted").count() == 1
+
+
+def _empty_inlines():
+    data = {}
+    for prefix in ("agenda_items", "attendances", "action_items"):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0", f"{prefix}-MIN_NUM_FORMS": "0",
+                     f"{prefix}-MAX_NUM_FORMS": "1000"})
+    return data
+
+
+@pytest.mark.django_db
+class TestMeetingSteps:
+    def test_the_schedule_button_publishes_the_draft(self, admin_client_for, secretariat, committee, pe_delegate):
+        draft = MeetingFactory(committee=committee, status="draft")
+        client = admin_client_for(secretariat)
+        url = reverse("admin:committee_meeting_schedule", args=[draft.pk])
+        assert client.get(url).status_code == 405
+        assert client.post(url).status_code == 302
+        draft.refresh_from_db()
+        assert draft.status == "scheduled"
+        assert Event.objects.filter(type="meeting.scheduled").count() == 1
+
+    def test_a_member_cannot_press_it(self, admin_client_for, pe_delegate, meeting):
+        response = admin_client_for(pe_delegate).post(reverse("admin:committee_meeting_mark_held", args=[meeting.pk]))
+        assert response.status_code == 403
+        meeting.refresh_from_db()
+        assert meeting.status == "scheduled"
+
+    def test_cancelling_asks_for_a_reason(self, admin_client_for, secretariat, meeting):
+        client = admin_client_for(secretariat)
+        url = reverse("admin:committee_meeting_cancel", args=[meeting.pk])
+        assert "reason" in client.get(url).content.decode()
+        assert client.post(url, {"reason": ""}).status_code == 200
+        meeting.refresh_from_db()
+        assert meeting.status == "scheduled"
+        assert client.post(url, {"reason": "Cierre del paso fronterizo"}).status_code == 302
+        meeting.refresh_from_db()
+        assert (meeting.status, meeting.cancellation_reason) == ("cancelled", "Cierre del paso fronterizo")
+
+    def test_the_list_action_approves_circulated_minutes_only(self, admin_client_for, secretariat, committee):
+        circulated = MeetingFactory(committee=committee, status="held", minutes="Acta.", minutes_status="circulated")
+        draft_minutes = MeetingFactory(committee=committee, status="held", minutes="Acta.")
+        response = admin_client_for(secretariat).post(reverse("admin:committee_meeting_changelist"), {
+            "action": "approve_minutes_selected", "_selected_action": [circulated.pk, draft_minutes.pk]}, follow=True)
+        assert response.status_code == 200
+        circulated.refresh_from_db()
+        draft_minutes.refresh_from_db()
+        assert (circulated.minutes_status, draft_minutes.minutes_status) == ("approved", "draft")
+        assert "El acta se aprueba después de distribuida." in response.content.decode()
+
+    def test_the_list_action_cancels_after_asking_why(self, admin_client_for, secretariat, meeting):
+        client = admin_client_for(secretariat)
+        url = reverse("admin:committee_meeting_changelist")
+        form = client.post(url, {"action": "cancel_selected", "_selected_action": [meeting.pk]})
+        assert form.status_code == 200 and 'name="reason"' in form.content.decode()
+        meeting.refresh_from_db()
+        assert meeting.status == "scheduled"
+        client.post(url, {"action": "cancel_selected", "_selected_action": [meeting.pk], "apply": "1",
+                          "reason": "Emergencia en la frontera"})
+        meeting.refresh_from_db()
+        assert meeting.status == "cancelled"
+
+    def test_the_docket_page_adds_what_is_ticked(self, admin_client_for, secretariat, meeting):
+        handoff = HandoffFactory()
+        Handoff.objects.filter(pk=handoff.pk).update(response_due=timezone.now() - datetime.timedelta(hours=1))
+        client = admin_client_for(secretariat)
+        url = reverse("admin:committee_meeting_docket", args=[meeting.pk])
+        assert handoff.case.reference in client.get(url).content.decode()
+        assert client.post(url, {"proposal": [f"overdue_handoff:{handoff.pk}"]}).status_code == 302
+        assert meeting.agenda_items.get().handoff_id == handoff.pk
+
+
+@pytest.mark.django_db
+class TestPrintablePages:
+    @pytest.fixture
+    def record(self, meeting, pe_delegate, cl_delegate, pe_agency):
+        case = CaseFactory(owner_agency=pe_agency)
+        PersonFactory(given_names="Yusmary", created_by_agency=pe_agency)
+        item = AgendaItemFactory(meeting=meeting, title="Revisión del caso", kind="case_review", case=case)
+        DecisionFactory(agenda_item=item, text="Se acuerda el traslado a Arica.")
+        AttendanceFactory(meeting=meeting, user=pe_delegate, delegation="PE")
+        AttendanceFactory(meeting=meeting, user=cl_delegate, delegation="CL", status="excused")
+        ActionItemFactory(meeting=meeting, owner_agency=pe_agency, title="Enviar el informe social")
+        Meeting.objects.filter(pk=meeting.pk).update(minutes="Se abre la sesión.")
+        return case
+
+    def test_the_agenda_prints_in_spanish_and_in_english(self, admin_client_for, secretariat, meeting, record):
+        client = admin_client_for(secretariat)
+        url = reverse("admin:committee_meeting_agenda_print", args=[meeting.pk])
+        spanish = client.get(url + "?lang=es").content.decode()
+        assert "Orden del día" in spanish and "Revisión de caso" in spanish and record.reference in spanish
+        english = client.get(url + "?lang=en").content.decode()
+        assert "Agenda:" in english and "Case review" in english and "Orden del día" not in english
+        assert "Yusmary" not in spanish + english
+
+    def test_the_minutes_print_attendance_decisions_and_action_items(self, admin_client_for, secretariat, meeting,
+                                                                     record):
+        page = admin_client_for(secretariat).get(
+            reverse("admin:committee_meeting_minutes_print", args=[meeting.pk]) + "?lang=es").content.decode()
+        for text in ("Asistencia", "delegada.cl", "Excusado", "No hubo quórum", "Se acuerda el traslado a Arica.",
+                     "A favor", "Enviar el informe social", "Se abre la sesión.", "No aprobada (Borrador)"):
+            assert text in page, text
+
+    def test_a_member_prints_without_the_draft_minutes(self, admin_client_for, pe_delegate, meeting, record):
+        page = admin_client_for(pe_delegate).get(
+            reverse("admin:committee_meeting_minutes_print", args=[meeting.pk])).content.decode()
+        assert "Se acuerda el traslado a Arica." in page
+        assert "Se abre la sesión." not in page
+
+    def test_times_are_those_of_the_meeting_place(self, admin_client_for, secretariat, committee):
+        meeting = MeetingFactory(committee=committee, time_zone="America/Santiago",
+                                 starts_at=datetime.datetime(2026, 4, 9, 14, 0, tzinfo=datetime.UTC),
+                                 ends_at=datetime.datetime(2026, 4, 9, 16, 0, tzinfo=datetime.UTC))
+        page = admin_client_for(secretariat).get(
+            reverse("admin:committee_meeting_agenda_print", args=[meeting.pk])).content.decode()
+        assert "10:00–12:00 (America/Santiago)" in page
+
+
+@pytest.mark.django_db
+class TestActionItemAdmin:
+    def test_the_overdue_filter(self, admin_client_for, secretariat, pe_agency):
+        ActionItemFactory(title="Atrasada", owner_agency=pe_agency, due_at=timezone.now() - datetime.timedelta(days=2))
+        ActionItemFactory(title="A tiempo", owner_agency=pe_agency)
+        page = admin_client_for(secretariat).get(
+            reverse("admin:committee_actionitem_changelist") + "?overdue=yes").content.decode()
+        assert "Atrasada" in page and "A tiempo" not in page
+
+    def test_completing_from_the_list_goes_through_the_service(self, admin_client_for, secretariat, pe_agency):
+        item = ActionItemFactory(owner_agency=pe_agency)
+        admin_client_for(secretariat).post(reverse("admin:committee_actionitem_changelist"), {
+            "action": "complete_selected", "_selected_action": [item.pk]})
+        item.refresh_from_db()
+        assert (item.status, item.completed_by) == ("done", secretariat)
+        assert Event.objects.filter(type="action_item.completed").count() == 1
+
+    def test_a_decision_is_recorded_from_the_agenda_item_page(self, admin_client_for, secretariat, meeting):
+        item = AgendaItemFactory(meeting=meeting)
+        client = admin_client_for(secretariat)
+        url = reverse("admin:committee_agendaitem_change", args=[item.pk])
+        data = _form(client.get(url), "agendaitem_form")
+        data.update({"decisions-TOTAL_FORMS": "1", "decisions-0-text": "Se aprueba.", "decisions-0-outcome": "adopted",
+                     "decisions-0-position_pe": "in_favour", "decisions-0-position_cl": "in_favour",
+                     "decisions-0-position_int": "", "decisions-0-agenda_item": str(item.pk)})
+        response = client.post(url, data)
+        assert response.status_code == 302, response.content.decode()[:3000]
+        decision = item.decisions.get()
+        assert (decision.text, decision.position_cl, decision.recorded_by) == ("Se aprueba.", "in_favour",
+                                                                               secretariat)
+        assert AgendaItem.objects.get(pk=item.pk).status == "discussed"
+        assert not ActionItem.objects.exists()
+
+
+@pytest.mark.django_db
+class TestCalendarFeedAdmin:
+    def test_a_member_makes_their_own_address_and_sees_it_once(self, admin_client_for, pe_delegate, committee,
+                                                               other_committee):
+        client = admin_client_for(pe_delegate)
+        form = client.get(reverse("admin:committee_calendarfeed_add")).content.decode()
+        assert committee.name in form and other_committee.name not in form
+        response = client.post(reverse("admin:committee_calendarfeed_add"), {"committee": committee.pk}, follow=True)
+        feed = CalendarFeed.objects.get()
+        assert feed.user == pe_delegate
+        page = response.content.decode()
+        assert "/api/v1/calendars/cal_" in page and feed.prefix in page
+        assert "/api/v1/calendars/cal_" not in client.get(
+            reverse("admin:committee_calendarfeed_changelist")).content.decode()
+
+    def test_revoking_from_the_list(self, admin_client_for, pe_delegate, committee):
+        feed, _ = calendar_feed_create(user=pe_delegate, committee=committee)
+        admin_client_for(pe_delegate).post(reverse("admin:committee_calendarfeed_changelist"), {
+            "action": "revoke_selected", "_selected_action": [feed.pk]})
+        feed.refresh_from_db()
+        assert feed.revoked_at is not None
+
+    def test_a_member_sees_only_their_own_feeds(self, admin_client_for, pe_delegate, cl_delegate, committee):
+        calendar_feed_create(user=cl_delegate, committee=committee)
+        page = admin_client_for(pe_delegate).get(reverse("admin:committee_calendarfeed_changelist")).content.decode()
+        assert "delegada.cl" not in page
