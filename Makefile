@@ -29,6 +29,7 @@ run: demo
 
 ## test: the whole suite. Services come from DATABASE_URL / REDIS_URL when set.
 test: install
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 check: install

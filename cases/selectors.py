@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q, Value
 from django.http import Http404
 
-from .models import Case, CaseMember, Handoff, HandoffKind, HandoffStatus, Note, NoteVisibility, Person
+from .models import Case, CaseMember, Handoff, HandoffKind, HandoffStatus, NoteVisibility, Person
 from .models.audit import AccessChannel, CaseAccessLog
 from .roles import Role
 

@@ -183,10 +183,6 @@ class Meeting(models.Model):
     def minutes_locked(self) -> bool:
         return self.minutes_status == MinutesStatus.APPROVED
 
-    @property
-    def etag(self) -> str:
-        return f'"{self.version}"'
-
 
 class AgendaItemKind(models.TextChoices):
     INFORMATION = "information", _("Information")
@@ -367,10 +363,6 @@ class ActionItem(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.status == ActionItemStatus.OPEN and self.due_at is not None and self.due_at < timezone.now()
-
-    @property
-    def etag(self) -> str:
-        return f'"{self.version}"'
 
 
 class AttendanceStatus(models.TextChoices):

@@ -13,7 +13,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from api_core.errors import Conflict, InvalidInput, ServiceError
+from api_core.errors import Conflict, InvalidInput
+from api_core.preconditions import IfMatch, check_if_match
 from cases.models import validate_time_zone
 from cases.services.audit import diff, emit, record, snapshot
 
@@ -47,22 +48,9 @@ from .selectors import (
 )
 
 
-class PreconditionFailed(ServiceError):
-    """The client's copy (its ``If-Match``) is not the current version (412)."""
-
-    status = 412
-    code = "precondition_failed"
-
-
 def _require_manager(actor) -> None:
     if not can_manage(actor):
         raise PermissionDenied
-
-
-def _check_version(obj, expected_versions) -> None:
-    if expected_versions is not None and obj.version not in expected_versions:
-        raise PreconditionFailed(_("The %(object)s changed since you read it (now version %(version)d).") % {
-            "object": obj._meta.verbose_name, "version": obj.version})
 
 
 def _lock_meeting(meeting_id) -> Meeting:
@@ -139,12 +127,12 @@ def meeting_create(*, actor, committee, title: str, starts_at: datetime, ends_at
 
 
 @transaction.atomic
-def meeting_update(*, actor, meeting: Meeting, changes: dict, expected_versions=None) -> Meeting:
+def meeting_update(*, actor, meeting: Meeting, changes: dict, if_match: IfMatch | None = None) -> Meeting:
     """Change a meeting's details or its draft minutes. Moving a published
     meeting (time, zone, mode, place, link) bumps its calendar sequence."""
     _require_manager(actor)
     meeting = _lock_meeting(meeting.pk)
-    _check_version(meeting, expected_versions)
+    check_if_match(if_match, meeting)
     _refuse_unknown_fields(changes, MEETING_FIELDS)
     before = snapshot(meeting, MEETING_FIELDS)
     changed = [name for name, value in changes.items() if getattr(meeting, name) != value]
@@ -394,11 +382,11 @@ def agenda_item_delete(*, actor, item: AgendaItem) -> None:
 
 
 @transaction.atomic
-def agenda_reorder(*, actor, meeting: Meeting, order: list, expected_versions=None) -> Meeting:
+def agenda_reorder(*, actor, meeting: Meeting, order: list, if_match: IfMatch | None = None) -> Meeting:
     """Put the agenda in ``order`` (every item id of the meeting, once)."""
     _require_manager(actor)
     meeting = _lock_meeting(meeting.pk)
-    _check_version(meeting, expected_versions)
+    check_if_match(if_match, meeting)
     _refuse_if_record_closed(meeting)
     current = _current_order(meeting)
     wanted = [str(item_id) for item_id in order]
@@ -491,12 +479,12 @@ def decision_record(*, actor, agenda_item: AgendaItem, text: str, outcome: str, 
 # --- Attendance ------------------------------------------------------------
 
 @transaction.atomic
-def attendance_set(*, actor, meeting: Meeting, entries: list[dict], expected_versions=None) -> list[Attendance]:
+def attendance_set(*, actor, meeting: Meeting, entries: list[dict], if_match: IfMatch | None = None) -> list[Attendance]:
     """Replace the meeting's attendance list. Each entry: ``user``, ``status``
     and, for someone who is not a member, ``delegation``."""
     _require_manager(actor)
     meeting = _lock_meeting(meeting.pk)
-    _check_version(meeting, expected_versions)
+    check_if_match(if_match, meeting)
     _refuse_if_record_closed(meeting)
     memberships = {m.user_id: m for m in Membership.objects.filter(committee_id=meeting.committee_id)}
     seen = set()
@@ -615,11 +603,11 @@ def _lock_action_item(item: ActionItem) -> ActionItem:
 
 
 @transaction.atomic
-def action_item_update(*, actor, item: ActionItem, changes: dict, expected_versions=None) -> ActionItem:
+def action_item_update(*, actor, item: ActionItem, changes: dict, if_match: IfMatch | None = None) -> ActionItem:
     """Change an open action item. A new owner or assignee is told again."""
     _require_manager(actor)
     item = _lock_action_item(item)
-    _check_version(item, expected_versions)
+    check_if_match(if_match, item)
     _refuse_unknown_fields(changes, ACTION_ITEM_FIELDS)
     before = snapshot(item, ACTION_ITEM_FIELDS)
     for name, value in changes.items():

@@ -5,7 +5,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from api_core.errors import InvalidInput
-
 from cases.models import Agency, User
 from cases.roles import ROLE_PERMISSIONS, Role
 

@@ -12,6 +12,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api_core.preconditions import if_match, with_etag
+
 from .. import services
 from ..calendar import committee_feed, meeting_calendar
 from ..selectors import (
@@ -32,7 +34,6 @@ from ..selectors import (
 )
 from . import serializers as s
 from .filters import ActionItemFilter, MeetingFilter
-from .preconditions import expected_versions, with_etag
 
 IF_MATCH = OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
                             description="The ETag last read; a stale one is refused with 412.")
@@ -181,7 +182,7 @@ class MeetingDetailView(APIView):
         meeting = meeting_for(request.user, pk)
         _require(can_manage(request.user))
         meeting = services.meeting_update(actor=request.user, meeting=meeting, changes=_valid(
-            s.MeetingUpdateSerializer, request), expected_versions=expected_versions(request))
+            s.MeetingUpdateSerializer, request), if_match=if_match(request))
         return _meeting_response(request, meeting)
 
 
@@ -236,7 +237,7 @@ class AttendanceView(APIView):
         _require(can_manage(request.user))
         entries = _valid(s.AttendanceUpdateSerializer, request)["attendance"]
         services.attendance_set(actor=request.user, meeting=meeting, entries=entries,
-                                expected_versions=expected_versions(request))
+                                if_match=if_match(request))
         meeting = meeting_for(request.user, pk)
         return self._response(meeting, list(attendance_of(meeting)))
 
@@ -288,7 +289,7 @@ class AgendaReorderView(APIView):
         _require(can_manage(request.user))
         meeting = services.agenda_reorder(actor=request.user, meeting=meeting,
                                           order=_valid(s.ReorderSerializer, request)["order"],
-                                          expected_versions=expected_versions(request))
+                                          if_match=if_match(request))
         return _agenda_response(request, meeting)
 
 
@@ -372,7 +373,7 @@ class ActionItemDetailView(APIView):
         _require(can_manage(request.user))
         item = services.action_item_update(actor=request.user, item=item,
                                            changes=_valid(s.ActionItemUpdateSerializer, request),
-                                           expected_versions=expected_versions(request))
+                                           if_match=if_match(request))
         return with_etag(Response(s.ActionItemSerializer(item).data), item)
 
 

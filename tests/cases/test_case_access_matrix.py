@@ -12,7 +12,6 @@ from cases.api import case_urls, handoff_urls
 from cases.models import Case, CaseAccessLog, Event, HistoryEntry
 from cases.roles import Role
 from tests.factories import ConsentFactory, UserFactory
-
 from tests.privacy import assert_no_personal_data
 
 from .conftest import case_body, member

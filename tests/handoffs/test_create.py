@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from cases.models import Case, Event, Handoff, HistoryEntry
 from tests.factories import AgencyFactory, CaseFactory, ConsentFactory, HandoffFactory, UserFactory
-
 from tests.privacy import assert_no_personal_data
 
 URL = "/api/v1/handoffs/"

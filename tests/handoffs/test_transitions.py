@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from cases.models import Case, Handoff, HistoryEntry
 from tests.factories import ConsentFactory, UserFactory
-
 from tests.privacy import assert_no_personal_data
 
 STATUSES = ["pending", "accepted", "rejected", "withdrawn", "completed"]

@@ -5,7 +5,6 @@ import pytest
 
 from cases.selectors import cases_visible_to
 from cases.services import handoffs as services
-
 from tests.privacy import assert_no_personal_data
 
 # (kind, steps from pending, access of sender, of receiver, of outsider)
