@@ -22,6 +22,9 @@ class ApiRoot(APIView):
             "agencies": link("agency-list"),
             "cases": link("case-list"),
             "handoffs": link("handoff-list"),
+            "committees": link("committee-list"),
+            "meetings": link("meeting-list"),
+            "action_items": link("action-item-list"),
             "schema": link("schema"),
             "docs": link("docs"),
         })
