@@ -66,3 +66,15 @@ def former_owner(family_case):
     HandoffFactory(case=family_case, kind="transfer", from_agency=agency, to_agency=family_case.owner_agency,
                    status="accepted")
     return UserFactory(username="pdi.caseworker", agency=agency, roles=[Role.CASEWORKER])
+
+
+@pytest.fixture
+def agenda_member(family_case, committee_member):
+    """A committee member whose committee has the case on a scheduled meeting's agenda."""
+    from tests.committee.factories import AgendaItemFactory, CommitteeFactory, MeetingFactory, MembershipFactory
+
+    committee = CommitteeFactory(code="binacional", name="Comité Binacional Perú–Chile")
+    MembershipFactory(committee=committee, user=committee_member, role="member", delegation="PE")
+    meeting = MeetingFactory(committee=committee, status="scheduled")
+    AgendaItemFactory(meeting=meeting, kind="case_review", case=family_case, title=family_case.reference)
+    return committee_member

@@ -16,20 +16,22 @@ from tests.privacy import assert_no_personal_data
 
 from .conftest import case_body, member
 
-ROLES = ("owner", "collaborator", "pending_recipient", "former_owner", "secretariat", "committee_member",
-         "outsider", "no_agency")
+ROLES = ("owner", "collaborator", "pending_recipient", "former_owner", "agenda_member", "secretariat",
+         "committee_member", "outsider", "no_agency")
 ROLE_FIXTURES = {"owner": "pe_caseworker", "collaborator": "collaborator", "pending_recipient": "pending_recipient",
-                 "former_owner": "former_owner", "secretariat": "secretariat", "committee_member": "committee_member",
+                 "former_owner": "former_owner", "agenda_member": "agenda_member", "secretariat": "secretariat", "committee_member": "committee_member",
                  "outsider": "outsider"}
 
 
 def rule(owner, collaborator, limited, secretariat, person_route=False):
     """Expected statuses by role; outsiders, committee members without the
-    case on an agenda and callers without agency always get 404."""
+    case on an agenda and callers without agency always get 404. A committee
+    member with the case on an agenda reads it like the other limited callers."""
     return {
         "owner": owner, "collaborator": collaborator,
         # Limited callers cannot reach people at all: a person is not a sub-resource of their view.
         "pending_recipient": 404 if person_route else limited, "former_owner": 404 if person_route else limited,
+        "agenda_member": 404 if person_route else limited,
         "secretariat": secretariat, "committee_member": 404, "outsider": 404, "no_agency": 404,
     }
 
@@ -40,7 +42,7 @@ OWNER_WRITE = rule(200, 403, 403, 403)
 RULES = {
     ("case-list", "GET"): dict.fromkeys(ROLES, 200),
     ("case-list", "POST"): {**dict.fromkeys(ROLES, 201), "secretariat": 403, "committee_member": 403,
-                            "no_agency": 403},
+                            "agenda_member": 403, "no_agency": 403},
     ("case-detail", "GET"): rule(200, 200, 200, 200),
     ("case-detail", "PATCH"): OWNER_WRITE,
     ("case-close", "POST"): OWNER_WRITE,
@@ -171,7 +173,7 @@ def test_access(request, client_for, family_case, name, method, role, expected):
         assert after[1] > before[1] and after[2] > before[2]  # history and outbox written
     if expected == 200 and name == "case-detail" and method == "GET":
         body = response.json()
-        if role in ("pending_recipient", "former_owner"):
+        if role in ("pending_recipient", "former_owner", "agenda_member"):
             assert body["access"] == "limited"
             assert set(body) == {"id", "reference", "status", "priority", "vulnerabilities", "member_count",
                                  "border_point", "owner_agency", "access"}
@@ -181,7 +183,7 @@ def test_access(request, client_for, family_case, name, method, role, expected):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("role", ["pending_recipient", "former_owner"])
+@pytest.mark.parametrize("role", ["pending_recipient", "former_owner", "agenda_member"])
 def test_a_limited_caller_sees_the_case_in_the_list_without_personal_data(request, client_for, family_case, role):
     caller = request.getfixturevalue(role)
     body = client_for(caller).get("/api/v1/cases/").json()
