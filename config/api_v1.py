@@ -20,6 +20,8 @@ class ApiRoot(APIView):
         return Response({
             "me": link("me"),
             "agencies": link("agency-list"),
+            "events": link("event-feed"),
+            "webhooks": link("webhook-list"),
             "schema": link("schema"),
             "docs": link("docs"),
         })
@@ -36,6 +38,7 @@ urlpatterns = [
     *docs_urlpatterns,
     path("", include("cases.api.urls")),
     path("", include("committee.api.urls")),
+    path("", include("integrations.api.urls")),
     # Anything else under /api/v1/ is a problem+json 404, whatever DEBUG says.
     re_path(r"^.*$", api_not_found),
 ]

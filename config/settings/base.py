@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "api_core",
     "cases",
     "committee",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -178,7 +179,15 @@ SPECTACULAR_SETTINGS = {
     },
     "SECURITY": [{"bearerAuth": []}],
     "AUTHENTICATION_WHITELIST": [],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "EventTypeEnum": "integrations.models.EventType",
+        "WebhookDeliveryStatusEnum": "integrations.models.DeliveryStatus",
+        "WebhookDisabledReasonEnum": "integrations.models.DisabledReason",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api_core.schema.add_problem_responses",
+    ],
 }
 
 # --- Celery -----------------------------------------------------------------
@@ -202,13 +211,27 @@ CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "webhooks-dispatch": {"task": "integrations.dispatch_webhooks",
+                          "schedule": env.float("PUENTE_WEBHOOK_DISPATCH_SECONDS", default=5.0)},
+}
 
 # --- Puente -----------------------------------------------------------------
 PUENTE = {
     "HANDOFF_RESPONSE_HOURS": env.int("PUENTE_HANDOFF_RESPONSE_HOURS", default=72),
     "IDEMPOTENCY_KEY_TTL": timedelta(hours=env.int("PUENTE_IDEMPOTENCY_TTL_HOURS", default=48)),
     "RETENTION_YEARS": env.int("PUENTE_RETENTION_YEARS", default=5),
+    # Webhooks (integrations/). Seconds to wait after the 1st, 2nd… failed attempt: about a day in all.
+    "WEBHOOK_RETRY_DELAYS": [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600],
+    "WEBHOOK_TIMEOUT_SECONDS": env.float("PUENTE_WEBHOOK_TIMEOUT_SECONDS", default=10.0),
+    # Deliveries that used up every retry in a row before the endpoint is switched off.
+    "WEBHOOK_FAILURE_THRESHOLD": env.int("PUENTE_WEBHOOK_FAILURE_THRESHOLD", default=5),
+    "WEBHOOK_SECRET_GRACE_HOURS": env.int("PUENTE_WEBHOOK_SECRET_GRACE_HOURS", default=24),
+    "WEBHOOK_MAX_ENDPOINTS_PER_AGENCY": env.int("PUENTE_WEBHOOK_MAX_ENDPOINTS", default=20),
+    # SSRF guard: non-public networks webhooks may reach anyway (CIDR list), and
+    # whether plain http is allowed to localhost. Both closed unless set.
+    "WEBHOOK_ALLOWED_NETWORKS": env.list("PUENTE_WEBHOOK_ALLOWED_NETWORKS", default=[]),
+    "WEBHOOK_ALLOW_HTTP_LOCALHOST": env.bool("PUENTE_WEBHOOK_ALLOW_HTTP_LOCALHOST", default=False),
 }
 
 # --- Logging ----------------------------------------------------------------
