@@ -36,7 +36,7 @@ class CursorField(serializers.CharField):
 
 class FeedQuerySerializer(serializers.Serializer):
     after = CursorField(
-        required=False,
+        required=False, trim_whitespace=False,
         help_text=_("The `next` cursor of the previous page, as it was given. Without it the feed starts at the "
                     "beginning."))
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE, default=100)
@@ -81,7 +81,7 @@ class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
 
 
 class WebhookEndpointInputSerializer(serializers.Serializer):
-    url = StrictCharField(max_length=2000, validators=[url_validator],
+    url = StrictCharField(max_length=2000, validators=[url_validator], trim_whitespace=False,
                           help_text=_("An https:// address of your system."))
     description = StrictCharField(max_length=200, required=False, allow_blank=True, default="",
                                   validators=[no_nul_validator])
@@ -92,7 +92,7 @@ class WebhookEndpointInputSerializer(serializers.Serializer):
 
 
 class WebhookEndpointPatchSerializer(serializers.Serializer):
-    url = StrictCharField(max_length=2000, required=False, validators=[url_validator])
+    url = StrictCharField(max_length=2000, required=False, validators=[url_validator], trim_whitespace=False)
     description = StrictCharField(max_length=200, required=False, allow_blank=True, validators=[no_nul_validator])
     event_types = serializers.ListField(child=serializers.ChoiceField(choices=EventType.choices), required=False,
                                         max_length=len(EventType.choices))
