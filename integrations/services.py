@@ -256,12 +256,11 @@ def deliveries_queue_due(*, now=None) -> int:
 def webhooks_dispatch() -> dict:
     """The periodic run: number new events, fan them out to endpoints, recover
     lost claims, queue what is due."""
-    now = timezone.now()
     sequence_events()
     created = sum(deliveries_fan_out(endpoint_id=pk)
                   for pk in WebhookEndpoint.objects.active().values_list("pk", flat=True))
-    recovered = _recover_stalled(now)
-    queued = deliveries_queue_due(now=now)
+    recovered = _recover_stalled(timezone.now())
+    queued = deliveries_queue_due()
     return {"created": created, "recovered": recovered, "queued": queued}
 
 
