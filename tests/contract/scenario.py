@@ -2,13 +2,8 @@
 schema (package ``puente_api_client``): if the contract and the service drift
 apart, a step fails here.
 
-``make contract`` runs it against a fresh server. By hand, against a running
-server and a client generated into ./client::
-
-    openapi-python-client generate --url http://127.0.0.1:8000/api/v1/schema/?format=json \\
-        --output-path client --meta none
-    PYTHONPATH=client:. PUENTE_BASE_URL=http://127.0.0.1:8000 PUENTE_TOKEN_PE=… PUENTE_TOKEN_CL=… \\
-        PUENTE_TOKEN_SECRETARIAT=… python -m tests.contract.scenario
+``make contract`` runs it against a fresh server; docs/api/contract.md says
+how to run it by hand.
 
 To extend it, write a ``step_…(ctx)`` function and add it to ``STEPS``; steps
 share what they learn through ``ctx`` (a plain dict).
