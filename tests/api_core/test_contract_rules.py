@@ -11,8 +11,17 @@ class TestStrictInput:
         response = client.get("/api/v1/agencies/?active=null")
         assert response.status_code == 400
         assert response.json()["errors"][0]["field"] == "active"
+        assert client.get("/api/v1/agencies/?active=").status_code == 400
         assert client.get("/api/v1/agencies/?active=TRUE").status_code == 200
         assert client.get("/api/v1/agencies/?active=0").json()["results"] == []
+
+    def test_an_empty_choice_is_an_error_and_a_missing_one_no_filter(self, client_for, pe_caseworker, cl_agency):
+        client = client_for(pe_caseworker)
+        response = client.get("/api/v1/agencies/?country=")
+        assert response.status_code == 400 and response.json()["errors"][0]["field"] == "country"
+        assert [a["code"] for a in client.get("/api/v1/agencies/").json()["results"]] == ["cl-sermig",
+                                                                                          "pe-migraciones"]
+        assert [a["code"] for a in client.get("/api/v1/agencies/?country=CL").json()["results"]] == ["cl-sermig"]
 
     @pytest.mark.parametrize("size", ["abc", "0", "-3", "1.5", "null"])
     def test_a_page_size_that_is_not_a_positive_number_is_an_error(self, client_for, pe_caseworker, size):
