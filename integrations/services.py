@@ -226,12 +226,17 @@ def deliveries_fan_out(*, endpoint_id) -> int:
 def _recover_stalled(now) -> int:
     """Claims older than the lease belong to workers that died: count the lost
     attempt and put the delivery back in line."""
-    stalled = list(WebhookDelivery.objects.stalled(now, claim_lease()).values_list("pk", flat=True)[:QUEUE_BATCH])
+    stalled = list(WebhookDelivery.objects.stalled(now, claim_lease())
+                   .values_list("pk", "attempt_count", "event_id")[:QUEUE_BATCH])
     recovered = 0
-    for pk in stalled:
+    for pk, attempt_count, event_id in stalled:
+        # Counted like a failure, so a message that kills its worker cannot loop for ever.
+        delay = retry_delay(attempt_count + 1) if event_id is not None else None
+        state = ({"status": DeliveryStatus.PENDING, "next_attempt_at": now + delay} if delay is not None
+                 else {"status": DeliveryStatus.FAILED, "next_attempt_at": None})
         with transaction.atomic():
             if WebhookDelivery.objects.stalled(now, claim_lease()).filter(pk=pk).update(
-                    status=DeliveryStatus.PENDING, claim=None, claimed_at=None, queued_at=None, next_attempt_at=now):
+                    claim=None, claimed_at=None, queued_at=None, attempt_count=attempt_count + 1, **state):
                 WebhookAttempt.objects.create(delivery_id=pk, attempted_at=now,
                                               error="no result: the worker stopped during the attempt")
                 recovered += 1

@@ -15,6 +15,9 @@ class AgencySummarySerializer(serializers.ModelSerializer):
 
 
 class AgencySerializer(serializers.ModelSerializer):
+    # Not format "email": it may be empty, which no email format allows.
+    contact_email = serializers.CharField(read_only=True, help_text="Empty when the agency has none.")
+
     class Meta:
         model = Agency
         fields = ["code", "name", "country", "kind", "contact_email", "language", "time_zone", "active",

@@ -23,7 +23,8 @@ from .serializers import (
 
 
 class EventFeedView(APIView):
-    @extend_schema(parameters=[FeedQuerySerializer], responses=FeedPageSerializer, tags=["events"], operation_id="events_feed",
+    @extend_schema(parameters=[FeedQuerySerializer], responses=FeedPageSerializer, tags=["events"],
+                   operation_id="events_feed",
                    summary="The change feed: events the caller may see, oldest first, after a cursor")
     def get(self, request):
         query = FeedQuerySerializer(data=request.query_params)

@@ -46,3 +46,15 @@ class TestSchemaDocumentsProblems:
                     assert {"409", "422"} <= set(operation["responses"]), (method, path)
                 for parameter in operation.get("parameters", []):
                     assert "title" not in parameter.get("schema", {}), (method, path, parameter["name"])
+
+
+@pytest.mark.django_db
+class TestOutputMatchesTheSchema:
+    def test_an_agency_without_contact_email_is_described_truthfully(self, client_for, pe_caseworker):
+        from tests.factories import AgencyFactory
+
+        AgencyFactory(code="no-mail", contact_email="")
+        schema = SchemaGenerator().get_schema(request=None, public=True)
+        assert "format" not in schema["components"]["schemas"]["Agency"]["properties"]["contact_email"]
+        response = client_for(pe_caseworker).get("/api/v1/agencies/no-mail/")
+        assert response.json()["contact_email"] == ""

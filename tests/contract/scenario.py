@@ -48,7 +48,8 @@ def step_who_am_i(ctx):
 
 
 def step_list_agencies(ctx):
-    page = expect(agencies_list.sync_detailed(client=ctx["pe"], country=AgenciesListCountry.CL), 200, PaginatedAgencyList)
+    response = agencies_list.sync_detailed(client=ctx["pe"], country=AgenciesListCountry.CL)
+    page = expect(response, 200, PaginatedAgencyList)
     codes = [agency.code for agency in page.results]
     assert ctx["cl_agency"] in codes, codes
 

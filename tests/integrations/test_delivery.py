@@ -193,19 +193,29 @@ class TestRetrySchedule:
             assert services.deliveries_queue_due() == 1  # lost on the queue: queued again
         assert endpoint.deliveries.count() == 2
 
-    def test_a_claim_left_by_a_dead_worker_is_handed_out_again(self, pe_agency, make_endpoint):
+    def test_a_claim_left_by_a_dead_worker_is_handed_out_again(self, pe_agency, make_endpoint, make_event):
         endpoint = make_endpoint(pe_agency)
+        event, last = make_event("case.created", pe_agency), make_event("case.created", pe_agency)
+        stale = timezone.now() - datetime.timedelta(minutes=30)
         delivery = WebhookDelivery.objects.create(
-            endpoint=endpoint, event_type="webhook.ping", message_id="m", payload={},
-            status=DeliveryStatus.SENDING, claimed_at=timezone.now() - datetime.timedelta(minutes=30))
+            endpoint=endpoint, event=event, event_type=event.type, message_id="m", payload={},
+            status=DeliveryStatus.SENDING, claimed_at=stale, attempt_count=1)
+        exhausted = WebhookDelivery.objects.create(
+            endpoint=endpoint, event=last, event_type=last.type, message_id="l", payload={},
+            status=DeliveryStatus.SENDING, claimed_at=stale, attempt_count=7)
         fresh = WebhookDelivery.objects.create(
             endpoint=endpoint, event_type="webhook.ping", message_id="n", payload={},
             status=DeliveryStatus.SENDING, claimed_at=timezone.now())
-        assert services.webhooks_dispatch()["recovered"] == 1
+
+        assert services.webhooks_dispatch()["recovered"] == 2
+
         delivery.refresh_from_db()
+        exhausted.refresh_from_db()
         fresh.refresh_from_db()
         assert delivery.status == DeliveryStatus.PENDING and delivery.claim is None
+        assert delivery.attempt_count == 2 and delivery.next_attempt_at > timezone.now()
         assert "worker stopped" in delivery.attempts.get().error
+        assert exhausted.status == DeliveryStatus.FAILED  # a message that kills workers does not loop
         assert fresh.status == DeliveryStatus.SENDING
 
 

@@ -8,7 +8,7 @@ from django.db import connection, connections, transaction
 from cases.models import Event
 from cases.services.audit import emit
 from integrations.feed import decode_cursor, encode_cursor, feed_head, sequence_events
-from tests.factories import AgencyFactory, CaseFactory, PersonFactory
+from tests.factories import CaseFactory, PersonFactory
 
 
 def read_all(client, after=None, page_size=100):
