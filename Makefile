@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install migrate demo check schema clean
+.PHONY: run test contract install migrate demo check schema clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ run: demo
 test: install
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## contract: the live service against its OpenAPI schema (schemathesis) and a generated client.
+## Uses a database of its own next to DATABASE_URL's (or a temporary SQLite file).
+contract: install
+	$(PY) -m tests.contract.run
 
 check: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -138,5 +139,6 @@ def problem_response(status_code: int, code: str, detail: str, **extra) -> JsonR
     )
 
 
+@csrf_exempt  # otherwise a POST to an unknown URL is a CSRF failure page, not a 404
 def api_not_found(request, *args, **kwargs):
     return problem_response(status.HTTP_404_NOT_FOUND, "not_found", _("No such resource."))

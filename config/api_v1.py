@@ -25,6 +25,8 @@ class ApiRoot(APIView):
             "committees": link("committee-list"),
             "meetings": link("meeting-list"),
             "action_items": link("action-item-list"),
+            "events": link("event-feed"),
+            "webhooks": link("webhook-list"),
             "schema": link("schema"),
             "docs": link("docs"),
         })
@@ -41,6 +43,7 @@ urlpatterns = [
     *docs_urlpatterns,
     path("", include("cases.api.urls")),
     path("", include("committee.api.urls")),
+    path("", include("integrations.api.urls")),
     # Anything else under /api/v1/ is a problem+json 404, whatever DEBUG says.
     re_path(r"^.*$", api_not_found),
 ]

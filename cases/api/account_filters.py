@@ -1,9 +1,8 @@
-import django_filters
-
+from api_core.filters import FilterSet
 from cases.models import Agency
 
 
-class AgencyFilter(django_filters.FilterSet):
+class AgencyFilter(FilterSet):
     class Meta:
         model = Agency
         fields = ["country", "kind", "active"]

@@ -56,7 +56,13 @@ class CaseAccessLog(models.Model):
 
 class Event(models.Model):
     """Outbox of domain events, written in the transaction of the change.
-    Thin: types and ids, never personal data."""
+    Thin: types and ids, never personal data.
+
+    ``position`` is the event's place in the change feed. It is not the id:
+    ids are handed out at insert but become visible at commit, out of order.
+    A single sequencer numbers events once they are committed
+    (``integrations.feed.sequence_events``), so positions only ever grow in
+    the order readers can see them."""
 
     type = models.CharField(_("type"), max_length=50)
     occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
@@ -66,11 +72,15 @@ class Event(models.Model):
     case_reference = models.CharField(_("case reference"), max_length=20, blank=True)
     # The agencies entitled to see the event (owner, sender, receiver…).
     agencies = models.ManyToManyField("cases.Agency", related_name="+", blank=True)
+    position = models.BigIntegerField(_("feed position"), null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("event")
         verbose_name_plural = _("events")
         ordering = ["id"]
+        indexes = [
+            models.Index(fields=["id"], condition=models.Q(position__isnull=True), name="event_unsequenced_idx"),
+        ]
 
     def __str__(self):
         return f"{self.type} {self.object_type}:{self.object_id}"

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "api_core",
     "cases",
     "committee",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -196,9 +197,13 @@ SPECTACULAR_SETTINGS = {
         "ActionItemStatusEnum": "committee.models.ActionItemStatus",
         "AttendanceStatusEnum": "committee.models.AttendanceStatus",
         "DelegationPositionEnum": "committee.models.DelegationPosition",
+        "EventTypeEnum": "integrations.models.EventType",
+        "WebhookDeliveryStatusEnum": "integrations.models.DeliveryStatus",
+        "WebhookDisabledReasonEnum": "integrations.models.DisabledReason",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "api_core.schema.add_problem_responses",
         "api_core.schema.document_idempotency_key",
     ],
 }
@@ -240,6 +245,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "cases.tasks.retention.anonymise_closed_cases",
         "schedule": crontab(hour=7, minute=30),
     },
+    "webhooks-dispatch": {"task": "integrations.dispatch_webhooks",
+                          "schedule": env.float("PUENTE_WEBHOOK_DISPATCH_SECONDS", default=5.0)},
 }
 
 # --- Puente -----------------------------------------------------------------
@@ -251,6 +258,17 @@ PUENTE = {
     # (its process died); far longer than any request may run.
     "IDEMPOTENCY_LOCK_TIMEOUT": timedelta(minutes=5),
     "RETENTION_YEARS": env.int("PUENTE_RETENTION_YEARS", default=5),
+    # Webhooks (integrations/). Seconds to wait after the 1st, 2nd… failed attempt: about a day in all.
+    "WEBHOOK_RETRY_DELAYS": [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600],
+    "WEBHOOK_TIMEOUT_SECONDS": env.float("PUENTE_WEBHOOK_TIMEOUT_SECONDS", default=10.0),
+    # Deliveries that used up every retry in a row before the endpoint is switched off.
+    "WEBHOOK_FAILURE_THRESHOLD": env.int("PUENTE_WEBHOOK_FAILURE_THRESHOLD", default=5),
+    "WEBHOOK_SECRET_GRACE_HOURS": env.int("PUENTE_WEBHOOK_SECRET_GRACE_HOURS", default=24),
+    "WEBHOOK_MAX_ENDPOINTS_PER_AGENCY": env.int("PUENTE_WEBHOOK_MAX_ENDPOINTS", default=20),
+    # SSRF guard: non-public networks webhooks may reach anyway (CIDR list), and
+    # whether plain http is allowed to localhost. Both closed unless set.
+    "WEBHOOK_ALLOWED_NETWORKS": env.list("PUENTE_WEBHOOK_ALLOWED_NETWORKS", default=[]),
+    "WEBHOOK_ALLOW_HTTP_LOCALHOST": env.bool("PUENTE_WEBHOOK_ALLOW_HTTP_LOCALHOST", default=False),
 }
 
 # --- Logging ----------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Production: PostgreSQL, Redis, gunicorn. Refuses to start without its secrets."""
 from .base import *  # noqa: F401,F403
-from .base import MIDDLEWARE, env
+from .base import MIDDLEWARE, PUENTE, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -38,3 +38,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# Webhooks go to partners' public https addresses only. An operator who must
+# reach a partner over a private link lists that network explicitly.
+PUENTE = {**PUENTE, "WEBHOOK_ALLOW_HTTP_LOCALHOST": False}

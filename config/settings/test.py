@@ -1,6 +1,6 @@
 """Settings for the test suite. DATABASE_URL / REDIS_URL select the real services."""
 from .base import *  # noqa: F401,F403
-from .base import REDIS_URL, REST_FRAMEWORK
+from .base import PUENTE, REDIS_URL, REST_FRAMEWORK
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -16,4 +16,11 @@ else:
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {"token": "100000/minute"},
+}
+
+# The webhook tests run real receivers on loopback; the SSRF tests close this again.
+PUENTE = {
+    **PUENTE,
+    "WEBHOOK_ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128"],
+    "WEBHOOK_ALLOW_HTTP_LOCALHOST": True,
 }
