@@ -122,8 +122,9 @@ class ReminderQuerySet(models.QuerySet):
 
 
 class Reminder(models.Model):
+    # No index of its own: the unique constraint's index starts with it.
     rule = models.ForeignKey(ReminderRule, on_delete=models.PROTECT, related_name="reminders",
-                             verbose_name=_("rule"))
+                             verbose_name=_("rule"), db_index=False)
     # Copied from the rule: the row must keep meaning the same thing.
     deadline_kind = models.CharField(_("deadline"), max_length=30, choices=DeadlineKind.choices)
     # The target's primary key as text (UUIDs as 32 hex digits), whatever its model.
@@ -147,9 +148,6 @@ class Reminder(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt at"))
     claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-    # The sweep that wrote the row: lets a sweep tell its own inserts from a
-    # concurrent sweep's after an insert that ignored conflicts.
-    sweep_id = models.UUIDField(editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -160,8 +158,9 @@ class Reminder(models.Model):
         verbose_name_plural = _("reminders")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["rule", "target_id", "deadline", "recipient_key"],
-                                    name="one_reminder_per_rule_target_deadline_recipient"),
+            # Deadline second: the sweep looks up what a rule already wrote by deadline range.
+            models.UniqueConstraint(fields=["rule", "deadline", "target_id", "recipient_key"],
+                                    name="one_reminder_per_rule_deadline_target_recipient"),
         ]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="reminder_queue_idx"),

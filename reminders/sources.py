@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.conf import settings
-from django.db.models import CharField, Exists, Model, OuterRef, Q, QuerySet, UUIDField, Value
-from django.db.models.functions import Cast, Replace
+from django.db.models import Model, Q, QuerySet
 from django.urls import reverse
 
 from cases.models import DEFAULT_TIME_ZONES, Agency, Handoff, Language, User
@@ -72,6 +71,14 @@ def _language(code: str) -> str:
 class Directory:
     """People who receive reminders whatever the target; loaded once per sweep."""
 
+    def __init__(self):
+        self._agencies: dict[int, list[Recipient]] = {}
+
+    def agency(self, agency: Agency) -> list[Recipient]:
+        if agency.pk not in self._agencies:
+            self._agencies[agency.pk] = [Recipient.for_agency(agency)] if agency.active else []
+        return self._agencies[agency.pk]
+
     @cached_property
     def secretariat(self) -> list[Recipient]:
         users = (User.objects.filter(is_active=True, groups__name=Role.SECRETARIAT)
@@ -83,15 +90,6 @@ class Directory:
 
 def target_key(pk) -> str:
     return pk.hex if isinstance(pk, uuid.UUID) else str(pk)
-
-
-def _target_key_expression(model: type[Model], outer: str = "pk"):
-    """``target_key`` computed by the database, for the anti-join of the sweep."""
-    as_text = Cast(OuterRef(outer), output_field=CharField())
-    if isinstance(model._meta.pk, UUIDField):
-        # PostgreSQL spells a uuid with hyphens, SQLite stores 32 hex digits.
-        return Replace(as_text, Value("-"), Value(""))
-    return as_text
 
 
 # --- Due items and the query a source pages through -----------------------------
@@ -136,29 +134,35 @@ class DueQuery:
         rule, now = self.rule, self.now
         # The rule fires at deadline + delta; due when that moment lies in
         # [now - max_lateness, now].
-        earliest = now - self.max_lateness - rule.delta
-        latest = now - rule.delta
-        window = Q(**{f"{deadline_field}__gte": earliest, f"{deadline_field}__lte": latest})
+        window = Q(**{f"{deadline_field}__gte": now - self.max_lateness - rule.delta,
+                      f"{deadline_field}__lte": now - rule.delta})
         if rule.timing == Timing.BEFORE:
             window &= Q(**{f"{deadline_field}__gt": now})  # never "due soon" once it has passed
-        already_written = Reminder.objects.filter(
-            rule_id=rule.pk, deadline=OuterRef(deadline_field), target_id=_target_key_expression(model),
-        )
-        pending = queryset.filter(window).filter(~Exists(already_written)).order_by(deadline_field, "pk")
+        candidates = queryset.filter(window).order_by(deadline_field, "pk").values_list("pk", deadline_field)
         after = None
+        # Three plain queries a page rather than one with an anti-join: each
+        # keeps an index plan whatever the size of the reminder log, so a
+        # sweep's cost grows with what is due, not with what was sent before.
         while True:
-            page = pending
+            page = candidates
             if after is not None:
-                last_deadline, last_pk = after
-                page = page.filter(Q(**{f"{deadline_field}__gt": last_deadline})
-                                   | Q(**{deadline_field: last_deadline, "pk__gt": last_pk}))
-            batch = list(page[:self.batch_size])
-            if not batch:
+                # The first condition is redundant but lets the index skip what is behind us.
+                page = page.filter(Q(**{f"{deadline_field}__gte": after[1]}),
+                                   Q(**{f"{deadline_field}__gt": after[1]}) | Q(pk__gt=after[0]))
+            keys = list(page[:self.batch_size])
+            if not keys:
                 return
-            yield batch
-            if len(batch) < self.batch_size:
+            written = set(Reminder.objects.order_by()
+                          .filter(rule_id=rule.pk, deadline__gte=keys[0][1], deadline__lte=keys[-1][1],
+                                  target_id__in=[target_key(pk) for pk, _ in keys])
+                          .values_list("target_id", "deadline"))
+            due = [pk for pk, deadline in keys if (target_key(pk), deadline) not in written]
+            if due:
+                targets = queryset.in_bulk(due)
+                yield [targets[pk] for pk in due if pk in targets]  # gone since the first query: nothing due
+            if len(keys) < self.batch_size:
                 return
-            after = (getattr(batch[-1], deadline_field), batch[-1].pk)
+            after = keys[-1]
 
     def recipients(self, **by_kind: Agency | User | Iterable[User] | None) -> list[Recipient]:
         """The rule's recipients for one target. Sources pass whatever recipient
@@ -173,7 +177,7 @@ class DueQuery:
         if value is None:
             return []
         if isinstance(value, Agency):
-            return [Recipient.for_agency(value)] if value.active else []
+            return self.directory.agency(value)
         if isinstance(value, User):
             return [Recipient.for_user(value)] if value.is_active else []
         return [Recipient.for_user(user) for user in value if user.is_active]
@@ -203,16 +207,21 @@ def current_due(kind: str, target_id: str) -> Due | None:
 
 # --- The sources --------------------------------------------------------------------
 
-def _links(api_path: str, admin_path: str) -> dict:
+def _link_bases() -> tuple[str, str]:
+    """Absolute URLs of the API root and the admin index."""
     base = settings.PUBLIC_BASE_URL
-    return {"api_url": f"{base}{reverse('v1:root')}{api_path}", "admin_url": f"{base}{reverse('admin:index')}{admin_path}"}
+    return f"{base}{reverse('v1:root')}", f"{base}{reverse('admin:index')}"
 
 
 @register(DeadlineKind.HANDOFF_RESPONSE_DUE)
 def handoff_response_due(query: DueQuery) -> Iterator[list[Due]]:
     """Pending handoffs, due at ``response_due``: the receiving agency must
     accept or reject; after it passes, the secretariat follows up."""
-    handoffs = Handoff.objects.pending().select_related("case", "from_agency", "to_agency")
+    agency_fields = ("name", "country", "contact_email", "language", "time_zone", "active")
+    handoffs = (Handoff.objects.pending().select_related("case", "from_agency", "to_agency")
+                .only("kind", "response_due", "case__reference", *(f"{side}__{name}" for name in agency_fields
+                                                                    for side in ("from_agency", "to_agency"))))
+    api, admin = _link_bases()
     for batch in query.batches(handoffs, "response_due"):
         yield [
             Due(
@@ -227,7 +236,8 @@ def handoff_response_due(query: DueQuery) -> Iterator[list[Due]]:
                     "kind": handoff.kind,
                     "from_agency": handoff.from_agency.name,
                     "to_agency": handoff.to_agency.name,
-                    **_links(f"handoffs/{handoff.pk}/", f"cases/handoff/{handoff.pk}/change/"),
+                    "api_url": f"{api}handoffs/{handoff.pk}/",
+                    "admin_url": f"{admin}cases/handoff/{handoff.pk}/change/",
                 },
             )
             for handoff in batch
