@@ -16,6 +16,9 @@ ROLE_PERMISSIONS = {
     Role.SECRETARIAT: [
         "cases.view_*",
         "committee.view_*", "committee.add_*", "committee.change_*", "committee.delete_*",
+        # Reminder rules (edit, pause) and the reminder log (read, retry).
+        "reminders.view_*", "reminders.add_reminderrule", "reminders.change_reminderrule",
+        "reminders.change_reminder",
     ],
     # Members read; they may also make themselves a calendar address.
     Role.COMMITTEE_MEMBER: ["committee.view_*", "committee.add_calendarfeed"],

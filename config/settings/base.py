@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "cases",
     "committee",
     "integrations",
+    "reminders",
 ]
 
 MIDDLEWARE = [
@@ -128,6 +129,8 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Puente <no-reply@puente.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A stalled SMTP server must not hold a worker past the task's time limit.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {
@@ -229,6 +232,30 @@ CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Reminders ---------------------------------------------------------------
+# See docs/operations.md for what each one means in practice.
+REMINDERS = {
+    # How often beat queues the sweep that writes due reminders.
+    "SWEEP_INTERVAL": timedelta(seconds=env.int("PUENTE_REMINDER_SWEEP_SECONDS", default=60)),
+    # A reminder whose moment passed longer ago than this (beat or workers were
+    # down) is not written any more: a late "24 h before" is worse than none.
+    "MAX_LATENESS": timedelta(hours=env.int("PUENTE_REMINDER_MAX_LATENESS_HOURS", default=12)),
+    "BATCH_SIZE": env.int("PUENTE_REMINDER_BATCH_SIZE", default=1000),
+    # SMTP failures: attempts in all, and the exponential back-off between them.
+    "MAX_ATTEMPTS": env.int("PUENTE_REMINDER_MAX_ATTEMPTS", default=6),
+    "RETRY_BASE_SECONDS": env.int("PUENTE_REMINDER_RETRY_BASE_SECONDS", default=30),
+    "RETRY_MAX_SECONDS": env.int("PUENTE_REMINDER_RETRY_MAX_SECONDS", default=300),
+    # A worker owns a reminder it claimed for this long; it must exceed the
+    # send task's hard time limit, so an expired claim means a dead worker.
+    "CLAIM_SECONDS": env.int("PUENTE_REMINDER_CLAIM_SECONDS", default=180),
+    "SEND_SOFT_TIME_LIMIT": env.int("PUENTE_REMINDER_SEND_SOFT_TIME_LIMIT", default=45),
+    "SEND_TIME_LIMIT": env.int("PUENTE_REMINDER_SEND_TIME_LIMIT", default=60),
+    # A pending reminder whose message has not been taken for this long (lost
+    # broker message, worker killed) is queued again by the next sweep.
+    "REQUEUE_AFTER": timedelta(seconds=env.int("PUENTE_REMINDER_REQUEUE_AFTER_SECONDS", default=600)),
+}
+
 CELERY_BEAT_SCHEDULE: dict = {
     "purge-expired-idempotency-keys": {
         "task": "api_core.purge_expired_idempotency_keys",
@@ -247,6 +274,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "webhooks-dispatch": {"task": "integrations.dispatch_webhooks",
                           "schedule": env.float("PUENTE_WEBHOOK_DISPATCH_SECONDS", default=5.0)},
+    "reminders-sweep": {
+        "task": "reminders.sweep",
+        "schedule": REMINDERS["SWEEP_INTERVAL"].total_seconds(),
+        # A sweep nobody ran before the next one is due is worthless: drop it
+        # rather than let a backlog pile up while the workers are down.
+        "options": {"expires": REMINDERS["SWEEP_INTERVAL"].total_seconds()},
+    },
 }
 
 # --- Puente -----------------------------------------------------------------

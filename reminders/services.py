@@ -1,0 +1,254 @@
+"""Every write of the reminders app: the sweep that writes due reminders, the
+send of one reminder, the secretariat's retry and pause.
+
+Exactly-once rests on two things, not on the broker: the unique constraint
+over (rule, target, deadline, recipient) — a second sweep, a second beat or a
+retried sweep inserts nothing — and the conditional UPDATE that claims a row
+before sending — two deliveries of one task message send once."""
+import datetime
+import logging
+import smtplib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .emails import build_message
+from .models import Reminder, ReminderRule, ReminderStatus
+from .sources import SOURCES, Directory, DueQuery, Recipient, current_due, target_key
+
+logger = logging.getLogger(__name__)
+
+Enqueue = Callable[[list[int]], None]
+
+
+def _config(name: str):
+    return settings.REMINDERS[name]
+
+
+def queue_sends(reminder_ids: list[int]) -> None:
+    """Publish one send task per reminder, over one broker connection."""
+    from .tasks import send_reminder
+
+    if not reminder_ids:
+        return
+    with send_reminder.app.producer_or_acquire() as producer:
+        for reminder_id in reminder_ids:
+            send_reminder.apply_async((reminder_id,), producer=producer)
+
+
+def _queue_on_commit(reminder_ids: list[int], enqueue: Enqueue) -> None:
+    if reminder_ids:
+        transaction.on_commit(lambda: enqueue(reminder_ids))
+
+
+# --- The sweep ----------------------------------------------------------------------
+
+@dataclass
+class SweepResult:
+    created: list[int] = field(default_factory=list)
+    requeued: list[int] = field(default_factory=list)
+
+
+def reminders_sweep(*, now: datetime.datetime | None = None, enqueue: Enqueue | None = None,
+                    requeue_after: datetime.timedelta | None = None) -> SweepResult:
+    """Write a reminder row for every (active rule, open target, recipient)
+    whose moment has come, and queue a send for each row this sweep wrote;
+    then queue again the rows whose message got lost. Safe to run any number
+    of times, concurrently: rows another sweep wrote are neither written nor
+    queued again."""
+    now = now or timezone.now()
+    enqueue = enqueue or queue_sends
+    directory = Directory()
+    result = SweepResult()
+    for rule in ReminderRule.objects.active().filter(deadline_kind__in=list(SOURCES)):
+        query = DueQuery(rule=rule, now=now, max_lateness=_config("MAX_LATENESS"),
+                         batch_size=_config("BATCH_SIZE"), directory=directory)
+        for batch in SOURCES[rule.deadline_kind](query):
+            rows = [
+                (rule.pk, rule.deadline_kind, target_key(due.target.pk), due.label[:200], due.deadline,
+                 due.deadline + rule.delta, recipient.key, recipient.agency_id, recipient.user_id,
+                 recipient.email)
+                for due in batch for recipient in due.recipients
+            ]
+            if rows:
+                result.created += _insert(rows, now=now, enqueue=enqueue)
+    result.requeued = _requeue_stranded(now=now, enqueue=enqueue,
+                                        grace=_config("REQUEUE_AFTER") if requeue_after is None else requeue_after)
+    return result
+
+
+# The columns a sweep fills, in the order of its row tuples.
+_ROW_COLUMNS = ("rule_id", "deadline_kind", "target_id", "target_label", "deadline", "due_at", "recipient_key",
+                "recipient_agency_id", "recipient_user_id", "email")
+_POSTGRES_TYPES = ("bigint", "text", "text", "text", "timestamptz", "timestamptz", "text", "bigint", "bigint", "text")
+_DATETIME_COLUMNS = {"deadline", "due_at"}
+
+
+@transaction.atomic
+def _insert(rows: list[tuple], *, now: datetime.datetime, enqueue: Enqueue) -> list[int]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: a row another sweep
+    already wrote is left out, and only the rows this statement wrote come
+    back — those, and only those, this sweep queues. Written by hand because
+    bulk_create(ignore_conflicts=True) returns no ids, and because preparing
+    every field of every row through the ORM is most of a sweep's time at
+    100,000 rows."""
+    ops = connection.ops
+    table = ops.quote_name(Reminder._meta.db_table)
+    constant = {"status": ReminderStatus.PENDING.value, "attempts": 0, "last_error": "",
+                "next_attempt_at": now, "created_at": now, "updated_at": now}
+    columns = ", ".join(ops.quote_name(column) for column in (*_ROW_COLUMNS, *constant))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One array per column: 16 parameters whatever the batch size.
+            unnest = ", ".join(f"%s::{kind}[]" for kind in _POSTGRES_TYPES)
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT *, {', '.join(['%s'] * len(constant))} "
+                f"FROM unnest({unnest}) ON CONFLICT DO NOTHING RETURNING id",
+                list(constant.values()) + [list(column) for column in zip(*rows)],
+            )
+            created = [row[0] for row in cursor.fetchall()]
+        else:
+            adapt = ops.adapt_datetimefield_value
+            datetimes = [index for index, column in enumerate(_ROW_COLUMNS) if column in _DATETIME_COLUMNS]
+            placeholder = "(" + ", ".join(["%s"] * (len(_ROW_COLUMNS) + len(constant))) + ")"
+            tail = [adapt(value) if isinstance(value, datetime.datetime) else value for value in constant.values()]
+            created = []
+            for start in range(0, len(rows), 500):  # within SQLite's limit on parameters
+                chunk = rows[start:start + 500]
+                params = []
+                for row in chunk:
+                    row = list(row)
+                    for index in datetimes:
+                        row[index] = adapt(row[index])
+                    params += row + tail
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholder] * len(chunk))} "
+                    f"ON CONFLICT DO NOTHING RETURNING id",
+                    params,
+                )
+                created += [row[0] for row in cursor.fetchall()]
+    _queue_on_commit(created, enqueue)
+    return created
+
+
+def _requeue_stranded(*, now: datetime.datetime, enqueue: Enqueue, grace: datetime.timedelta) -> list[int]:
+    requeued = []
+    while True:
+        with transaction.atomic():
+            ids = list(Reminder.objects.stranded(now, grace).order_by("next_attempt_at", "id")
+                       .values_list("id", flat=True)[:_config("BATCH_SIZE")])
+            if not ids:
+                return requeued
+            # Moves them out of ``stranded`` until the grace period passes again.
+            Reminder.objects.filter(id__in=ids).update(next_attempt_at=now, updated_at=now)
+            _queue_on_commit(ids, enqueue)
+        requeued += ids
+
+
+# --- Sending one reminder ---------------------------------------------------------
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    RETRY = "retry"
+    NOT_CLAIMED = "not_claimed"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    retry_in: int | None = None
+
+
+def retry_delay(attempts: int) -> int:
+    """Seconds before the next attempt after ``attempts`` failed ones: doubling, capped."""
+    return min(_config("RETRY_BASE_SECONDS") * 2 ** max(attempts - 1, 0), _config("RETRY_MAX_SECONDS"))
+
+
+def reminder_send(*, reminder_id: int) -> SendResult:
+    """Claim the reminder, check its target still needs it, send it, record the outcome."""
+    now = timezone.now()
+    claimed_until = now + datetime.timedelta(seconds=_config("CLAIM_SECONDS"))
+    # healthchecks' pattern: only the one UPDATE that changes the row may send.
+    claimed = (Reminder.objects.claimable(now).filter(pk=reminder_id)
+               .update(status=ReminderStatus.SENDING, claimed_until=claimed_until,
+                       attempts=F("attempts") + 1, updated_at=now))
+    if not claimed:
+        return SendResult(Outcome.NOT_CLAIMED)
+    reminder = (Reminder.objects.select_related("rule", "recipient_agency", "recipient_user__agency")
+                .get(pk=reminder_id))
+    mine = Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.SENDING, claimed_until=claimed_until)
+
+    def finish(status: ReminderStatus, **fields) -> None:
+        updated = mine.update(status=status, claimed_until=None, updated_at=timezone.now(), **fields)
+        if not updated:  # our claim ran out and another worker took the row
+            logger.warning("reminder %s: claim lost before recording %s", reminder_id, status)
+
+    if not reminder.rule.active:
+        finish(ReminderStatus.SKIPPED, last_error="rule paused")
+        return SendResult(Outcome.SKIPPED)
+    due = current_due(reminder.deadline_kind, reminder.target_id)
+    if due is None or due.deadline != reminder.deadline:
+        finish(ReminderStatus.SKIPPED,
+               last_error="target no longer open" if due is None else "deadline moved")
+        return SendResult(Outcome.SKIPPED)
+    recipient = Recipient.for_reminder(reminder)
+    if recipient is None or not recipient.email:
+        finish(ReminderStatus.FAILED, last_error="recipient has no email address")
+        return SendResult(Outcome.FAILED)
+    try:
+        message = build_message(reminder=reminder, due=due, recipient=recipient)
+        message.send()
+    except (smtplib.SMTPException, OSError, SoftTimeLimitExceeded) as exc:
+        error = f"{exc.__class__.__name__}: {exc}"[:1000]
+        if _is_permanent(exc) or reminder.attempts >= _config("MAX_ATTEMPTS"):
+            finish(ReminderStatus.FAILED, last_error=error, email=recipient.email)
+            return SendResult(Outcome.FAILED)
+        delay = retry_delay(reminder.attempts)
+        finish(ReminderStatus.PENDING, last_error=error, email=recipient.email,
+               next_attempt_at=timezone.now() + datetime.timedelta(seconds=delay))
+        return SendResult(Outcome.RETRY, retry_in=delay)
+    except Exception as exc:  # a bug: record it on the row rather than retry forever
+        logger.exception("reminder %s could not be sent", reminder_id)
+        finish(ReminderStatus.FAILED, last_error=f"{exc.__class__.__name__}: {exc}"[:1000])
+        return SendResult(Outcome.FAILED)
+    finish(ReminderStatus.SENT, sent_at=timezone.now(), email=recipient.email, last_error="")
+    return SendResult(Outcome.SENT)
+
+
+def _is_permanent(exc: Exception) -> bool:
+    """A 5xx answer will not change by trying again; 4xx and network errors may."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code >= 500
+    return False
+
+
+# --- The secretariat's actions -------------------------------------------------
+
+@transaction.atomic
+def reminders_retry(*, reminder_ids: Iterable[int], enqueue: Enqueue | None = None) -> list[int]:
+    """Queue failed reminders again with a fresh set of attempts. Others are left alone."""
+    now = timezone.now()
+    ids = list(Reminder.objects.select_for_update().filter(pk__in=list(reminder_ids), status=ReminderStatus.FAILED)
+               .values_list("id", flat=True))
+    Reminder.objects.filter(pk__in=ids).update(status=ReminderStatus.PENDING, attempts=0, next_attempt_at=now,
+                                               claimed_until=None, updated_at=now)
+    _queue_on_commit(ids, enqueue or queue_sends)
+    return ids
+
+
+@transaction.atomic
+def reminder_rules_set_active(*, rule_ids: Iterable[int], active: bool) -> int:
+    """Pause (or resume) rules. A paused rule writes no new reminders, and
+    those it wrote but has not sent yet are skipped."""
+    return ReminderRule.objects.filter(pk__in=list(rule_ids)).exclude(active=active).update(
+        active=active, updated_at=timezone.now())

@@ -1,0 +1,248 @@
+"""Where deadlines come from: one function per deadline kind, registered in
+``SOURCES``.
+
+A source function receives a ``DueQuery`` and yields batches of ``Due``
+items — (target, deadline, recipients) plus what the email needs. It builds
+its queryset of *open* targets (a resolved handoff, a done action item or a
+cancelled meeting is simply not in it) and lets the query page through it:
+
+    @register(DeadlineKind.SOMETHING_DUE)
+    def something_due(query):
+        for batch in query.batches(Something.objects.open().select_related(...), "due_at"):
+            yield [Due(target=obj, deadline=obj.due_at, label=..., context={...},
+                       recipients=query.recipients(owner_agency=obj.owner_agency, ...)) for obj in batch]
+
+The same function serves the sweep (every open target whose reminder moment
+has come and which has no reminder for that rule and deadline yet, in
+batches: a constant number of queries per batch) and the send task (one
+target by id, to check it is still open and its deadline unchanged).
+"""
+import datetime
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.conf import settings
+from django.db.models import Model, Q, QuerySet
+from django.urls import reverse
+
+from cases.models import DEFAULT_TIME_ZONES, Agency, Handoff, Language, User
+from cases.roles import Role
+
+from .models import DeadlineKind, RecipientKind, Reminder, ReminderRule, Timing
+
+# --- Recipients ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Recipient:
+    key: str
+    email: str
+    language: str
+    time_zone: str
+    agency_id: int | None = None
+    user_id: int | None = None
+
+    @classmethod
+    def for_agency(cls, agency: Agency) -> "Recipient":
+        return cls(key=f"agency:{agency.pk}", email=agency.contact_email, language=_language(agency.language),
+                   time_zone=agency.time_zone or DEFAULT_TIME_ZONES.get(agency.country, "UTC"), agency_id=agency.pk)
+
+    @classmethod
+    def for_user(cls, user: User) -> "Recipient":
+        return cls(key=f"user:{user.pk}", email=user.email, language=_language(user.language),
+                   time_zone=user.effective_time_zone, user_id=user.pk)
+
+    @classmethod
+    def for_reminder(cls, reminder: Reminder) -> "Recipient | None":
+        """The recipient as it is now (an address fixed after a failure counts)."""
+        if reminder.recipient_user is not None:
+            return cls.for_user(reminder.recipient_user)
+        if reminder.recipient_agency is not None:
+            return cls.for_agency(reminder.recipient_agency)
+        return None
+
+
+def _language(code: str) -> str:
+    return code if code in Language.values else Language.SPANISH
+
+
+class Directory:
+    """People who receive reminders whatever the target; loaded once per sweep."""
+
+    def __init__(self):
+        self._agencies: dict[int, list[Recipient]] = {}
+
+    def agency(self, agency: Agency) -> list[Recipient]:
+        if agency.pk not in self._agencies:
+            self._agencies[agency.pk] = [Recipient.for_agency(agency)] if agency.active else []
+        return self._agencies[agency.pk]
+
+    @cached_property
+    def secretariat(self) -> list[Recipient]:
+        users = (User.objects.filter(is_active=True, groups__name=Role.SECRETARIAT)
+                 .select_related("agency").order_by("pk"))
+        return [Recipient.for_user(user) for user in users]
+
+
+# --- Target keys -------------------------------------------------------------------
+
+def target_key(pk) -> str:
+    return pk.hex if isinstance(pk, uuid.UUID) else str(pk)
+
+
+# --- Due items and the query a source pages through -----------------------------
+
+@dataclass
+class Due:
+    target: Model
+    deadline: datetime.datetime
+    recipients: list[Recipient]
+    # Shown in the reminder log and the email: a case reference or a meeting
+    # title, never a migrant's name.
+    label: str
+    context: dict = field(default_factory=dict)
+    # Files for the email, built only when it is sent: (filename, content, mimetype).
+    attachments: Callable[[], list[tuple[str, bytes | str, str]]] | None = None
+
+
+class DueQuery:
+    """The question a source answers: either "what is due for this rule now"
+    (a sweep) or "is this one target still open" (a send)."""
+
+    def __init__(self, *, rule: ReminderRule | None = None, now: datetime.datetime | None = None,
+                 max_lateness: datetime.timedelta | None = None, batch_size: int = 1000,
+                 directory: Directory | None = None, target_id: str | None = None):
+        self.rule = rule
+        self.now = now
+        self.max_lateness = max_lateness
+        self.batch_size = batch_size
+        self.directory = directory or Directory()
+        self.target_id = target_id
+
+    @classmethod
+    def for_target(cls, target_id: str) -> "DueQuery":
+        return cls(target_id=target_id)
+
+    def batches(self, queryset: QuerySet, deadline_field: str) -> Iterator[list[Model]]:
+        model = queryset.model
+        if self.target_id is not None:
+            pk = model._meta.pk.to_python(self.target_id)
+            yield list(queryset.filter(pk=pk)[:1])
+            return
+        rule, now = self.rule, self.now
+        # The rule fires at deadline + delta; due when that moment lies in
+        # [now - max_lateness, now].
+        window = Q(**{f"{deadline_field}__gte": now - self.max_lateness - rule.delta,
+                      f"{deadline_field}__lte": now - rule.delta})
+        if rule.timing == Timing.BEFORE:
+            window &= Q(**{f"{deadline_field}__gt": now})  # never "due soon" once it has passed
+        candidates = queryset.filter(window).order_by(deadline_field, "pk").values_list("pk", deadline_field)
+        after = None
+        # Three plain queries a page rather than one with an anti-join: each
+        # keeps an index plan whatever the size of the reminder log, so a
+        # sweep's cost grows with what is due, not with what was sent before.
+        while True:
+            page = candidates
+            if after is not None:
+                # The first condition is redundant but lets the index skip what is behind us.
+                page = page.filter(Q(**{f"{deadline_field}__gte": after[1]}),
+                                   Q(**{f"{deadline_field}__gt": after[1]}) | Q(pk__gt=after[0]))
+            keys = list(page[:self.batch_size])
+            if not keys:
+                return
+            written = set(Reminder.objects.order_by()
+                          .filter(rule_id=rule.pk, deadline__gte=keys[0][1], deadline__lte=keys[-1][1],
+                                  target_id__in=[target_key(pk) for pk, _ in keys])
+                          .values_list("target_id", "deadline"))
+            due = [pk for pk, deadline in keys if (target_key(pk), deadline) not in written]
+            if due:
+                targets = queryset.in_bulk(due)
+                yield [targets[pk] for pk in due if pk in targets]  # gone since the first query: nothing due
+            if len(keys) < self.batch_size:
+                return
+            after = keys[-1]
+
+    def recipients(self, **by_kind: Agency | User | Iterable[User] | None) -> list[Recipient]:
+        """The rule's recipients for one target. Sources pass whatever recipient
+        kinds they know (``receiving_agency=handoff.to_agency``); the
+        secretariat is known to every source."""
+        if self.rule is None:
+            return []
+        kind = self.rule.recipients
+        if kind == RecipientKind.SECRETARIAT:
+            return self.directory.secretariat
+        value = by_kind.get(kind)
+        if value is None:
+            return []
+        if isinstance(value, Agency):
+            return self.directory.agency(value)
+        if isinstance(value, User):
+            return [Recipient.for_user(value)] if value.is_active else []
+        return [Recipient.for_user(user) for user in value if user.is_active]
+
+
+SourceFunction = Callable[[DueQuery], Iterator[list[Due]]]
+SOURCES: dict[str, SourceFunction] = {}
+
+
+def register(kind: DeadlineKind) -> Callable[[SourceFunction], SourceFunction]:
+    def decorator(function: SourceFunction) -> SourceFunction:
+        SOURCES[kind] = function
+        return function
+    return decorator
+
+
+def current_due(kind: str, target_id: str) -> Due | None:
+    """The target as it stands now, or None when it is closed (or its kind has no source)."""
+    source = SOURCES.get(kind)
+    if source is None:
+        return None
+    for batch in source(DueQuery.for_target(target_id)):
+        for due in batch:
+            return due
+    return None
+
+
+# --- The sources --------------------------------------------------------------------
+
+def _link_bases() -> tuple[str, str]:
+    """Absolute URLs of the API root and the admin index."""
+    base = settings.PUBLIC_BASE_URL
+    return f"{base}{reverse('v1:root')}", f"{base}{reverse('admin:index')}"
+
+
+@register(DeadlineKind.HANDOFF_RESPONSE_DUE)
+def handoff_response_due(query: DueQuery) -> Iterator[list[Due]]:
+    """Pending handoffs, due at ``response_due``: the receiving agency must
+    accept or reject; after it passes, the secretariat follows up."""
+    agency_fields = ("name", "country", "contact_email", "language", "time_zone", "active")
+    handoffs = (Handoff.objects.pending().select_related("case", "from_agency", "to_agency")
+                .only("kind", "response_due", "case__reference", *(f"{side}__{name}" for name in agency_fields
+                                                                    for side in ("from_agency", "to_agency"))))
+    api, admin = _link_bases()
+    for batch in query.batches(handoffs, "response_due"):
+        yield [
+            Due(
+                target=handoff,
+                deadline=handoff.response_due,
+                label=handoff.case.reference,
+                recipients=query.recipients(receiving_agency=handoff.to_agency, sending_agency=handoff.from_agency),
+                # Agency names and the case reference only: never the reason
+                # (free text that may name people) nor anything about the members.
+                context={
+                    "reference": handoff.case.reference,
+                    "kind": handoff.kind,
+                    "from_agency": handoff.from_agency.name,
+                    "to_agency": handoff.to_agency.name,
+                    "api_url": f"{api}handoffs/{handoff.pk}/",
+                    "admin_url": f"{admin}cases/handoff/{handoff.pk}/change/",
+                },
+            )
+            for handoff in batch
+        ]
+
+
+# ``action_item_due`` and ``meeting_start`` are registered here, one function
+# each, once the committee's ActionItem and Meeting models exist. Until then
+# their rules are kept but the sweep passes them by.

@@ -1,0 +1,41 @@
+"""The default rules the data migration writes, and what a rule means."""
+import datetime
+
+import pytest
+from django.apps import apps
+
+from reminders.defaults import create_default_rules
+from reminders.models import ReminderRule
+
+H = datetime.timedelta(hours=1)
+
+
+@pytest.mark.django_db
+class TestDefaultRules:
+    def test_they_are_the_agreed_ones(self, rules):
+        found = {(r.deadline_kind, r.timing, r.offset, r.recipients, r.active) for r in ReminderRule.objects.all()}
+        assert found == {
+            ("handoff_response_due", "before", 24 * H, "receiving_agency", True),
+            ("handoff_response_due", "at", 0 * H, "receiving_agency", True),
+            ("handoff_response_due", "after", 24 * H, "secretariat", True),
+            ("action_item_due", "before", 48 * H, "assignee", True),
+            ("action_item_due", "at", 0 * H, "assignee", True),
+            ("action_item_due", "after", 72 * H, "secretariat", True),
+            ("meeting_start", "before", 48 * H, "committee_members", True),
+        }
+
+    def test_writing_them_again_changes_nothing(self, rules):
+        paused = rules[("handoff_response_due", "at")]
+        ReminderRule.objects.filter(pk=paused.pk).update(active=False)
+        create_default_rules(apps)
+        assert ReminderRule.objects.count() == 7
+        assert ReminderRule.objects.get(pk=paused.pk).active is False
+
+    def test_each_fires_at_its_offset_from_the_deadline(self, rules):
+        assert rules[("handoff_response_due", "before")].delta == -24 * H
+        assert rules[("handoff_response_due", "at")].delta == 0 * H
+        assert rules[("action_item_due", "after")].delta == 72 * H
+
+    def test_they_read_well_in_the_admin(self, rules):
+        assert str(rules[("handoff_response_due", "before")]).startswith("Vencimiento de respuesta")
+        assert "24 h" in str(rules[("handoff_response_due", "before")])
