@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from api_core.errors import ServiceError
+from cases.admin.filters import OverdueFilter
 
 from . import services
 from .models import (
@@ -582,22 +583,6 @@ class AgendaItemAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
 
 
 # --- Action items ----------------------------------------------------------
-
-class OverdueFilter(admin.SimpleListFilter):
-    title = _("overdue")
-    parameter_name = "overdue"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Overdue")), ("no", _("Not overdue"))]
-
-    def queryset(self, request, queryset):
-        overdue = ActionItem.objects.overdue(timezone.now()).values("pk")
-        if self.value() == "yes":
-            return queryset.filter(pk__in=overdue)
-        if self.value() == "no":
-            return queryset.exclude(pk__in=overdue)
-        return queryset
-
 
 class ActionItemForm(forms.ModelForm):
     class Meta:

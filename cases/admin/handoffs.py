@@ -16,20 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import Handoff
 from cases.selectors import handoffs_visible_to
 
-
-class OverdueFilter(admin.SimpleListFilter):
-    title = _("overdue")
-    parameter_name = "overdue"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Overdue")), ("no", _("Not overdue"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.overdue()
-        if self.value() == "no":
-            return queryset.not_overdue()
-        return queryset
+from .filters import OverdueFilter
 
 
 class CrossBorderFilter(admin.SimpleListFilter):
