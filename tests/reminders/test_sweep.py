@@ -7,9 +7,9 @@ from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
-from reminders.models import Reminder, ReminderStatus
+from reminders.models import DeadlineKind, Reminder, ReminderStatus
 from reminders.services import reminder_rules_set_active, reminders_sweep
-from reminders.sources import target_key
+from reminders.sources import SOURCES, target_key
 from tests.factories import AgencyFactory
 
 from .conftest import DEADLINE
@@ -130,12 +130,8 @@ class TestTargetsThatChange:
         make_handoff(to_agency=AgencyFactory(code="cl-closed", country="CL", active=False))
         assert sweep_at(DEADLINE)[0].created == []
 
-    def test_rules_of_deadlines_without_a_source_yet_are_passed_by(self, rules, make_handoff):
-        """Action item and meeting rules exist; their sources come with the committee models."""
-        assert {kind for kind, _ in rules} == {"handoff_response_due", "action_item_due", "meeting_start"}
-        make_handoff()
-        result, _ = sweep_at(DEADLINE)
-        assert {Reminder.objects.get(pk=pk).deadline_kind for pk in result.created} == {HANDOFF}
+    def test_every_deadline_kind_has_a_source(self, rules):
+        assert set(SOURCES) == {kind for kind, _ in rules} == set(DeadlineKind.values)
 
 
 @pytest.mark.django_db
