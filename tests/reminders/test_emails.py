@@ -4,25 +4,14 @@ personal data."""
 import datetime
 
 import pytest
-import time_machine
 
 from reminders.emails import format_moment
-from reminders.models import Reminder
-from reminders.services import Outcome, reminder_send, reminders_sweep
 from tests.factories import AgencyFactory, UserFactory
 
-from .conftest import DEADLINE, UTC
+from .conftest import DEADLINE, UTC, sweep_and_send
 from .smtp import html_of, text_of
 
 H = datetime.timedelta(hours=1)
-
-
-def sweep_and_send(moment):
-    """Sweep at ``moment`` and send what it wrote; returns the reminders."""
-    with time_machine.travel(moment, tick=False):
-        created = reminders_sweep(enqueue=lambda ids: None).created
-        assert {reminder_send(reminder_id=pk).outcome for pk in created} <= {Outcome.SENT}
-    return list(Reminder.objects.filter(pk__in=created))
 
 
 class TestFormatMoment:

@@ -2,29 +2,19 @@
 import datetime
 
 import pytest
-import time_machine
 from django.db import connection
-from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
 from reminders.models import DeadlineKind, Reminder, ReminderStatus
-from reminders.services import reminder_rules_set_active, reminders_sweep
+from reminders.services import reminder_rules_set_active
 from reminders.sources import SOURCES, target_key
 from tests.factories import AgencyFactory
 
-from .conftest import DEADLINE
+from .conftest import DEADLINE, sweep_at
 
 H = datetime.timedelta(hours=1)
 S = datetime.timedelta(seconds=1)
 HANDOFF = "handoff_response_due"
-
-
-def sweep_at(moment, **kwargs):
-    """One sweep with the clock at ``moment``; returns (result, ids queued)."""
-    queued = []
-    with time_machine.travel(moment, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
-        result = reminders_sweep(enqueue=queued.extend, **kwargs)
-    return result, queued
 
 
 @pytest.mark.django_db
