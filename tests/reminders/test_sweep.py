@@ -140,6 +140,27 @@ class TestSweepCost:
         assert len(result.created) == 31
         assert len(many) == len(one)
 
+    def test_meetings_and_action_items_cost_the_same_for_one_or_many(self, rules, members, make_meeting,
+                                                                      make_action_item, settings):
+        """Members are loaded once a batch, whatever the number of meetings or committees."""
+        from tests.committee.factories import MeetingFactory, MembershipFactory
+
+        settings.REMINDERS = {**settings.REMINDERS, "BATCH_SIZE": 50}
+        make_meeting()
+        make_action_item(assignee=members[0])
+        with CaptureQueriesContext(connection) as one:
+            first, _ = sweep_at(DEADLINE - 48 * H)
+        assert len(first.created) == 2 + 1
+        Reminder.objects.all().delete()
+        for index in range(20):
+            other = MembershipFactory(user=members[index % 2]).committee
+            MeetingFactory(committee=other, starts_at=DEADLINE + index * S)
+            make_action_item(due_at=DEADLINE + index * S, assignee=members[index % 2])
+        with CaptureQueriesContext(connection) as many:
+            result, _ = sweep_at(DEADLINE - 48 * H + 20 * S)
+        assert len(result.created) == (2 + 20) + (1 + 20)
+        assert len(many) == len(one)
+
     def test_it_works_in_batches(self, rules, make_handoff, settings):
         settings.REMINDERS = {**settings.REMINDERS, "BATCH_SIZE": 4}
         handoffs = [make_handoff(response_due=DEADLINE - index * S) for index in range(10)]
