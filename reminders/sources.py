@@ -365,13 +365,9 @@ def _meeting_due(query: DueQuery, meeting: Meeting, *, deadline: datetime.dateti
 def _agenda(meeting: Meeting) -> list[dict]:
     """The agenda as the email shows it: an item about a case is named by the
     case's reference alone, since its title is free text and may name people."""
-    items = meeting.agenda_items.select_related("case").order_by("position")
-    return [
-        {
-            "position": item.position,
-            "kind": item.get_kind_display(),
-            "reference": item.case.reference if item.case is not None else item.case_label,
-            "title": item.title,
-        }
-        for item in items
-    ]
+    agenda = []
+    for item in meeting.agenda_items.select_related("case").order_by("position"):
+        reference = item.case.reference if item.case is not None else item.case_label
+        agenda.append({"position": item.position, "kind": item.get_kind_display(), "reference": reference,
+                       "title": "" if reference else item.title})
+    return agenda

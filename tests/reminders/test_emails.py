@@ -6,11 +6,13 @@ import datetime
 import pytest
 import time_machine
 
+from committee.services import meeting_cancel
 from reminders.emails import format_moment
 from reminders.models import Reminder
 from tests.factories import AgencyFactory, UserFactory
+from tests.privacy import personal_values
 
-from .conftest import DEADLINE, UTC, sweep_and_send
+from .conftest import DEADLINE, UTC, add_agenda, send, sweep_and_send
 from .smtp import html_of, text_of
 
 H = datetime.timedelta(hours=1)
@@ -168,11 +170,6 @@ class TestLanguageAndContent:
 class TestNoPersonalDataInCommitteeEmails:
     def test_action_items_meetings_and_cancellations_name_a_case_by_its_reference_only(
             self, rules, make_action_item, make_meeting, members, case_on_agenda, secretaries, secretariat, smtp):
-        from committee.services import meeting_cancel
-        from tests.privacy import personal_values
-
-        from .conftest import add_agenda, send
-
         meeting = make_meeting(starts_at=DEADLINE)
         add_agenda(meeting, case_on_agenda)  # one item's title names the family
         make_action_item(assignee=members[1], case=case_on_agenda, meeting=meeting,

@@ -6,6 +6,7 @@ import datetime
 import icalendar
 import pytest
 import time_machine
+from django.test import TestCase
 
 from committee.services import meeting_cancel, meeting_mark_held, meeting_update
 from reminders import services as reminder_services
@@ -41,8 +42,6 @@ def utc_start(calendar, event) -> datetime.datetime:
 def cancel(secretariat, monkeypatch):
     """Cancel through the committee's service, as the API and the admin do;
     returns the reminder ids queued once the transaction committed."""
-    from django.test import TestCase
-
     queued = []
     monkeypatch.setattr(reminder_services, "queue_sends", queued.extend)
 

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from reminders.models import DeadlineKind, Reminder, ReminderStatus
 from reminders.services import reminder_rules_set_active
 from reminders.sources import SOURCES, target_key
+from tests.committee.factories import MeetingFactory, MembershipFactory
 from tests.factories import AgencyFactory
 
 from .conftest import DEADLINE, sweep_at
@@ -143,8 +144,6 @@ class TestSweepCost:
     def test_meetings_and_action_items_cost_the_same_for_one_or_many(self, rules, members, make_meeting,
                                                                       make_action_item, settings):
         """Members are loaded once a batch, whatever the number of meetings or committees."""
-        from tests.committee.factories import MeetingFactory, MembershipFactory
-
         settings.REMINDERS = {**settings.REMINDERS, "BATCH_SIZE": 50}
         make_meeting()
         make_action_item(assignee=members[0])
