@@ -62,11 +62,12 @@ def _event(meeting: Meeting, now) -> icalendar.Event:
     )
 
 
-def calendar_for(meetings, *, uid: str, name: str, now=None) -> bytes:
-    """An iCalendar document (METHOD:PUBLISH) with one event per meeting."""
+def calendar_for(meetings, *, uid: str, name: str, now=None, method: str = "PUBLISH") -> bytes:
+    """An iCalendar document with one event per meeting. ``method`` is
+    PUBLISH for feeds and downloads, CANCEL for a cancellation notice."""
     now = now or timezone.now()
     meetings = list(meetings)
-    calendar = icalendar.Calendar.new(prodid=PRODID, method="PUBLISH", name=name, uid=uid)
+    calendar = icalendar.Calendar.new(prodid=PRODID, method=method, name=name, uid=uid)
     for meeting in meetings:
         calendar.add_component(_event(meeting, now))
     if meetings:
@@ -76,8 +77,8 @@ def calendar_for(meetings, *, uid: str, name: str, now=None) -> bytes:
     return calendar.to_ical()
 
 
-def meeting_calendar(meeting: Meeting) -> bytes:
-    return calendar_for([meeting], uid=meeting_uid(meeting), name=meeting.committee.name)
+def meeting_calendar(meeting: Meeting, *, method: str = "PUBLISH") -> bytes:
+    return calendar_for([meeting], uid=meeting_uid(meeting), name=meeting.committee.name, method=method)
 
 
 def feed_meetings(committee: Committee, *, now=None):

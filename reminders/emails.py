@@ -19,9 +19,12 @@ DATE_FORMATS = {
 }
 
 
-def format_moment(moment: datetime.datetime, *, time_zone: str, language: str, style: str = "long") -> str:
+def format_moment(moment: datetime.datetime, *, time_zone: str, language: str | None = None,
+                  style: str = "long") -> str:
     """``martes 7 de abril de 2026, 16:00 America/Santiago (UTC-04:00)``: the
-    wall-clock time where the reader is, with the zone and its offset on that day."""
+    wall-clock time where the reader is, with the zone and its offset on that
+    day. ``language`` defaults to the active one."""
+    language = _supported(language or translation.get_language())
     local = moment.astimezone(zoneinfo.ZoneInfo(time_zone))
     with translation.override(language):
         text = dateformat.format(local, DATE_FORMATS[language][style])
@@ -31,6 +34,11 @@ def format_moment(moment: datetime.datetime, *, time_zone: str, language: str, s
     return f"{text} {time_zone} (UTC{sign}{minutes // 60:02d}:{minutes % 60:02d})"
 
 
+def _supported(language: str | None) -> str:
+    language = (language or "").split("-")[0]
+    return language if language in DATE_FORMATS else "es"
+
+
 def build_message(*, reminder: Reminder, due: Due, recipient: Recipient) -> EmailMultiAlternatives:
     rule = reminder.rule
     language, time_zone = recipient.language, recipient.time_zone
@@ -38,16 +46,22 @@ def build_message(*, reminder: Reminder, due: Due, recipient: Recipient) -> Emai
         **due.context,
         "timing": rule.timing,
         "as_secretariat": rule.recipients == RecipientKind.SECRETARIAT,
+        "as_member": rule.recipients == RecipientKind.COMMITTEE_MEMBERS,
         "as_agency": recipient.agency_id is not None,
+        "as_assignee": rule.recipients == RecipientKind.ASSIGNEE and recipient.user_id is not None,
         "deadline_long": format_moment(reminder.deadline, time_zone=time_zone, language=language),
         "deadline_short": format_moment(reminder.deadline, time_zone=time_zone, language=language, style="short"),
         "time_zone": time_zone,
     }
     folder = f"reminders/email/{reminder.deadline_kind}"
     with translation.override(language):
+        if due.details:
+            context.update(due.details())
         subject = " ".join(render_to_string(f"{folder}/subject.txt", context).split())
         text = render_to_string(f"{folder}/body.txt", context)
         html = render_to_string(f"{folder}/body.html", context)
+        # Built in the reader's language too (an event's description is text).
+        attachments = due.attachments() if due.attachments else []
     message = EmailMultiAlternatives(
         subject=subject, body=text, to=[recipient.email],
         headers={
@@ -60,6 +74,6 @@ def build_message(*, reminder: Reminder, due: Due, recipient: Recipient) -> Emai
         },
     )
     message.attach_alternative(html, "text/html")
-    for filename, content, mimetype in (due.attachments() if due.attachments else []):
+    for filename, content, mimetype in attachments:
         message.attach(filename, content, mimetype)
     return message

@@ -13,6 +13,13 @@ class DeadlineKind(models.TextChoices):
     HANDOFF_RESPONSE_DUE = "handoff_response_due", _("Handoff response due")
     ACTION_ITEM_DUE = "action_item_due", _("Action item due")
     MEETING_START = "meeting_start", _("Meeting start")
+    MEETING_CANCELLED = "meeting_cancelled", _("Meeting cancelled")
+
+
+# Notices of something that happened rather than of a deadline to come: the
+# service that makes it happen writes them, in its own transaction, and they
+# go out at once (a rule for them fires "at" the event, never before or after).
+EVENT_KINDS = {DeadlineKind.MEETING_CANCELLED}
 
 
 class Timing(models.TextChoices):
@@ -39,6 +46,7 @@ RECIPIENTS_BY_DEADLINE = {
         RecipientKind.ASSIGNEE, RecipientKind.OWNER_AGENCY, RecipientKind.SECRETARIAT,
     },
     DeadlineKind.MEETING_START: {RecipientKind.COMMITTEE_MEMBERS, RecipientKind.SECRETARIAT},
+    DeadlineKind.MEETING_CANCELLED: {RecipientKind.COMMITTEE_MEMBERS, RecipientKind.SECRETARIAT},
 }
 
 
@@ -88,6 +96,9 @@ class ReminderRule(models.Model):
         if self.deadline_kind and self.recipients and self.recipients not in allowed:
             raise ValidationError({"recipients": _("These recipients do not apply to this deadline.")},
                                   code="recipients_not_applicable")
+        if self.deadline_kind in EVENT_KINDS and self.timing and self.timing != Timing.AT:
+            raise ValidationError({"timing": _("A notice of this kind goes out when it happens.")},
+                                  code="notice_only_at")
 
     @property
     def delta(self) -> datetime.timedelta:

@@ -19,8 +19,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from .emails import build_message
-from .models import Reminder, ReminderRule, ReminderStatus
-from .sources import SOURCES, Directory, DueQuery, Recipient, current_due, target_key
+from .models import EVENT_KINDS, Reminder, ReminderRule, ReminderStatus
+from .sources import SOURCES, Directory, Due, DueQuery, Recipient, current_due, target_key
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +43,11 @@ def queue_sends(reminder_ids: list[int]) -> None:
 
 
 def _queue_on_commit(reminder_ids: list[int], enqueue: Enqueue) -> None:
+    # Robust: a broker that is down must not turn a committed change (a
+    # cancelled meeting, an admin action) into an error. The rows are written;
+    # the sweep queues them again once they have waited REQUEUE_AFTER.
     if reminder_ids:
-        transaction.on_commit(lambda: enqueue(reminder_ids))
+        transaction.on_commit(lambda: enqueue(reminder_ids), robust=True)
 
 
 # --- The sweep ----------------------------------------------------------------------
@@ -66,21 +69,44 @@ def reminders_sweep(*, now: datetime.datetime | None = None, enqueue: Enqueue | 
     enqueue = enqueue or queue_sends
     directory = Directory()
     result = SweepResult()
-    for rule in ReminderRule.objects.active().filter(deadline_kind__in=list(SOURCES)):
+    rules = ReminderRule.objects.active().filter(deadline_kind__in=list(SOURCES)).exclude(
+        deadline_kind__in=EVENT_KINDS)  # written by the service of the event (reminders_write_for_target)
+    for rule in rules:
         query = DueQuery(rule=rule, now=now, max_lateness=_config("MAX_LATENESS"),
                          batch_size=_config("BATCH_SIZE"), directory=directory)
         for batch in SOURCES[rule.deadline_kind](query):
-            rows = [
-                (rule.pk, rule.deadline_kind, target_key(due.target.pk), due.label[:200], due.deadline,
-                 due.deadline + rule.delta, recipient.key, recipient.agency_id, recipient.user_id,
-                 recipient.email)
-                for due in batch for recipient in due.recipients
-            ]
+            rows = [row for due in batch for row in _rows(rule, due)]
             if rows:
                 result.created += _insert(rows, now=now, enqueue=enqueue)
     result.requeued = _requeue_stranded(now=now, enqueue=enqueue,
                                         grace=_config("REQUEUE_AFTER") if requeue_after is None else requeue_after)
     return result
+
+
+def reminders_write_for_target(*, deadline_kind: str, target_id, now: datetime.datetime | None = None,
+                               enqueue: Enqueue | None = None) -> list[int]:
+    """Write, in the caller's transaction, the reminders one target owes now —
+    the notice of something that has just happened (a meeting cancelled) —
+    and queue them once it commits: never sent inside the caller's request.
+    A rule whose moment has not come yet is left to the sweep; rows that
+    exist already are not written again."""
+    now = now or timezone.now()
+    directory = Directory()
+    rows = []
+    for rule in ReminderRule.objects.active().filter(deadline_kind=deadline_kind):
+        query = DueQuery(rule=rule, directory=directory, target_id=target_key(target_id))
+        for batch in SOURCES[deadline_kind](query):
+            rows += [row for due in batch if due.deadline + rule.delta <= now for row in _rows(rule, due)]
+    return _insert(rows, now=now, enqueue=enqueue or queue_sends) if rows else []
+
+
+def _rows(rule: ReminderRule, due: Due) -> list[tuple]:
+    """One row per recipient of ``due`` under ``rule``, in ``_ROW_COLUMNS`` order."""
+    return [
+        (rule.pk, rule.deadline_kind, target_key(due.target.pk), due.label[:200], due.deadline,
+         due.deadline + rule.delta, recipient.key, recipient.agency_id, recipient.user_id, recipient.email)
+        for recipient in due.recipients
+    ]
 
 
 # The columns a sweep fills, in the order of its row tuples.

@@ -29,6 +29,8 @@ from django.urls import reverse
 
 from cases.models import DEFAULT_TIME_ZONES, Agency, Handoff, Language, User
 from cases.roles import Role
+from committee.calendar import meeting_calendar
+from committee.models import ActionItem, Meeting, MeetingStatus, Membership
 
 from .models import DeadlineKind, RecipientKind, Reminder, ReminderRule, Timing
 
@@ -72,6 +74,7 @@ class Directory:
 
     def __init__(self):
         self._agencies: dict[int, list[Recipient]] = {}
+        self._members: dict = {}
 
     def agency(self, agency: Agency) -> list[Recipient]:
         if agency.pk not in self._agencies:
@@ -83,6 +86,18 @@ class Directory:
         users = (User.objects.filter(is_active=True, groups__name=Role.SECRETARIAT)
                  .select_related("agency").order_by("pk"))
         return [Recipient.for_user(user) for user in users]
+
+    def committee_members(self, committee_ids: Iterable) -> dict:
+        """Committee id → its members (users), loaded in one query for the committees not seen yet."""
+        missing = set(committee_ids) - set(self._members)
+        if missing:
+            for committee_id in missing:
+                self._members[committee_id] = []
+            memberships = (Membership.objects.filter(committee_id__in=missing)
+                           .select_related("user__agency").order_by("pk"))
+            for membership in memberships:
+                self._members[membership.committee_id].append(membership.user)
+        return self._members
 
 
 # --- Target keys -------------------------------------------------------------------
@@ -102,6 +117,9 @@ class Due:
     # title, never a migrant's name.
     label: str
     context: dict = field(default_factory=dict)
+    # More context, built only when the email is written (in the reader's
+    # language): what costs queries and is not needed to decide what is due.
+    details: Callable[[], dict] | None = None
     # Files for the email, built only when it is sent: (filename, content, mimetype).
     attachments: Callable[[], list[tuple[str, bytes | str, str]]] | None = None
 
@@ -123,6 +141,11 @@ class DueQuery:
     @classmethod
     def for_target(cls, target_id: str) -> "DueQuery":
         return cls(target_id=target_id)
+
+    def wants(self, kind: RecipientKind) -> bool:
+        """Whether this query's rule writes to ``kind``: spares a source the
+        queries for recipients nobody asked for (and a send, any at all)."""
+        return self.rule is not None and self.rule.recipients == kind
 
     def batches(self, queryset: QuerySet, deadline_field: str) -> Iterator[list[Model]]:
         model = queryset.model
@@ -243,6 +266,108 @@ def handoff_response_due(query: DueQuery) -> Iterator[list[Due]]:
         ]
 
 
-# ``action_item_due`` and ``meeting_start`` are registered here, one function
-# each, once the committee's ActionItem and Meeting models exist. Until then
-# their rules are kept but the sweep passes them by.
+@register(DeadlineKind.ACTION_ITEM_DUE)
+def action_item_due(query: DueQuery) -> Iterator[list[Due]]:
+    """Open action items with a due date, due at ``due_at``: the assignee is
+    reminded (the owner agency when nobody, or nobody active, is assigned);
+    after it passes, the secretariat follows up. A done or cancelled item is
+    not open, so it gets nothing more."""
+    items = (ActionItem.objects.open().filter(due_at__isnull=False)
+             .select_related("owner_agency", "assignee__agency", "case", "meeting__committee"))
+    api, admin = _link_bases()
+    for batch in query.batches(items, "due_at"):
+        dues = []
+        for item in batch:
+            assignee = item.assignee if item.assignee is not None and item.assignee.is_active else None
+            reference = item.case.reference if item.case is not None else ""
+            dues.append(Due(
+                target=item,
+                deadline=item.due_at,
+                label=f"{reference} · {item.title}" if reference else item.title,
+                recipients=query.recipients(assignee=assignee or item.owner_agency, owner_agency=item.owner_agency),
+                # The title and references only: the description and the notes
+                # of completion or cancellation are free text.
+                context={
+                    "title": item.title,
+                    "reference": reference,
+                    "owner_agency": item.owner_agency.name if item.owner_agency is not None else "",
+                    "meeting": str(item.meeting) if item.meeting is not None else "",
+                    "committee": item.meeting.committee.name if item.meeting is not None else "",
+                    "api_url": f"{api}action-items/{item.pk}/",
+                    "admin_url": f"{admin}committee/actionitem/{item.pk}/change/",
+                },
+            ))
+        yield dues
+
+
+@register(DeadlineKind.MEETING_START)
+def meeting_start(query: DueQuery) -> Iterator[list[Due]]:
+    """Scheduled meetings, due at ``starts_at``: every member of the committee
+    receives the time, the place and the agenda, with the event attached. A
+    cancelled (or held) meeting is not scheduled, so it gets nothing more; a
+    rescheduled one has a new deadline, so it gets fresh reminders."""
+    meetings = Meeting.objects.scheduled().select_related("committee")
+    links = _link_bases()
+    for batch in query.batches(meetings, "starts_at"):
+        members = _members_of(query, batch)
+        yield [_meeting_due(query, meeting, deadline=meeting.starts_at, members=members.get(meeting.committee_id, []),
+                            method="PUBLISH", links=links) for meeting in batch]
+
+
+@register(DeadlineKind.MEETING_CANCELLED)
+def meeting_cancelled(query: DueQuery) -> Iterator[list[Due]]:
+    """Cancelled meetings, "due" when they were cancelled: the members are
+    told, with an event that removes the meeting from their calendars. Its
+    reminders are written by the cancellation itself (``EVENT_KINDS``), which
+    alone knows whether the members had been invited."""
+    meetings = (Meeting.objects.filter(status=MeetingStatus.CANCELLED, cancelled_at__isnull=False)
+                .select_related("committee"))
+    links = _link_bases()
+    for batch in query.batches(meetings, "cancelled_at"):
+        members = _members_of(query, batch)
+        yield [_meeting_due(query, meeting, deadline=meeting.cancelled_at, members=members.get(meeting.committee_id, []),
+                            method="CANCEL", links=links) for meeting in batch]
+
+
+def _members_of(query: DueQuery, meetings: list[Meeting]) -> dict:
+    if not query.wants(RecipientKind.COMMITTEE_MEMBERS):
+        return {}
+    return query.directory.committee_members({meeting.committee_id for meeting in meetings})
+
+
+def _meeting_due(query: DueQuery, meeting: Meeting, *, deadline: datetime.datetime, members: list[User],
+                 method: str, links: tuple[str, str]) -> Due:
+    api, admin = links
+    return Due(
+        target=meeting,
+        deadline=deadline,
+        label=meeting.title,
+        recipients=query.recipients(committee_members=members),
+        context={
+            "title": meeting.title,
+            "committee": meeting.committee.name,
+            "starts_at": meeting.starts_at,
+            "ends_at": meeting.ends_at,
+            "meeting_zone": meeting.time_zone,
+            "mode": meeting.mode,
+            "place": meeting.place,
+            "video_link": meeting.video_link,
+            "cancellation_reason": meeting.cancellation_reason,
+            "api_url": f"{api}meetings/{meeting.pk}/",
+            "admin_url": f"{admin}committee/meeting/{meeting.pk}/change/",
+        },
+        details=lambda: {"mode_label": meeting.get_mode_display(), "agenda": _agenda(meeting)},
+        attachments=lambda: [(f"meeting-{meeting.local_starts_at:%Y-%m-%d}.ics",
+                              meeting_calendar(meeting, method=method), "text/calendar")],
+    )
+
+
+def _agenda(meeting: Meeting) -> list[dict]:
+    """The agenda as the email shows it: an item about a case is named by the
+    case's reference alone, since its title is free text and may name people."""
+    agenda = []
+    for item in meeting.agenda_items.select_related("case").order_by("position"):
+        reference = item.case.reference if item.case is not None else item.case_label
+        agenda.append({"position": item.position, "kind": item.get_kind_display(), "reference": reference,
+                       "title": "" if reference else item.title})
+    return agenda

@@ -1,5 +1,7 @@
 """Reminders against the real things: Celery worker processes on the Redis
-broker, PostgreSQL, and an SMTP server on loopback.
+broker, PostgreSQL, and an SMTP server on loopback. Handoff reminders,
+retries, a worker killed mid-send; a meeting reminder with its event, and the
+cancellation notice queued by the cancellation itself.
 
 The worker runs ``config.settings.local`` with DATABASE_URL pointing at this
 test run's database and EMAIL_URL at the SMTP server started here; the sweep
@@ -12,14 +14,18 @@ import sys
 import zoneinfo
 from pathlib import Path
 
+import icalendar
 import pytest
 import redis
 from django.db import connection
 from django.utils import timezone
 
+from cases.models import User
 from cases.roles import Role
+from committee.services import meeting_cancel
 from reminders.models import Reminder, ReminderStatus
 from reminders.tasks import sweep_reminders
+from tests.committee.factories import AgendaItemFactory, CommitteeFactory, MeetingFactory, MembershipFactory
 from tests.factories import AgencyFactory, HandoffFactory, UserFactory, case_with_family
 from tests.reminders.conftest import rules  # noqa: F401  (fixture)
 from tests.reminders.smtp import smtp_server, text_of, wait_for
@@ -199,3 +205,63 @@ def test_a_worker_killed_mid_send_loses_nothing_and_duplicates_nothing(rules, bo
     assert handoff.case.reference in message["Subject"]
     reminder.refresh_from_db()
     assert (reminder.status, reminder.attempts) == (ReminderStatus.SENT, 2)
+
+
+def calendar_of(message) -> icalendar.Calendar:
+    attachment, = message.iter_attachments()
+    assert attachment.get_content_type() == "text/calendar"
+    return icalendar.Calendar.from_ical(attachment.get_content())
+
+
+def test_a_meeting_reminder_arrives_once_with_its_event_and_so_does_its_cancellation(
+        rules, border, workers, mailbox):  # noqa: F811
+    lima, santiago = border
+    committee = CommitteeFactory(code="binacional", name="Comité Binacional Perú–Chile")
+    delegates = [
+        UserFactory(username="delegado.pe", email="delegado.pe@comite.example", agency=lima, language="es",
+                    time_zone="America/Lima"),
+        UserFactory(username="delegate.cl", email="delegate.cl@comite.example", agency=santiago, language="en",
+                    time_zone="America/Santiago"),
+    ]
+    for user, delegation in zip(delegates, ("PE", "CL")):
+        MembershipFactory(committee=committee, user=user, delegation=delegation)
+    starts_at = (timezone.now() + 47 * H).replace(microsecond=0)  # its "48 h before" reminder is due
+    meeting = MeetingFactory(committee=committee, title="II Sesión ordinaria", starts_at=starts_at,
+                             time_zone="America/Santiago", place="Municipalidad de Arica")
+    AgendaItemFactory(meeting=meeting, title="Albergue temporal en Tacna")
+    workers.start()
+    sweep_reminders.delay()
+    sweep_reminders.delay()
+    arrived = wait_for(lambda: len(mailbox.messages) >= 2 and not Reminder.objects.exclude(status="sent").exists(),
+                       timeout=30)
+    assert arrived, workers.logs()
+    wait_for(lambda: len(mailbox.messages) > 2, timeout=1.5)
+    assert sorted(m["To"] for m in mailbox.messages) == ["delegado.pe@comite.example", "delegate.cl@comite.example"]
+    english, = mailbox.to("delegate.cl@comite.example")
+    assert english["Subject"].strip().endswith(": II Sesión ordinaria")
+    assert "When: " in text_of(english) and f"{local(starts_at, 'America/Santiago')} America/Santiago" in (
+        text_of(english))
+    assert "1. Albergue temporal en Tacna" in text_of(english)
+    spanish, = mailbox.to("delegado.pe@comite.example")
+    assert f"{local(starts_at, 'America/Lima')} America/Lima (UTC-05:00)" in text_of(spanish)
+    for message in mailbox.messages:
+        calendar = calendar_of(message)
+        event, = calendar.events
+        assert (str(calendar["METHOD"]), str(event["UID"]), event["SEQUENCE"]) == (
+            "PUBLISH", f"meeting-{meeting.pk}@puente", 0)
+
+    # Cancelled from this process, as the API would: the notices are queued on commit to the broker.
+    meeting_cancel(actor=User.objects.get(username="secretaria.lima"), meeting=meeting, reason="Paro de transportes")
+    arrived = wait_for(lambda: len(mailbox.messages) >= 4 and not Reminder.objects.exclude(status="sent").exists(),
+                       timeout=30)
+    assert arrived, workers.logs()
+    sweep_reminders.delay()
+    wait_for(lambda: len(mailbox.messages) > 4, timeout=2)
+    notices = mailbox.messages[2:]
+    assert sorted(m["To"] for m in notices) == ["delegado.pe@comite.example", "delegate.cl@comite.example"]
+    for message in notices:
+        event, = calendar_of(message).events
+        assert (str(calendar_of(message)["METHOD"]), str(event["STATUS"]), event["SEQUENCE"]) == (
+            "CANCEL", "CANCELLED", 1)
+    assert Reminder.objects.filter(deadline_kind="meeting_cancelled").count() == 2
+    assert set(Reminder.objects.values_list("attempts", flat=True)) == {1}

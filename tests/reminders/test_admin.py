@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.test import TestCase
 
+from reminders.defaults import DEFAULT_RULES
 from reminders.models import Reminder, ReminderRule, ReminderStatus
 from reminders.services import reminders_sweep
 
@@ -44,7 +45,7 @@ class TestRuleAdmin:
     def test_the_secretariat_sees_the_rules(self, admin_client_for, secretariat, rules):
         response = admin_client_for(secretariat).get(RULES)
         assert response.status_code == 200
-        assert response.context["cl"].result_count == len(rules) == 7
+        assert response.context["cl"].result_count == len(rules) == len(DEFAULT_RULES) == 8
 
     def test_the_secretariat_pauses_a_rule(self, admin_client_for, secretariat, rules):
         rule = rules[("handoff_response_due", "after")]
@@ -75,13 +76,16 @@ class TestRuleAdmin:
         ({"timing": "at", "offset": "1:00:00", "recipients": "sending_agency"}, "__all__"),
         ({"timing": "after", "offset": "0", "recipients": "sending_agency"}, "__all__"),
         ({"timing": "at", "offset": "0", "recipients": "receiving_agency"}, "__all__"),  # exists already
+        # A cancellation is told when it happens, not a day before or after.
+        ({"deadline_kind": "meeting_cancelled", "timing": "after", "offset": "2:00:00",
+          "recipients": "secretariat"}, "timing"),
     ])
     def test_it_refuses_a_rule_that_makes_no_sense(self, admin_client_for, secretariat, rules, fields, error_field):
         response = admin_client_for(secretariat).post(f"{RULES}add/", {
             "deadline_kind": "handoff_response_due", "active": "on", **fields})
         assert response.status_code == 200
         assert error_field in response.context["adminform"].form.errors
-        assert ReminderRule.objects.count() == 7
+        assert ReminderRule.objects.count() == len(DEFAULT_RULES)
 
     def test_rules_cannot_be_deleted(self, admin_client_for, secretariat, rules):
         rule = rules[("handoff_response_due", "at")]

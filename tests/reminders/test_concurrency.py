@@ -57,6 +57,19 @@ class TestTwoSweepsAtOnce:
         assert created[0] | created[1] == set(Reminder.objects.values_list("pk", flat=True))
         assert sorted(queued[0] + queued[1]) == sorted(created[0] | created[1])
 
+    def test_meeting_and_action_item_reminders_are_written_once_too(self, rules, make_meeting, make_action_item,
+                                                                    members, secretaries, settings):
+        settings.REMINDERS = {**settings.REMINDERS, "BATCH_SIZE": 4}
+        for index in range(10):
+            make_meeting(starts_at=DEADLINE + 48 * H - index * S)  # two members each
+            make_action_item(due_at=DEADLINE - 72 * H - index * S)  # escalation: one row per secretary
+        with time_machine.travel(DEADLINE, tick=False):
+            results = in_threads(3, lambda index: reminders_sweep(enqueue=lambda ids: None))
+        expected = 10 * len(members) + 10 * len(secretaries)
+        assert sum(len(result.created) for result in results) == expected
+        assert Reminder.objects.count() == expected
+        assert set(Reminder.objects.values_list("deadline_kind", flat=True)) == {"meeting_start", "action_item_due"}
+
     def test_four_sweeps_at_once_write_the_same_rows_as_one(self, rules, make_handoff, settings):
         settings.REMINDERS = {**settings.REMINDERS, "BATCH_SIZE": 3}
         for index in range(20):

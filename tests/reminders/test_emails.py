@@ -6,23 +6,16 @@ import datetime
 import pytest
 import time_machine
 
+from committee.services import meeting_cancel
 from reminders.emails import format_moment
 from reminders.models import Reminder
-from reminders.services import Outcome, reminder_send, reminders_sweep
 from tests.factories import AgencyFactory, UserFactory
+from tests.privacy import personal_values
 
-from .conftest import DEADLINE, UTC
+from .conftest import DEADLINE, UTC, add_agenda, send, sweep_and_send
 from .smtp import html_of, text_of
 
 H = datetime.timedelta(hours=1)
-
-
-def sweep_and_send(moment):
-    """Sweep at ``moment`` and send what it wrote; returns the reminders."""
-    with time_machine.travel(moment, tick=False):
-        created = reminders_sweep(enqueue=lambda ids: None).created
-        assert {reminder_send(reminder_id=pk).outcome for pk in created} <= {Outcome.SENT}
-    return list(Reminder.objects.filter(pk__in=created))
 
 
 class TestFormatMoment:
@@ -171,3 +164,33 @@ class TestLanguageAndContent:
         message, = smtp.messages
         assert "Albergue &lt;A&amp;B&gt;" in html_of(message)
         assert "Albergue <A&B> envió" in text_of(message)
+
+
+@pytest.mark.django_db
+class TestNoPersonalDataInCommitteeEmails:
+    def test_action_items_meetings_and_cancellations_name_a_case_by_its_reference_only(
+            self, rules, make_action_item, make_meeting, members, case_on_agenda, secretaries, secretariat, smtp):
+        meeting = make_meeting(starts_at=DEADLINE)
+        add_agenda(meeting, case_on_agenda)  # one item's title names the family
+        make_action_item(assignee=members[1], case=case_on_agenda, meeting=meeting,
+                         description="Llamar a Yusmary al +51 952 000 111")
+        cancelled = make_meeting(starts_at=DEADLINE + 100 * H)
+        add_agenda(cancelled, case_on_agenda)
+        for moment in (DEADLINE - 48 * H, DEADLINE, DEADLINE + 72 * H):
+            sweep_and_send(moment)
+        with time_machine.travel(DEADLINE + 73 * H, tick=False):
+            meeting_cancel(actor=secretariat, meeting=cancelled, reason="Cierre del paso fronterizo")
+        for notice in Reminder.objects.filter(deadline_kind="meeting_cancelled"):
+            send(notice, DEADLINE + 73 * H)
+        kinds = {r.deadline_kind for r in Reminder.objects.filter(status="sent")}
+        assert kinds == {"action_item_due", "meeting_start", "meeting_cancelled"}
+        forbidden = personal_values(case_on_agenda) | {"Yusmary", "+51 952", "Situación de la familia"}
+        assert len(forbidden) > 5
+        for message in smtp.messages:
+            parts = [message["Subject"], text_of(message), html_of(message)]
+            parts += [part.get_content() for part in message.iter_attachments()]
+            everything = " ".join(parts)
+            leaked = {value for value in forbidden if value in everything}
+            assert leaked == set(), (message["Subject"], leaked)
+        assert all(case_on_agenda.reference in text_of(m) for m in smtp.messages
+                   if "Cancel" not in m["Subject"])

@@ -9,13 +9,12 @@ from reminders.models import Reminder, ReminderStatus
 from reminders.services import (
     Outcome,
     reminder_rules_set_active,
-    reminder_send,
     reminders_retry,
     reminders_sweep,
     retry_delay,
 )
 
-from .conftest import DEADLINE
+from .conftest import DEADLINE, send
 
 H = datetime.timedelta(hours=1)
 
@@ -24,13 +23,6 @@ def due_reminder(moment=DEADLINE) -> Reminder:
     with time_machine.travel(moment, tick=False):
         result = reminders_sweep(enqueue=lambda ids: None)
     return Reminder.objects.get(pk__in=result.created)
-
-
-def send(reminder, moment=DEADLINE):
-    with time_machine.travel(moment, tick=False):
-        result = reminder_send(reminder_id=reminder.pk)
-    reminder.refresh_from_db()
-    return result
 
 
 @pytest.mark.django_db

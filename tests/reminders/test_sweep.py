@@ -2,29 +2,20 @@
 import datetime
 
 import pytest
-import time_machine
 from django.db import connection
-from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
-from reminders.models import Reminder, ReminderStatus
-from reminders.services import reminder_rules_set_active, reminders_sweep
-from reminders.sources import target_key
+from reminders.models import DeadlineKind, Reminder, ReminderStatus
+from reminders.services import reminder_rules_set_active
+from reminders.sources import SOURCES, target_key
+from tests.committee.factories import MeetingFactory, MembershipFactory
 from tests.factories import AgencyFactory
 
-from .conftest import DEADLINE
+from .conftest import DEADLINE, sweep_at
 
 H = datetime.timedelta(hours=1)
 S = datetime.timedelta(seconds=1)
 HANDOFF = "handoff_response_due"
-
-
-def sweep_at(moment, **kwargs):
-    """One sweep with the clock at ``moment``; returns (result, ids queued)."""
-    queued = []
-    with time_machine.travel(moment, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
-        result = reminders_sweep(enqueue=queued.extend, **kwargs)
-    return result, queued
 
 
 @pytest.mark.django_db
@@ -130,12 +121,8 @@ class TestTargetsThatChange:
         make_handoff(to_agency=AgencyFactory(code="cl-closed", country="CL", active=False))
         assert sweep_at(DEADLINE)[0].created == []
 
-    def test_rules_of_deadlines_without_a_source_yet_are_passed_by(self, rules, make_handoff):
-        """Action item and meeting rules exist; their sources come with the committee models."""
-        assert {kind for kind, _ in rules} == {"handoff_response_due", "action_item_due", "meeting_start"}
-        make_handoff()
-        result, _ = sweep_at(DEADLINE)
-        assert {Reminder.objects.get(pk=pk).deadline_kind for pk in result.created} == {HANDOFF}
+    def test_every_deadline_kind_has_a_source(self, rules):
+        assert set(SOURCES) == {kind for kind, _ in rules} == set(DeadlineKind.values)
 
 
 @pytest.mark.django_db
@@ -152,6 +139,25 @@ class TestSweepCost:
         with CaptureQueriesContext(connection) as many:
             result, _ = sweep_at(DEADLINE)
         assert len(result.created) == 31
+        assert len(many) == len(one)
+
+    def test_meetings_and_action_items_cost_the_same_for_one_or_many(self, rules, members, make_meeting,
+                                                                      make_action_item, settings):
+        """Members are loaded once a batch, whatever the number of meetings or committees."""
+        settings.REMINDERS = {**settings.REMINDERS, "BATCH_SIZE": 50}
+        make_meeting()
+        make_action_item(assignee=members[0])
+        with CaptureQueriesContext(connection) as one:
+            first, _ = sweep_at(DEADLINE - 48 * H)
+        assert len(first.created) == 2 + 1
+        Reminder.objects.all().delete()
+        for index in range(20):
+            other = MembershipFactory(user=members[index % 2]).committee
+            MeetingFactory(committee=other, starts_at=DEADLINE + index * S)
+            make_action_item(due_at=DEADLINE + index * S, assignee=members[index % 2])
+        with CaptureQueriesContext(connection) as many:
+            result, _ = sweep_at(DEADLINE - 48 * H + 20 * S)
+        assert len(result.created) == (2 + 20) + (1 + 20)
         assert len(many) == len(one)
 
     def test_it_works_in_batches(self, rules, make_handoff, settings):
