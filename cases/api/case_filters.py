@@ -10,6 +10,7 @@ from rest_framework.filters import OrderingFilter
 
 from cases.models import (
     BorderPoint,
+    Case,
     CaseMember,
     CaseStatus,
     Priority,
@@ -26,10 +27,11 @@ def _fully_visible():
 
 class CaseFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=CaseStatus.choices)
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices,
+    # A column of the case itself: no join can repeat a row, so no DISTINCT (it would sort every match).
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False,
                                                    help_text="Repeat for several priorities (any of them).")
     vulnerability = django_filters.MultipleChoiceFilter(
-        choices=Vulnerability.choices, method="filter_vulnerability",
+        choices=Vulnerability.choices, method="filter_vulnerability", distinct=False,
         help_text="Repeat for several flags: cases with all of them.")
     border_point = django_filters.ChoiceFilter(choices=BorderPoint.choices)
     owner_agency = django_filters.CharFilter(field_name="owner_agency__code", help_text="Agency code.")
@@ -55,8 +57,12 @@ class CaseFilter(django_filters.FilterSet):
             document = normalise_document_number(word)
             if document:
                 people |= Q(person__document_number_normalised__contains=document)
-            members = CaseMember.objects.filter(people, case=OuterRef("pk"))
-            queryset = queryset.filter(Q(reference__icontains=word) | (_fully_visible() & Exists(members)))
+            # The candidates come first, from the trigram indexes: cases whose
+            # reference or one of whose members matches. A member's match then
+            # counts only where the caller reads the case in full.
+            candidates = CaseMember.objects.filter(people).order_by().values("case_id").union(
+                Case.objects.filter(reference__icontains=word).order_by().values("pk"))
+            queryset = queryset.filter(pk__in=candidates).filter(Q(reference__icontains=word) | _fully_visible())
         return queryset
 
 
