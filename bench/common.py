@@ -4,6 +4,7 @@ connection to the PostgreSQL server that holds the bench databases.
 
 Nothing here reaches beyond loopback: PostgreSQL and Redis on 127.0.0.1.
 """
+import hashlib
 import json
 import os
 import re
@@ -56,6 +57,14 @@ def drop_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# Per-database planner settings of the bench databases (a template's are not
+# copied, so every clone gets them again). The data is cached in memory and on
+# SSD: a random page costs about what a sequential one does, and with the
+# default of 4.0 the planner prefers hashing a whole table to a few thousand
+# index probes. Recommended for production too (docs/performance.md).
+DATABASE_SETTINGS = {"random_page_cost": "1.1"}
+
+
 def create_database(name: str, *, template: str | None = None) -> None:
     check_name(name)
     with admin_connection() as conn:
@@ -64,6 +73,8 @@ def create_database(name: str, *, template: str | None = None) -> None:
             conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{check_name(template)}"')
         else:
             conn.execute(f'CREATE DATABASE "{name}"')
+        for setting, value in DATABASE_SETTINGS.items():
+            conn.execute(f'ALTER DATABASE "{name}" SET {setting} = {value}')
 
 
 def server_environment(database: str) -> dict[str, str]:
@@ -103,6 +114,15 @@ def read_manifest(database: str) -> dict | None:
     if not path.exists() or not database_exists(database):
         return None
     return json.loads(path.read_text())
+
+
+def schema_fingerprint() -> str:
+    """Changes whenever a migration is added or edited: a dataset made before is stale."""
+    digest = hashlib.sha256()
+    for path in sorted(ROOT.glob("*/migrations/[0-9]*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def load_average() -> str:

@@ -695,6 +695,7 @@ def generate(*, cases: int, seed: int, anchor: datetime, database: str, profile:
     elapsed = round(time.monotonic() - started, 1)
     manifest = {
         "database": database, "cases": cases, "seed": seed, "anchor": anchor.isoformat(), "profile": profile,
+        "schema": common.schema_fingerprint(),
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"), "seconds": elapsed, "steps": steps,
         "rows": counts, "tokens": accounts["tokens"],
         "agencies": {code: {"id": a[0], "country": a[1], "user": a[2]} for code, a in accounts["agencies"].items()},

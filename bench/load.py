@@ -239,7 +239,7 @@ class Gunicorn:
                 raise SystemExit(f"gunicorn exited with {self.process.returncode}; see {self.log.name}")
             try:
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=5) as response:
-                    if response.status == 200:
+                    if json.load(response)["status"] == "ok":
                         return
             except OSError:
                 time.sleep(0.3)
@@ -272,15 +272,21 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def cpu_ticks(pids) -> int:
-    total = 0
+def cpu_ticks(pids) -> dict[int, int]:
+    """utime + stime of each process still alive."""
+    ticks = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total
+        ticks[pid] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def ticks_used(before: dict[int, int], after: dict[int, int]) -> int:
+    # A process that ended in between is left out (its time is lost to /proc).
+    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
 
 
 def machine_busy_ticks() -> tuple[int, int]:
@@ -313,6 +319,11 @@ class Result:
     cpu: dict = field(default_factory=dict)
     load_before: str = ""
     target: float | None = None
+    ceiling_rps: float = 0.0  # the ceiling measured just before and just after this endpoint
+
+    @property
+    def ratio(self) -> float:
+        return self.rps / self.ceiling_rps if self.ceiling_rps else 0.0
 
     @property
     def rps(self) -> float:
@@ -332,23 +343,27 @@ def run_wrk(url: str, requests_file: Path, *, seconds: float, connections: int, 
     raise SystemExit(f"wrk gave no result:\n{result.stdout}\n{result.stderr}")
 
 
-def measure(endpoint: Endpoint, requests_file: Path, server: Gunicorn, database: str, args, run_id: str) -> Result:
+def measure(endpoint: Endpoint, requests_file: Path, server: Gunicorn, database: str, args, run_id: str, *,
+            warmup: bool = True, seconds: float | None = None) -> Result:
     consumable = "o" in requests_file.read_text().split("\n", 1)[0].split("\t")[3]
-    warm = run_wrk(server.url, requests_file, seconds=args.warmup, connections=args.connections,
-                   threads=args.threads, skip=0, run_id=f"{run_id}w")
-    # Requests still in flight when the warm-up stopped were answered too: skip past them.
-    skip = warm["requests"] + args.connections + 10 if consumable else 0
+    skip = 0
+    if warmup:
+        warm = run_wrk(server.url, requests_file, seconds=args.warmup, connections=args.connections,
+                       threads=args.threads, skip=0, run_id=f"{run_id}w")
+        # Requests still in flight when the warm-up stopped were answered too: skip past them.
+        skip = warm["requests"] + args.connections + 10 if consumable else 0
+    seconds = seconds or args.duration
     backends = database_backends(database)
     app_pids = server.pids()
     load_before = common.load_average()
     before = (cpu_ticks(app_pids), cpu_ticks(backends), machine_busy_ticks())
     wrk_before = wrk_children_ticks()
     started = time.monotonic()
-    raw = run_wrk(server.url, requests_file, seconds=args.duration, connections=args.connections,
+    raw = run_wrk(server.url, requests_file, seconds=seconds, connections=args.connections,
                   threads=args.threads, skip=skip, run_id=run_id)
     wall = time.monotonic() - started
     busy_after = machine_busy_ticks()
-    app, db = cpu_ticks(app_pids) - before[0], cpu_ticks(backends) - before[1]
+    app, db = ticks_used(before[0], cpu_ticks(app_pids)), ticks_used(before[1], cpu_ticks(backends))
     busy, total = busy_after[0] - before[2][0], busy_after[1] - before[2][1]
     capacity = wall * CLOCK_TICKS * CPUS
     # wrk's CPU time is added to this process's children's times when it exits.
@@ -371,7 +386,8 @@ def wrk_children_ticks() -> int:
 def ensure_dataset(cases: int, seed: int) -> tuple[str, dict]:
     database = f"{common.DB_PREFIX}_{common.scale_label(cases)}"
     manifest = common.read_manifest(database)
-    if manifest is None or manifest["seed"] != seed or manifest["cases"] != cases:
+    if manifest is None or (manifest["seed"], manifest["cases"], manifest.get("schema")) != (
+            seed, cases, common.schema_fingerprint()):
         subprocess.run([sys.executable, "-m", "bench.generate", "--cases", str(cases), "--seed", str(seed),
                         "--database", database], cwd=common.ROOT, check=True)
         manifest = common.read_manifest(database)
@@ -403,12 +419,22 @@ def run(args) -> Path:
         server = Gunicorn(clone, workers=args.workers, log=work / "gunicorn.log")
         server.wait_ready()
         started_at = datetime.now(UTC)
-        results = []
-        for number, endpoint in enumerate([CEILING, *ENDPOINTS, CEILING]):
+        ceiling_file = files[CEILING.name]
+        # The ceiling over the full duration first; then each endpoint between
+        # two short ceiling runs, so its ratio compares like with like even
+        # when other work on the machine comes and goes.
+        ceiling_result = measure(CEILING, ceiling_file, server, clone, args, run_id="c0")
+        ceiling_result.ceiling_rps = ceiling_result.rps
+        results = [ceiling_result]
+        print(f"  {CEILING.name}: {ceiling_result.rps:.0f} req/s", flush=True)
+        for number, endpoint in enumerate(ENDPOINTS, start=1):
             result = measure(endpoint, files[endpoint.name], server, clone, args, run_id=f"r{number}")
+            around = [measure(CEILING, ceiling_file, server, clone, args, run_id=f"c{number}{side}", warmup=False,
+                              seconds=args.ceiling_slice) for side in "ab"]
+            result.ceiling_rps = sum(r.rps for r in around) / len(around)
             results.append(result)
-            print(f"  {result.name}: {result.rps:.0f} req/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms,"
-                  f" errors {result.errors}", flush=True)
+            print(f"  {result.name}: {result.rps:.0f} req/s ({result.ratio:.2f} of {result.ceiling_rps:.0f}), "
+                  f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, errors {result.errors}", flush=True)
     finally:
         if server is not None:
             server.stop()
@@ -435,36 +461,36 @@ def machine() -> dict:
 
 
 def report(results: list[Result], *, manifest: dict, label: str, args, started_at: datetime) -> Path:
-    first, last = results[0], results[-1]
-    ceiling_rps = (first.rps + last.rps) / 2
+    ceiling = results[0]
     info = machine()
     lines = [
         f"## {label} cases — {started_at:%Y-%m-%d %H:%M} UTC",
         "",
-        f"Machine: {info['cpus']} CPUs ({info['cpu_model']}), {info['memory_gib']} GiB; PostgreSQL "
-        f"{info['postgresql']}, Python {info['python']}. Dataset `{manifest['database']}`: "
-        + ", ".join(f"{k} {v:,}" for k, v in manifest["rows"].items()) + f" (seed {manifest['seed']}, generated "
-        f"in {manifest['seconds']} s).",
+        (f"Machine: {info['cpus']} CPUs ({info['cpu_model']}), {info['memory_gib']} GiB; PostgreSQL "
+         f"{info['postgresql']}, Python {info['python']}. Dataset `{manifest['database']}`: "
+         + ", ".join(f"{k} {v:,}" for k, v in manifest["rows"].items())
+         + f" (seed {manifest['seed']}, generated in {manifest['seconds']} s)."),
         "",
-        f"gunicorn {args.workers} sync workers, production settings; wrk {args.threads} thread, "
-        f"{args.connections} connections, {args.warmup} s warm-up + {args.duration} s per endpoint. "
-        f"Ceiling: {first.rps:.0f} req/s at the start, {last.rps:.0f} at the end; ratios use the mean, "
-        f"{ceiling_rps:.0f} req/s.",
+        (f"gunicorn {args.workers} sync workers, production settings; wrk {args.threads} thread, "
+         f"{args.connections} connections; per endpoint {args.warmup} s warm-up, {args.duration} s measured, "
+         f"then the ceiling twice for {args.ceiling_slice} s: the ratio divides by that adjacent ceiling. "
+         f"Errors: any answer other than the expected status, and socket errors or timeouts."),
         "",
-        "| endpoint | req/s | p50 ms | p95 ms | p99 ms | errors | ratio to ceiling | target | CPU app/db/wrk/machine % "
-        "| load avg before |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |",
+        ("| endpoint | req/s | p50 ms | p95 ms | p99 ms | errors | adjacent ceiling req/s | ratio | target "
+         "| CPU app/db/wrk/machine % | load avg before |"),
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |",
     ]
     for result in results:
-        ratio = result.rps / ceiling_rps if ceiling_rps else 0.0
-        target = f"≥ {result.target:.0%} {'met' if ratio >= result.target else 'not met'}" if result.target else ""
+        target = ""
+        if result.target:
+            target = f"≥ {result.target:.2f} {'met' if result.ratio >= result.target else 'not met'}"
         cpu = "/".join(f"{result.cpu[k]:.0f}" for k in ("app", "db", "wrk", "machine"))
         lines.append(f"| {result.name} | {result.rps:.0f} | {result.p50_ms:.1f} | {result.p95_ms:.1f} | "
-                     f"{result.p99_ms:.1f} | {result.errors} | {ratio:.2f} | {target} | {cpu} | "
-                     f"{result.load_before} |")
-    lines += ["", "CPU columns: share of the machine's total CPU capacity during the measured window used by "
-              "gunicorn (app), the PostgreSQL backends serving it (db), wrk, and by every process (machine, "
-              "including other work on this host).", ""]
+                     f"{result.p99_ms:.1f} | {result.errors} | {result.ceiling_rps:.0f} | {result.ratio:.2f} | "
+                     f"{target} | {cpu} | {result.load_before} |")
+    lines += ["", ("CPU columns: share of the machine's total CPU capacity during the measured window used by "
+                   "gunicorn (app), the PostgreSQL backends serving it (db), wrk, and by every process "
+                   "(machine, including other work on this host)."), ""]
     text = "\n".join(lines)
     common.OUT_DIR.mkdir(parents=True, exist_ok=True)
     stamp = started_at.strftime("%Y%m%d-%H%M%S")
@@ -474,8 +500,8 @@ def report(results: list[Result], *, manifest: dict, label: str, args, started_a
     (common.OUT_DIR / f"{stamp}-{label}.json").write_text(json.dumps({
         "label": label, "started_at": started_at.isoformat(), "machine": info, "dataset": {
             k: v for k, v in manifest.items() if k not in ("tokens", "agencies")},
-        "args": vars(args), "ceiling_rps": ceiling_rps,
-        "results": [{**vars(r), "rps": r.rps} for r in results]}, indent=2))
+        "args": vars(args), "ceiling_rps": ceiling.rps,
+        "results": [{**vars(r), "rps": r.rps, "ratio": r.ratio} for r in results]}, indent=2))
     print(text, flush=True)
     return path
 
@@ -486,6 +512,8 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--duration", type=int, default=20, help="measured seconds per endpoint")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured seconds before each endpoint")
+    parser.add_argument("--ceiling-slice", type=int, default=5,
+                        help="seconds of ceiling measured after each endpoint, twice")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (README: 4)")
     parser.add_argument("--connections", type=int, default=8, help="concurrent wrk connections")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")

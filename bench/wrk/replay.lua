@@ -16,7 +16,7 @@ end
 local lines = {}
 local position = 0
 local stride = 1
-local statuses = {}
+statuses = {}  -- global: done() reads it from each thread
 local run_id = os.getenv("BENCH_RUN_ID") or "run"
 
 local function split(line)

@@ -52,17 +52,25 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.filter(_fully_visible() & Exists(members))
 
     def filter_search(self, queryset, name, value):
-        for word in value.split():
+        words = value.split()
+        if not words:
+            return queryset
+        # The candidates come first, from the trigram indexes: per word, the
+        # cases whose reference or one of whose members matches; the cases
+        # that match every word are their intersection, computed as one set.
+        per_word = []
+        for word in words:
             people = Q(person__given_names__icontains=word) | Q(person__family_names__icontains=word)
             document = normalise_document_number(word)
             if document:
                 people |= Q(person__document_number_normalised__contains=document)
-            # The candidates come first, from the trigram indexes: cases whose
-            # reference or one of whose members matches. A member's match then
-            # counts only where the caller reads the case in full.
-            candidates = CaseMember.objects.filter(people).order_by().values("case_id").union(
-                Case.objects.filter(reference__icontains=word).order_by().values("pk"))
-            queryset = queryset.filter(pk__in=candidates).filter(Q(reference__icontains=word) | _fully_visible())
+            per_word.append(CaseMember.objects.filter(people).order_by().values("case_id").union(
+                Case.objects.filter(reference__icontains=word).order_by().values("pk")))
+        candidates = per_word[0].intersection(*per_word[1:]) if len(per_word) > 1 else per_word[0]
+        queryset = queryset.filter(pk__in=candidates)
+        # A match on a member counts only where the caller reads the case in full.
+        for word in words:
+            queryset = queryset.filter(Q(reference__icontains=word) | _fully_visible())
         return queryset
 
 
