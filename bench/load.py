@@ -506,7 +506,7 @@ def report(results: list[Result], *, manifest: dict, label: str, args, started_a
     return path
 
 
-def main(argv=None) -> None:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, required=True)
     parser.add_argument("--seed", type=int, default=1)
@@ -517,7 +517,11 @@ def main(argv=None) -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (README: 4)")
     parser.add_argument("--connections", type=int, default=8, help="concurrent wrk connections")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
-    run(parser.parse_args(argv))
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    run(parse_args(argv))
 
 
 if __name__ == "__main__":
