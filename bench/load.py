@@ -155,8 +155,10 @@ def handoffs_incoming(ctx: Context) -> list[Request]:
 
 
 def handoffs_overdue(ctx: Context) -> list[Request]:
+    """The most overdue first, as someone chasing them reads the list."""
     return ctx.for_each_agency(lambda agency: [
-        Request("GET", "/api/v1/handoffs/?direction=incoming&overdue=true", ctx.token(agency))])
+        Request("GET", "/api/v1/handoffs/?direction=incoming&overdue=true&ordering=response_due",
+                ctx.token(agency))])
 
 
 def handoff_accept(ctx: Context) -> list[Request]:

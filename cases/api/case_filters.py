@@ -13,6 +13,7 @@ from cases.models import (
     Case,
     CaseMember,
     CaseStatus,
+    Person,
     Priority,
     Vulnerability,
     normalise_document_number,
@@ -52,26 +53,26 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.filter(_fully_visible() & Exists(members))
 
     def filter_search(self, queryset, name, value):
+        """Every word must match the reference, or every word one and the same
+        member (a name or the document number): "maría gonzález" finds María
+        González, not a María and a González who share a case."""
         words = value.split()
         if not words:
             return queryset
-        # The candidates come first, from the trigram indexes: per word, the
-        # cases whose reference or one of whose members matches; the cases
-        # that match every word are their intersection, computed as one set.
-        per_word = []
+        person, reference = Q(), Q()
         for word in words:
-            people = Q(person__given_names__icontains=word) | Q(person__family_names__icontains=word)
+            matches = Q(given_names__icontains=word) | Q(family_names__icontains=word)
             document = normalise_document_number(word)
             if document:
-                people |= Q(person__document_number_normalised__contains=document)
-            per_word.append(CaseMember.objects.filter(people).order_by().values("case_id").union(
-                Case.objects.filter(reference__icontains=word).order_by().values("pk")))
-        candidates = per_word[0].intersection(*per_word[1:]) if len(per_word) > 1 else per_word[0]
-        queryset = queryset.filter(pk__in=candidates)
-        # A match on a member counts only where the caller reads the case in full.
-        for word in words:
-            queryset = queryset.filter(Q(reference__icontains=word) | _fully_visible())
-        return queryset
+                matches |= Q(document_number_normalised__contains=document)
+            person &= matches
+            reference &= Q(reference__icontains=word)
+        # The candidates come first, from the trigram indexes, where PostgreSQL
+        # intersects the words before reading a row; a member's match then
+        # counts only where the caller reads the case in full.
+        members = CaseMember.objects.filter(person__in=Person.objects.filter(person).values("pk"))
+        candidates = members.order_by().values("case_id").union(Case.objects.filter(reference).order_by().values("pk"))
+        return queryset.filter(pk__in=candidates).filter(reference | _fully_visible())
 
 
 class CaseOrdering(OrderingFilter):
