@@ -40,8 +40,10 @@ def main(argv=None) -> None:
         from django.test import Client
         from django.test.utils import CaptureQueriesContext
 
+        summary = []
         for name, requests in plans.items():
             out.write(f"\n{'=' * 100}\n{name}\n")
+            counts, slowest = [], []
             for request in requests:
                 client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {request.token}",
                                 HTTP_ACCEPT="application/json")
@@ -54,6 +56,8 @@ def main(argv=None) -> None:
                         response = client.post(request.path, body, content_type="application/json", **headers)
                 out.write(f"\n--- {request.method} {request.path} → {response.status_code}, "
                           f"{len(captured.captured_queries)} queries\n")
+                counts.append(len(captured.captured_queries))
+                times = [0.0]
                 for query in captured.captured_queries:
                     sql = query["sql"]
                     out.write(f"\n[{query['time']} s] {sql[:3000]}\n")
@@ -61,8 +65,17 @@ def main(argv=None) -> None:
                             and "FOR NO KEY UPDATE" not in sql.upper():
                         with connection.cursor() as cursor:
                             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
-                            out.write("\n".join("    " + row[0] for row in cursor.fetchall()) + "\n")
+                            plan = [row[0] for row in cursor.fetchall()]
+                            out.write("\n".join("    " + line for line in plan) + "\n")
+                            times += [float(line.split(":")[1].split()[0]) for line in plan
+                                      if line.startswith("Execution Time")]
+                slowest.append(max(times))
+            slowest.sort()
+            summary.append(f"| {name} | {min(counts)}–{max(counts)} | {slowest[len(slowest) // 2]:.2f} | "
+                           f"{slowest[-1]:.2f} |")
         connection.close()
+        out.write("\n\n| endpoint | queries per request | slowest read, median ms | slowest read, max ms |\n"
+                  "| --- | --- | ---: | ---: |\n" + "\n".join(summary) + "\n")
     finally:
         common.drop_database(clone)
     path = common.OUT_DIR / f"explain-{common.scale_label(args.cases)}.txt"
