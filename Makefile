@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test contract install migrate demo check schema clean
+.PHONY: run test contract install migrate demo check schema clean bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ check: install
 
 schema: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --validate --file var/openapi.yaml
+
+## bench: datasets (made when missing), a load run per scale, the overdue sweep; tables in var/bench/.
+## Needs PostgreSQL and Redis on loopback (BENCH_POSTGRES_URL, BENCH_REDIS_URL) and wrk (Debian).
+BENCH_SCALES ?= 10k 100k
+bench: install
+	$(PY) -m bench.run --scales $(BENCH_SCALES) $(BENCH_ARGS)
 
 clean:
 	rm -rf var/broker var/cache var/mail var/celerybeat-schedule*

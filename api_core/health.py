@@ -29,6 +29,8 @@ def check_broker() -> None:
 
 
 CHECKS = {"database": check_database, "cache": check_cache, "broker": check_broker}
+# Without these no request can be answered; without the others the service is degraded.
+ESSENTIAL = frozenset({"database"})
 
 
 def run_checks() -> dict[str, dict]:

@@ -16,7 +16,8 @@ here, once, for the API, the admin and the tasks alike.
 | anyone else                                   | none (404)   |
 """
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from .models import Case, CaseMember, Handoff, HandoffKind, HandoffStatus, NoteVisibility, Person
@@ -34,8 +35,28 @@ class Access(models.TextChoices):
 FULL_ACCESS = frozenset({Access.OWNER, Access.COLLABORATOR, Access.OVERSIGHT})
 
 
-def _handoffs(agency_field: str, agency_id, **filters):
-    return Handoff.objects.filter(case=OuterRef("pk"), **{agency_field: agency_id}, **filters)
+def _handoff_access(agency_id) -> Subquery:
+    """What the agency's handoffs of the case give it: ``collaborator`` (an
+    accepted referral to it), ``limited`` (a pending handoff to it, or a
+    transfer it made that was accepted), or NULL.
+
+    One scalar subquery per case row rather than an EXISTS per rule:
+    PostgreSQL may answer an EXISTS by hashing every handoff of the agency
+    first, a cost that grows with the data however few cases a page shows,
+    while a scalar subquery is always a probe of the handoffs of that one case.
+    """
+    collaborator = Q(to_agency_id=agency_id, kind=HandoffKind.REFERRAL, status=HandoffStatus.ACCEPTED)
+    limited = Q(to_agency_id=agency_id, status=HandoffStatus.PENDING) | Q(
+        from_agency_id=agency_id, kind=HandoffKind.TRANSFER,
+        status__in=[HandoffStatus.ACCEPTED, HandoffStatus.COMPLETED])
+    strongest_first = [(Access.COLLABORATOR, collaborator), (Access.LIMITED, limited)]
+    granted = models.Case(*(models.When(rule, then=Value(access.value)) for access, rule in strongest_first),
+                          output_field=models.CharField())
+    rank = models.Case(*(models.When(rule, then=Value(n)) for n, (_access, rule) in enumerate(strongest_first)),
+                       output_field=models.IntegerField())
+    related = (Handoff.objects.filter(collaborator | limited, case=OuterRef("pk"))
+               .annotate(granted=granted, rank=rank).order_by("rank").values("granted")[:1])
+    return Subquery(related, output_field=models.CharField())
 
 
 def committee_case_ids(user):
@@ -58,29 +79,23 @@ def cases_visible_to(user) -> models.QuerySet:
     if user.has_role(Role.SECRETARIAT):
         return Case.objects.annotate(access=Value(Access.OVERSIGHT.value, output_field=models.CharField()))
 
-    whens = []
     agency_id = user.agency_id if user.has_role(Role.CASEWORKER) else None
-    if agency_id is not None:
-        whens += [
-            models.When(owner_agency_id=agency_id, then=Value(Access.OWNER.value)),
-            models.When(
-                Exists(_handoffs("to_agency_id", agency_id, kind=HandoffKind.REFERRAL, status=HandoffStatus.ACCEPTED)),
-                then=Value(Access.COLLABORATOR.value),
-            ),
-            models.When(
-                Exists(_handoffs("to_agency_id", agency_id, status=HandoffStatus.PENDING))
-                | Exists(_handoffs("from_agency_id", agency_id, kind=HandoffKind.TRANSFER,
-                                   status__in=[HandoffStatus.ACCEPTED, HandoffStatus.COMPLETED])),
-                then=Value(Access.LIMITED.value),
-            ),
-        ]
+    committee = None
     if user.has_role(Role.COMMITTEE_MEMBER):
         agenda_case_ids = committee_case_ids(user)
         if agenda_case_ids is not None:
-            whens.append(models.When(pk__in=agenda_case_ids, then=Value(Access.LIMITED.value)))
-    if not whens:
+            committee = models.Case(models.When(pk__in=agenda_case_ids, then=Value(Access.LIMITED.value)),
+                                    default=None, output_field=models.CharField())
+    if agency_id is None and committee is None:
         return _no_cases()
-    access = models.Case(*whens, default=None, output_field=models.CharField())
+    if agency_id is None:
+        access = committee
+    else:
+        through_handoffs = _handoff_access(agency_id)
+        if committee is not None:
+            through_handoffs = Coalesce(through_handoffs, committee)
+        access = models.Case(models.When(owner_agency_id=agency_id, then=Value(Access.OWNER.value)),
+                             default=through_handoffs, output_field=models.CharField())
     return Case.objects.annotate(access=access).filter(access__isnull=False)
 
 

@@ -6,6 +6,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from api_core.exceptions import api_not_found
+from api_core.views import Ping
 
 
 class ApiRoot(APIView):
@@ -40,6 +41,7 @@ docs_urlpatterns = [
 
 urlpatterns = [
     path("", ApiRoot.as_view(), name="root"),
+    path("ping/", Ping.as_view(), name="ping"),
     *docs_urlpatterns,
     path("", include("cases.api.urls")),
     path("", include("committee.api.urls")),

@@ -10,8 +10,10 @@ from rest_framework.filters import OrderingFilter
 
 from cases.models import (
     BorderPoint,
+    Case,
     CaseMember,
     CaseStatus,
+    Person,
     Priority,
     Vulnerability,
     normalise_document_number,
@@ -26,10 +28,11 @@ def _fully_visible():
 
 class CaseFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=CaseStatus.choices)
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices,
+    # A column of the case itself: no join can repeat a row, so no DISTINCT (it would sort every match).
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False,
                                                    help_text="Repeat for several priorities (any of them).")
     vulnerability = django_filters.MultipleChoiceFilter(
-        choices=Vulnerability.choices, method="filter_vulnerability",
+        choices=Vulnerability.choices, method="filter_vulnerability", distinct=False,
         help_text="Repeat for several flags: cases with all of them.")
     border_point = django_filters.ChoiceFilter(choices=BorderPoint.choices)
     owner_agency = django_filters.CharFilter(field_name="owner_agency__code", help_text="Agency code.")
@@ -50,14 +53,26 @@ class CaseFilter(django_filters.FilterSet):
         return queryset.filter(_fully_visible() & Exists(members))
 
     def filter_search(self, queryset, name, value):
-        for word in value.split():
-            people = Q(person__given_names__icontains=word) | Q(person__family_names__icontains=word)
+        """Every word must match the reference, or every word one and the same
+        member (a name or the document number): "maría gonzález" finds María
+        González, not a María and a González who share a case."""
+        words = value.split()
+        if not words:
+            return queryset
+        person, reference = Q(), Q()
+        for word in words:
+            matches = Q(given_names__icontains=word) | Q(family_names__icontains=word)
             document = normalise_document_number(word)
             if document:
-                people |= Q(person__document_number_normalised__contains=document)
-            members = CaseMember.objects.filter(people, case=OuterRef("pk"))
-            queryset = queryset.filter(Q(reference__icontains=word) | (_fully_visible() & Exists(members)))
-        return queryset
+                matches |= Q(document_number_normalised__contains=document)
+            person &= matches
+            reference &= Q(reference__icontains=word)
+        # The candidates come first, from the trigram indexes, where PostgreSQL
+        # intersects the words before reading a row; a member's match then
+        # counts only where the caller reads the case in full.
+        members = CaseMember.objects.filter(person__in=Person.objects.filter(person).values("pk"))
+        candidates = members.order_by().values("case_id").union(Case.objects.filter(reference).order_by().values("pk"))
+        return queryset.filter(pk__in=candidates).filter(reference | _fully_visible())
 
 
 class CaseOrdering(OrderingFilter):

@@ -3,6 +3,8 @@
 Output serializers are read-only; input serializers list only what a caller
 may set, so ownership, state, references and timestamps cannot be assigned.
 """
+from functools import cached_property
+
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
@@ -150,9 +152,19 @@ class CaseAnySerializer(serializers.BaseSerializer):
     """The full or the limited view, as the caller's ``access`` allows."""
 
     def to_representation(self, case):
-        if case.access == Access.LIMITED:
-            return CaseLimitedSerializer(case, context=self.context).data
-        return CaseSerializer(case, context=self.context).data
+        view = self._limited_view if case.access == Access.LIMITED else self._full_view
+        return view.to_representation(case)
+
+    # Built once per response, not once per case: building a serializer's
+    # fields (the nested members, the country choices) costs far more than
+    # using them, and a page has 50 cases.
+    @cached_property
+    def _full_view(self):
+        return CaseSerializer(context=self.context)
+
+    @cached_property
+    def _limited_view(self):
+        return CaseLimitedSerializer(context=self.context)
 
 
 def case_any_schema(many: bool = False) -> PolymorphicProxySerializer:

@@ -9,7 +9,8 @@ class HandoffFilter(django_filters.FilterSet):
     direction = django_filters.ChoiceFilter(
         choices=[("incoming", "incoming"), ("outgoing", "outgoing")], method="filter_direction",
         label="incoming: sent to the caller's agency; outgoing: sent by it")
-    status = django_filters.MultipleChoiceFilter(choices=HandoffStatus.choices)
+    # A column of the handoff itself: no join can repeat a row, so no DISTINCT (it would sort every match).
+    status = django_filters.MultipleChoiceFilter(choices=HandoffStatus.choices, distinct=False)
     kind = django_filters.ChoiceFilter(choices=HandoffKind.choices)
     overdue = django_filters.BooleanFilter(method="filter_overdue",
                                            label="true: pending past the deadline; false: all others")

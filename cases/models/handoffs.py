@@ -128,8 +128,10 @@ class Handoff(models.Model):
             models.CheckConstraint(condition=~Q(from_agency=models.F("to_agency")), name="handoff_between_agencies"),
         ]
         indexes = [
-            models.Index(fields=["to_agency", "status", "-created_at"], name="handoff_incoming_idx"),
-            models.Index(fields=["from_agency", "status", "-created_at"], name="handoff_outgoing_idx"),
+            # In the order of the lists (newest first, the id last), so a page is read off the index.
+            models.Index(fields=["to_agency", "status", "-created_at", "-id"], name="handoff_incoming_idx"),
+            models.Index(fields=["from_agency", "status", "-created_at", "-id"], name="handoff_outgoing_idx"),
+            models.Index(fields=["to_agency", "status", "response_due", "id"], name="handoff_incoming_due_idx"),
             models.Index(fields=["status", "response_due"], name="handoff_due_idx"),
             models.Index(fields=["updated_at", "id"], name="handoff_updated_idx"),
         ]

@@ -16,15 +16,26 @@ class TestHealth:
         response = api_client.get("/healthz")
         assert settings.SECRET_KEY not in response.content.decode()
 
-    def test_it_is_unavailable_when_the_broker_is_unreachable(self, api_client, settings):
+    def test_it_is_degraded_but_in_service_when_the_broker_is_unreachable(self, api_client, settings):
+        """Writes keep working without the broker: a load balancer must not take the process out."""
         # Port 1 on loopback: nothing listens there, so the connection is refused.
         settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
         settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
         response = api_client.get("/healthz")
-        assert response.status_code == 503
+        assert response.status_code == 200
         body = response.json()
-        assert body["status"] == "unavailable"
+        assert body["status"] == "degraded"
         assert body["checks"]["broker"]["status"] == "unavailable"
+        assert body["checks"]["database"]["status"] == "ok"
+
+    def test_it_is_degraded_when_the_cache_is_unreachable(self, api_client, settings):
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                       "LOCATION": "redis://127.0.0.1:1/0"}}
+        response = api_client.get("/healthz")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["status"] == "degraded"
+        assert body["checks"]["cache"] == {"status": "unavailable", "error": "ConnectionError"}
         assert body["checks"]["database"]["status"] == "ok"
 
 
@@ -42,4 +53,5 @@ def test_it_is_unavailable_when_the_database_is_unreachable(api_client):
         connection.close()
         connection.settings_dict.update(saved)
     assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
     assert response.json()["checks"]["database"]["status"] == "unavailable"

@@ -1,0 +1,530 @@
+"""HTTP load run against gunicorn with the production settings, on loopback.
+
+    .venv/bin/python -m bench.load --cases 100000 [--duration 20] [--warmup 3] [--workers 4] [--connections 8]
+
+For one dataset (made by ``bench.generate`` if it is missing) it clones the
+database (``CREATE DATABASE … TEMPLATE``, so every run starts from the same
+rows), writes the requests of every endpoint to a file, starts gunicorn
+(``config.settings.production``, the clone, Redis db 7), and runs wrk
+against each endpoint in turn: a warm-up, then a fixed measured duration.
+The ceiling (``GET /api/v1/ping/``) is measured first and last. It writes a
+markdown table and the raw figures to ``var/bench/`` and prints the table.
+
+The two cores of this machine are shared by gunicorn, PostgreSQL and the load
+generator: wrk (written in C) runs one thread, and the CPU time each of them
+used during every measured window is read from /proc and reported next to the
+figures, together with the machine's total, so what the generator took, and
+what other processes took, is visible rather than guessed.
+
+Adding an endpoint is one entry in ``ENDPOINTS``: a name and a function that
+returns the requests to replay (read what they need from the cloned database).
+"""
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+
+from bench import common
+
+LUA = Path(__file__).resolve().parent / "wrk" / "replay.lua"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+CPUS = os.cpu_count() or 1
+
+
+# --- What is measured ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    token: str
+    body: str = ""
+    unique: bool = False  # fresh Idempotency-Key per request; @SEQ@ in the body replaced by it
+    once: bool = False    # each request may be sent only once (it uses something up)
+
+    def line(self) -> str:
+        flags = ("u" if self.unique else "") + ("o" if self.once else "")
+        return "\t".join([self.method, self.path, self.token, flags, self.body])
+
+
+class Context:
+    """What an endpoint's request builder may use: the cloned database, the
+    agencies and their tokens, a seeded random generator, the run's length."""
+
+    def __init__(self, conn: psycopg.Connection, manifest: dict, *, seed: int, seconds: float):
+        self.conn = conn
+        self.manifest = manifest
+        self.agencies = list(manifest["tokens"])
+        self.rng = random.Random(seed)
+        self.seconds = seconds
+
+    def token(self, agency: str) -> str:
+        return self.manifest["tokens"][agency]
+
+    def agency_id(self, agency: str) -> int:
+        return self.manifest["agencies"][agency]["id"]
+
+    def rows(self, sql: str, params=()) -> list[tuple]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def for_each_agency(self, make: Callable[[str], list[Request]]) -> list[Request]:
+        requests = [request for agency in self.agencies for request in make(agency)]
+        self.rng.shuffle(requests)
+        return requests
+
+
+def ceiling(ctx: Context) -> list[Request]:
+    return ctx.for_each_agency(lambda agency: [Request("GET", "/api/v1/ping/", ctx.token(agency))])
+
+
+CASE_FILTERS = ["status=open", "status=open&priority=high", "status=open&vulnerability=family_with_children",
+                "status=open&border_point=chacalluta_santa_rosa", "priority=urgent"]
+
+
+def case_list(ctx: Context) -> list[Request]:
+    return ctx.for_each_agency(lambda agency: [
+        Request("GET", f"/api/v1/cases/?{query}", ctx.token(agency)) for query in CASE_FILTERS])
+
+
+def case_detail(ctx: Context) -> list[Request]:
+    def make(agency):
+        ids = ctx.rows("SELECT id FROM cases_case WHERE owner_agency_id = %s ORDER BY md5(id::text) LIMIT 200",
+                       [ctx.agency_id(agency)])
+        return [Request("GET", f"/api/v1/cases/{case_id}/", ctx.token(agency)) for (case_id,) in ids]
+
+    return ctx.for_each_agency(make)
+
+
+def case_search(ctx: Context) -> list[Request]:
+    """Half by document number as typed, half by a given name and a family name."""
+    def make(agency):
+        people = ctx.rows(
+            "SELECT p.document_number, p.given_names, p.family_names FROM cases_person p "
+            "JOIN cases_casemember m ON m.person_id = p.id JOIN cases_case c ON c.id = m.case_id "
+            "WHERE c.owner_agency_id = %s AND p.document_number <> '' ORDER BY md5(p.id::text) LIMIT 100",
+            [ctx.agency_id(agency)])
+        requests = []
+        for number, (document, given, family) in enumerate(people):
+            term = document if number % 2 else f"{given.split()[0]} {family.split()[0]}"
+            requests.append(Request("GET", f"/api/v1/cases/?search={quote(term)}", ctx.token(agency)))
+        return requests
+
+    return ctx.for_each_agency(make)
+
+
+NEW_FAMILY = json.dumps({
+    "summary": "Familia varada en el complejo fronterizo; solicita orientación.",
+    "priority": "high", "border_point": "chacalluta_santa_rosa", "vulnerabilities": ["family_with_children"],
+    "members": [
+        {"relationship": "head", "given_names": "Yusmary", "family_names": "Pérez Rojas", "sex": "female",
+         "date_of_birth": "1991-04-12", "nationality": "VE", "document_type": "passport",
+         "document_country": "VE", "document_number": "B@SEQ@", "phone": "+58 412 5550101"},
+        {"relationship": "spouse", "given_names": "Luis Alberto", "family_names": "Rojas Silva", "sex": "male",
+         "date_of_birth": "1989-09-30", "nationality": "VE", "document_type": "national_id",
+         "document_country": "VE", "document_number": "S@SEQ@"},
+        {"relationship": "child", "given_names": "Sofía", "family_names": "Rojas Pérez", "sex": "female",
+         "date_of_birth": "2019-02-03", "nationality": "VE", "document_type": "none"},
+    ],
+}, ensure_ascii=False)
+
+
+def case_create(ctx: Context) -> list[Request]:
+    return ctx.for_each_agency(lambda agency: [
+        Request("POST", "/api/v1/cases/", ctx.token(agency), body=NEW_FAMILY, unique=True)])
+
+
+def handoffs_incoming(ctx: Context) -> list[Request]:
+    return ctx.for_each_agency(lambda agency: [
+        Request("GET", "/api/v1/handoffs/?direction=incoming&status=pending", ctx.token(agency))])
+
+
+def handoffs_overdue(ctx: Context) -> list[Request]:
+    """The most overdue first, as someone chasing them reads the list."""
+    return ctx.for_each_agency(lambda agency: [
+        Request("GET", "/api/v1/handoffs/?direction=incoming&overdue=true&ordering=response_due",
+                ctx.token(agency))])
+
+
+def handoff_accept(ctx: Context) -> list[Request]:
+    """Each accept uses up a pending handoff: add enough of them first, on open
+    cases with nothing pending, from their owner to another agency."""
+    wanted = int(ctx.seconds * 400)
+    candidates = ctx.rows(
+        "SELECT c.id, c.owner_agency_id, EXISTS (SELECT 1 FROM cases_consent k WHERE k.case_id = c.id "
+        "  AND k.scope = 'share_cross_border' AND k.withdrawn_at IS NULL) "
+        "FROM cases_case c WHERE c.status = 'open' "
+        "AND NOT EXISTS (SELECT 1 FROM cases_handoff h WHERE h.case_id = c.id AND h.status = 'pending') "
+        "ORDER BY md5(c.id::text) LIMIT %s", [wanted])
+    by_id = {ctx.agency_id(agency): agency for agency in ctx.agencies}
+    users = {ctx.agency_id(a): ctx.manifest["agencies"][a]["user"] for a in ctx.agencies}
+    now = datetime.now(UTC)
+    requests = []
+    with ctx.conn.cursor() as cursor, cursor.copy(
+            "COPY cases_handoff (id, kind, reason, services_requested, response_due, status, legal_basis, "
+            "legal_basis_note, response_note, rejection_reason, completion_note, created_at, updated_at, case_id, "
+            "from_agency_id, requested_by_id, to_agency_id) FROM STDIN") as copy:
+        for number, (case_id, owner_id, consent) in enumerate(candidates):
+            to_id = ctx.rng.choice([agency_id for agency_id in by_id if agency_id != owner_id])
+            kind = "transfer" if number % 20 < 11 else "referral"
+            handoff_id = f"{ctx.rng.getrandbits(128):032x}"
+            basis, note = ("consent", "") if consent else ("cooperation_agreement", "Convenio vigente.")
+            copy.write_row([handoff_id, kind, "Continuidad de la atención.",
+                            "Orientación legal." if kind == "referral" else "", now.replace(year=now.year + 1),
+                            "pending", basis, note, "", "", "", now, now, case_id, owner_id, users[owner_id], to_id])
+            requests.append(Request("POST", f"/api/v1/handoffs/{handoff_id[:8]}-{handoff_id[8:12]}-"
+                                            f"{handoff_id[12:16]}-{handoff_id[16:20]}-{handoff_id[20:]}/accept/",
+                                    ctx.token(by_id[to_id]), body="{}", once=True))
+    ctx.conn.commit()
+    return requests
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    requests: Callable[[Context], list[Request]]
+    expect: int = 200
+    target: float | None = None  # share of the ceiling the issue asks for
+
+
+ENDPOINTS = [
+    Endpoint("case list (page of 50, filtered)", case_list, target=0.5),
+    Endpoint("case detail", case_detail, target=0.7),
+    Endpoint("case search (name or document)", case_search),
+    Endpoint("handoff list incoming pending", handoffs_incoming),
+    Endpoint("handoff list incoming overdue", handoffs_overdue),
+    Endpoint("case create (Idempotency-Key)", case_create, expect=201, target=0.35),
+    Endpoint("handoff accept", handoff_accept, target=0.35),
+]
+CEILING = Endpoint("ceiling: GET /api/v1/ping/", ceiling)
+
+
+# --- Processes -----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Gunicorn:
+    def __init__(self, database: str, *, workers: int, log: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log.open("w")
+        self.process = subprocess.Popen(
+            [str(common.ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(workers), "--timeout", "30", "--log-level", "warning"],
+            cwd=common.ROOT, env=common.server_environment(database), stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn exited with {self.process.returncode}; see {self.log.name}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=5) as response:
+                    if json.load(response)["status"] == "ok":
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise SystemExit("gunicorn did not become healthy in time")
+
+    def pids(self) -> list[int]:
+        return [self.process.pid, *children(self.process.pid)]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def cpu_ticks(pids) -> dict[int, int]:
+    """utime + stime of each process still alive."""
+    ticks = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks[pid] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def ticks_used(before: dict[int, int], after: dict[int, int]) -> int:
+    # A process that ended in between is left out (its time is lost to /proc).
+    return sum(after[pid] - before[pid] for pid in before.keys() & after.keys())
+
+
+def machine_busy_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+def database_backends(database: str) -> list[int]:
+    with common.admin_connection() as conn:
+        return [row[0] for row in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'",
+            [database]).fetchall()]
+
+
+# --- The run -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int = 0
+    seconds: float = 0.0
+    p50_ms: float = 0.0
+    p95_ms: float = 0.0
+    p99_ms: float = 0.0
+    errors: int = 0
+    statuses: dict = field(default_factory=dict)
+    cpu: dict = field(default_factory=dict)
+    load_before: str = ""
+    target: float | None = None
+    ceiling_rps: float = 0.0  # the ceiling measured just before and just after this endpoint
+
+    @property
+    def ratio(self) -> float:
+        return self.rps / self.ceiling_rps if self.ceiling_rps else 0.0
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def run_wrk(url: str, requests_file: Path, *, seconds: float, connections: int, threads: int, skip: int,
+            run_id: str) -> dict:
+    env = {**os.environ, "BENCH_REQUESTS": str(requests_file), "BENCH_THREADS": str(threads),
+           "BENCH_SKIP": str(skip), "BENCH_RUN_ID": run_id}
+    result = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
+         "-s", str(LUA), url], env=env, capture_output=True, text=True, timeout=seconds + 60)
+    for line in result.stdout.splitlines():
+        if line.startswith("BENCH_RESULT "):
+            return json.loads(line.removeprefix("BENCH_RESULT "))
+    raise SystemExit(f"wrk gave no result:\n{result.stdout}\n{result.stderr}")
+
+
+def measure(endpoint: Endpoint, requests_file: Path, server: Gunicorn, database: str, args, run_id: str, *,
+            warmup: bool = True, seconds: float | None = None) -> Result:
+    consumable = "o" in requests_file.read_text().split("\n", 1)[0].split("\t")[3]
+    skip = 0
+    if warmup:
+        warm = run_wrk(server.url, requests_file, seconds=args.warmup, connections=args.connections,
+                       threads=args.threads, skip=0, run_id=f"{run_id}w")
+        # Requests still in flight when the warm-up stopped were answered too: skip past them.
+        skip = warm["requests"] + args.connections + 10 if consumable else 0
+    seconds = seconds or args.duration
+    backends = database_backends(database)
+    app_pids = server.pids()
+    load_before = common.load_average()
+    before = (cpu_ticks(app_pids), cpu_ticks(backends), machine_busy_ticks())
+    wrk_before = wrk_children_ticks()
+    started = time.monotonic()
+    raw = run_wrk(server.url, requests_file, seconds=seconds, connections=args.connections,
+                  threads=args.threads, skip=skip, run_id=run_id)
+    wall = time.monotonic() - started
+    busy_after = machine_busy_ticks()
+    app, db = ticks_used(before[0], cpu_ticks(app_pids)), ticks_used(before[1], cpu_ticks(backends))
+    busy, total = busy_after[0] - before[2][0], busy_after[1] - before[2][1]
+    capacity = wall * CLOCK_TICKS * CPUS
+    # wrk's CPU time is added to this process's children's times when it exits.
+    wrk_ticks = wrk_children_ticks() - wrk_before
+    statuses = {int(k): v for k, v in raw["statuses"].items()}
+    errors = raw["socket_errors"] + raw["timeouts"] + sum(v for k, v in statuses.items() if k != endpoint.expect)
+    return Result(
+        name=endpoint.name, requests=raw["requests"], seconds=raw["duration_us"] / 1e6,
+        p50_ms=raw["p50_us"] / 1000, p95_ms=raw["p95_us"] / 1000, p99_ms=raw["p99_us"] / 1000, errors=errors,
+        statuses=statuses, load_before=load_before, target=endpoint.target,
+        cpu={"app": 100 * app / capacity, "db": 100 * db / capacity, "wrk": 100 * wrk_ticks / capacity,
+             "machine": 100 * busy / total if total else 0.0})
+
+
+def wrk_children_ticks() -> int:
+    usage = os.times()
+    return int((usage.children_user + usage.children_system) * CLOCK_TICKS)
+
+
+def ensure_dataset(cases: int, seed: int) -> tuple[str, dict]:
+    database = f"{common.DB_PREFIX}_{common.scale_label(cases)}"
+    manifest = common.read_manifest(database)
+    if manifest is None or (manifest["seed"], manifest["cases"], manifest.get("schema")) != (
+            seed, cases, common.schema_fingerprint()):
+        subprocess.run([sys.executable, "-m", "bench.generate", "--cases", str(cases), "--seed", str(seed),
+                        "--database", database], cwd=common.ROOT, check=True)
+        manifest = common.read_manifest(database)
+    return database, manifest
+
+
+def run(args) -> Path:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: `apt-get install wrk` (Debian), or run `make bench`")
+    dataset, manifest = ensure_dataset(args.cases, args.seed)
+    label = common.scale_label(args.cases)
+    clone = f"{common.DB_PREFIX}_run"
+    work = common.OUT_DIR / "run"
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"cloning {dataset} into {clone}", flush=True)
+    common.create_database(clone, template=dataset)
+    server = None
+    try:
+        files = {}
+        with psycopg.connect(common.database_url(clone)) as conn:
+            ctx = Context(conn, manifest, seed=args.seed, seconds=args.duration + args.warmup)
+            for endpoint in [CEILING, *ENDPOINTS]:
+                requests = endpoint.requests(ctx)
+                path = work / f"{slug(endpoint.name)}.tsv"
+                path.write_text("\n".join(request.line() for request in requests) + "\n")
+                files[endpoint.name] = path
+        with psycopg.connect(common.database_url(clone), autocommit=True) as conn:
+            conn.execute("VACUUM (ANALYZE) cases_handoff")
+        server = Gunicorn(clone, workers=args.workers, log=work / "gunicorn.log")
+        server.wait_ready()
+        started_at = datetime.now(UTC)
+        ceiling_file = files[CEILING.name]
+        # The ceiling over the full duration first; then each endpoint between
+        # two short ceiling runs, so its ratio compares like with like even
+        # when other work on the machine comes and goes.
+        ceiling_result = measure(CEILING, ceiling_file, server, clone, args, run_id="c0")
+        ceiling_result.ceiling_rps = ceiling_result.rps
+        results = [ceiling_result]
+        print(f"  {CEILING.name}: {ceiling_result.rps:.0f} req/s", flush=True)
+        for number, endpoint in enumerate(ENDPOINTS, start=1):
+            result = measure(endpoint, files[endpoint.name], server, clone, args, run_id=f"r{number}")
+            around = [measure(CEILING, ceiling_file, server, clone, args, run_id=f"c{number}{side}", warmup=False,
+                              seconds=args.ceiling_slice) for side in "ab"]
+            result.ceiling_rps = sum(r.rps for r in around) / len(around)
+            results.append(result)
+            print(f"  {result.name}: {result.rps:.0f} req/s ({result.ratio:.2f} of {result.ceiling_rps:.0f}), "
+                  f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, errors {result.errors}", flush=True)
+    finally:
+        if server is not None:
+            server.stop()
+        common.drop_database(clone)
+    return report(results, manifest=manifest, label=label, args=args, started_at=started_at)
+
+
+def slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")[:60]
+
+
+# --- The report ----------------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    memory_kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                         if line.startswith("MemTotal")))
+    with common.admin_connection() as conn:
+        postgres = conn.execute("SHOW server_version").fetchone()[0]
+    return {"cpus": CPUS, "cpu_model": model, "memory_gib": round(memory_kb / 1024 / 1024, 1),
+            "python": platform.python_version(), "postgresql": postgres, "kernel": platform.release()}
+
+
+def report(results: list[Result], *, manifest: dict, label: str, args, started_at: datetime) -> Path:
+    ceiling = results[0]
+    info = machine()
+    lines = [
+        f"## {label} cases — {started_at:%Y-%m-%d %H:%M} UTC",
+        "",
+        (f"Machine: {info['cpus']} CPUs ({info['cpu_model']}), {info['memory_gib']} GiB; PostgreSQL "
+         f"{info['postgresql']}, Python {info['python']}. Dataset `{manifest['database']}`: "
+         + ", ".join(f"{k} {v:,}" for k, v in manifest["rows"].items())
+         + f" (seed {manifest['seed']}, generated in {manifest['seconds']} s)."),
+        "",
+        (f"gunicorn {args.workers} sync workers, production settings; wrk {args.threads} thread, "
+         f"{args.connections} connections; per endpoint {args.warmup} s warm-up, {args.duration} s measured, "
+         f"then the ceiling twice for {args.ceiling_slice} s: the ratio divides by that adjacent ceiling. "
+         f"Errors: any answer other than the expected status, and socket errors or timeouts."),
+        "",
+        ("| endpoint | req/s | p50 ms | p95 ms | p99 ms | errors | adjacent ceiling req/s | ratio | target "
+         "| CPU app/db/wrk/machine % | load avg before |"),
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |",
+    ]
+    for result in results:
+        target = ""
+        if result.target:
+            target = f"≥ {result.target:.2f} {'met' if result.ratio >= result.target else 'not met'}"
+        cpu = "/".join(f"{result.cpu[k]:.0f}" for k in ("app", "db", "wrk", "machine"))
+        lines.append(f"| {result.name} | {result.rps:.0f} | {result.p50_ms:.1f} | {result.p95_ms:.1f} | "
+                     f"{result.p99_ms:.1f} | {result.errors} | {result.ceiling_rps:.0f} | {result.ratio:.2f} | "
+                     f"{target} | {cpu} | {result.load_before} |")
+    lines += ["", ("CPU columns: share of the machine's total CPU capacity during the measured window used by "
+                   "gunicorn (app), the PostgreSQL backends serving it (db), wrk, and by every process "
+                   "(machine, including other work on this host)."), ""]
+    text = "\n".join(lines)
+    common.OUT_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = started_at.strftime("%Y%m%d-%H%M%S")
+    path = common.OUT_DIR / f"{stamp}-{label}.md"
+    path.write_text(text)
+    (common.OUT_DIR / f"latest-{label}.md").write_text(text)
+    (common.OUT_DIR / f"{stamp}-{label}.json").write_text(json.dumps({
+        "label": label, "started_at": started_at.isoformat(), "machine": info, "dataset": {
+            k: v for k, v in manifest.items() if k not in ("tokens", "agencies")},
+        "args": vars(args), "ceiling_rps": ceiling.rps,
+        "results": [{**vars(r), "rps": r.rps, "ratio": r.ratio} for r in results]}, indent=2))
+    print(text, flush=True)
+    return path
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--duration", type=int, default=20, help="measured seconds per endpoint")
+    parser.add_argument("--warmup", type=int, default=3, help="unmeasured seconds before each endpoint")
+    parser.add_argument("--ceiling-slice", type=int, default=5,
+                        help="seconds of ceiling measured after each endpoint, twice")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (README: 4)")
+    parser.add_argument("--connections", type=int, default=8, help="concurrent wrk connections")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    run(parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()
