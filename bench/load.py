@@ -7,8 +7,9 @@ database (``CREATE DATABASE … TEMPLATE``, so every run starts from the same
 rows), writes the requests of every endpoint to a file, starts gunicorn
 (``config.settings.production``, the clone, Redis db 7), and runs wrk
 against each endpoint in turn: a warm-up, then a fixed measured duration.
-The ceiling (``GET /api/v1/ping/``) is measured first and last. It writes a
-markdown table and the raw figures to ``var/bench/`` and prints the table.
+The ceiling (``GET /api/v1/ping/``) is measured first, and again right after
+each endpoint: the endpoint's ratio divides by that adjacent ceiling. It
+writes a markdown table and the raw figures to ``var/bench/`` and prints it.
 
 The two cores of this machine are shared by gunicorn, PostgreSQL and the load
 generator: wrk (written in C) runs one thread, and the CPU time each of them

@@ -19,7 +19,7 @@ from bench import common, load, sweep
 def ensure_wrk() -> None:
     if shutil.which("wrk"):
         return
-    # Debian's wrk: a root session (CI, a fresh bench machine) installs it; anyone else is told how.
+    # Debian's wrk: as root (CI, a fresh bench machine) it is installed; anyone else is told how.
     if Path("/usr/bin/apt-get").exists() and os.geteuid() == 0:
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
     if not shutil.which("wrk"):
