@@ -75,6 +75,17 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class SlugRelatedField(serializers.SlugRelatedField):
+    """An object named by a code or username: a JSON string, without NUL
+    (PostgreSQL cannot compare it and would fail the lookup). The schema gets
+    the matching pattern from ``api_core.schema.AutoSchema``."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictBooleanField(serializers.BooleanField):
     """A JSON boolean and nothing else: DRF would also take 0, "yes" or "on",
     which the contract (``type: boolean``) does not allow."""

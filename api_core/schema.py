@@ -6,7 +6,8 @@ accepts. Imported when the app is ready, so the extension below is known
 before any schema is generated."""
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
-from django.core.validators import RegexValidator
+from django.core.validators import RegexValidator, validate_slug
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular import openapi
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
@@ -14,7 +15,7 @@ from drf_spectacular.plumbing import force_instance, is_list_serializer, is_seri
 from rest_framework import serializers
 
 from .exceptions import PROBLEM_CONTENT_TYPE
-from .fields import NON_BLANK_TEXT_PATTERN
+from .fields import NON_BLANK_TEXT_PATTERN, SlugRelatedField
 from .filters import FilterSet
 from .idempotency import HEADER, KEY_CHARACTERS, KEY_MAX_LENGTH, REPLAYED_HEADER
 
@@ -55,6 +56,7 @@ def _descriptions():
         "404": _("No such resource, or not visible to the caller."),
         "406": _("None of the accepted media types can be produced."),
         "409": _("The object's current state forbids the change."),
+        "412": _("`If-Match` does not match the current ETag: read again, reapply, retry."),
         "413": _("The request body is too large."),
         "415": _("Unsupported request media type."),
         "422": _("A business rule refuses the change."),
@@ -72,6 +74,9 @@ def _problem_codes(method: str, operation: dict) -> list[str]:
         codes += ["413", "415"]
     if method in WRITE_METHODS:
         codes += ["409", "422"]
+    if any(parameter.get("in") == "header" and parameter.get("name", "").lower() == "if-match"
+           for parameter in parameters):
+        codes.append("412")
     return codes
 
 
@@ -99,12 +104,14 @@ def add_problem_responses(result, generator, request, public):
         for method, operation in operations.items():
             for parameter in operation.get("parameters", []):
                 parameter.get("schema", {}).pop("title", None)
+                parameter.get("schema", {}).get("items", {}).pop("title", None)
             responses = operation.setdefault("responses", {})
             for code in _problem_codes(method, operation):
-                responses.setdefault(code, {
-                    "description": str(descriptions[code]),
-                    "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-                })
+                responses.setdefault(code, {"description": str(descriptions[code])})
+            for code, response in responses.items():
+                # An error a view describes in words only still comes as problem details.
+                if code.startswith("4") and "content" not in response and "$ref" not in response:
+                    response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     return result
 
 IDEMPOTENCY_KEY_PARAMETER = "IdempotencyKey"
@@ -185,7 +192,8 @@ class AutoSchema(openapi.AutoSchema):
     leaves out: the size limits of nested lists (``many=True`` with
     ``allow_empty=False`` or ``max_length``); a body that is required because
     its serializer has required fields, even when an extension describes it
-    (``oneOf``); and the empty string of read-only choices that may be blank."""
+    (``oneOf``); the pattern of codes and usernames naming other objects; and
+    the empty string of read-only choices that may be blank."""
 
     def _get_request_for_media_type(self, serializer, direction="request"):
         schema, required = super()._get_request_for_media_type(serializer, direction)
@@ -203,10 +211,22 @@ class AutoSchema(openapi.AutoSchema):
                 schema["minItems"] = minimum
             if field.max_length is not None:
                 schema["maxItems"] = field.max_length
+        if (schema is not None and direction == "request" and isinstance(field, SlugRelatedField)
+                and schema.get("type") == "string" and "pattern" not in schema):
+            schema["pattern"] = _slug_pattern(field)
         if (schema is not None and direction == "response" and isinstance(field, serializers.ChoiceField)
                 and not field.allow_blank and "" not in schema.get("enum", [""]) and _model_field_is_blank(field)):
             schema["enum"] = [*schema["enum"], ""]
         return schema
+
+
+def _slug_pattern(field) -> str:
+    """What a code or username may look like: the slug pattern for a slug, any
+    text that is not blank otherwise."""
+    model_field = field.get_queryset().model._meta.get_field(field.slug_field)
+    if isinstance(model_field, models.SlugField):
+        return ecma_pattern(validate_slug.regex.pattern)
+    return NON_BLANK_TEXT_PATTERN
 
 
 def _model_field_is_blank(field) -> bool:

@@ -29,7 +29,7 @@ from cases.models import (
     Sex,
     Vulnerability,
 )
-from cases.selectors import Access
+from cases.selectors import FULL_ACCESS, Access
 
 PERSONAL_FIELDS = (
     "given_names", "family_names", "sex", "date_of_birth", "date_of_birth_is_estimate", "nationality",
@@ -124,7 +124,10 @@ class CreatedMemberSerializer(MemberSerializer):
         return getattr(membership, "matched_existing", False)
 
 
-ACCESS_CHOICES = [(value, value) for value in Access.values]
+# Each view names the access it is shown for, so that the two shapes of a case
+# in the schema (``oneOf``) never both fit one body.
+FULL_ACCESS_CHOICES = [(value, value) for value in Access.values if value in FULL_ACCESS]
+LIMITED_ACCESS_CHOICES = [(Access.LIMITED.value, Access.LIMITED.value)]
 
 
 class CaseLimitedSerializer(serializers.ModelSerializer):
@@ -133,7 +136,7 @@ class CaseLimitedSerializer(serializers.ModelSerializer):
     vulnerabilities = serializers.ListField(child=serializers.ChoiceField(choices=Vulnerability.choices),
                                             read_only=True)
     owner_agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    access = serializers.ChoiceField(choices=ACCESS_CHOICES, read_only=True)
+    access = serializers.ChoiceField(choices=LIMITED_ACCESS_CHOICES, read_only=True)
 
     class Meta:
         model = Case
@@ -144,6 +147,7 @@ class CaseLimitedSerializer(serializers.ModelSerializer):
 class CaseSerializer(CaseLimitedSerializer):
     """A case read in full (owner, collaborator, secretariat)."""
 
+    access = serializers.ChoiceField(choices=FULL_ACCESS_CHOICES, read_only=True)
     assigned_to = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     members = MemberSerializer(source="memberships", many=True, read_only=True)
 

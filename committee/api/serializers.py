@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
-from api_core.fields import DateTimeField, StrictCharField, StrictIntegerField, TimeZoneField
+from api_core.fields import DateTimeField, SlugRelatedField, StrictCharField, StrictIntegerField, TimeZoneField
 from cases.models import Agency, Case, Handoff, User
 
 from ..models import (
@@ -256,7 +256,7 @@ class AttendanceListSerializer(serializers.Serializer):
 
 
 class AttendanceEntrySerializer(serializers.Serializer):
-    user = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.filter(is_active=True))
+    user = SlugRelatedField(slug_field="username", queryset=User.objects.filter(is_active=True))
     status = serializers.ChoiceField(choices=AttendanceStatus.choices)
     delegation = serializers.ChoiceField(choices=Delegation.choices, required=False,
                                          help_text="Needed only for someone who is not a member.")
@@ -310,9 +310,9 @@ class ActionItemSerializer(serializers.ModelSerializer):
 class ActionItemCreateSerializer(serializers.Serializer):
     title = StrictCharField(max_length=300)
     description = StrictCharField(allow_blank=True, default="")
-    owner_agency = serializers.SlugRelatedField(slug_field="code", queryset=Agency.objects.all(), allow_null=True,
+    owner_agency = SlugRelatedField(slug_field="code", queryset=Agency.objects.all(), allow_null=True,
                                                 default=None)
-    assignee = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all(), allow_null=True,
+    assignee = SlugRelatedField(slug_field="username", queryset=User.objects.all(), allow_null=True,
                                             default=None)
     due_at = DateTimeField(allow_null=True, default=None)
     meeting = serializers.PrimaryKeyRelatedField(queryset=Meeting.objects.all(), allow_null=True, default=None)
@@ -326,9 +326,9 @@ class ActionItemCreateSerializer(serializers.Serializer):
 class ActionItemUpdateSerializer(serializers.Serializer):
     title = StrictCharField(max_length=300, required=False)
     description = StrictCharField(allow_blank=True, required=False)
-    owner_agency = serializers.SlugRelatedField(slug_field="code", queryset=Agency.objects.all(), allow_null=True,
+    owner_agency = SlugRelatedField(slug_field="code", queryset=Agency.objects.all(), allow_null=True,
                                                 required=False)
-    assignee = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all(), allow_null=True,
+    assignee = SlugRelatedField(slug_field="username", queryset=User.objects.all(), allow_null=True,
                                             required=False)
     due_at = DateTimeField(allow_null=True, required=False)
     case = serializers.PrimaryKeyRelatedField(queryset=Case.objects.all(), allow_null=True, required=False)

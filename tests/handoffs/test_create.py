@@ -243,3 +243,39 @@ class TestCreateHandoffMessages:
         assert spanish.json()["detail"] == (
             "El caso no tiene un consentimiento vigente para compartir sus datos al otro lado de la frontera.")
 
+
+
+@pytest.mark.django_db
+class TestCreateHandoffContract:
+    """What the schema says a handoff request may hold is what the server takes."""
+
+    @pytest.mark.parametrize("changes,field", [
+        ({"to_agency": 7}, "to_agency"),
+        ({"to_agency": "cl sermig"}, "to_agency"),
+        ({"reason": 7}, "reason"),
+        ({"legal_basis": "Consent"}, "legal_basis"),
+    ])
+    def test_a_request_the_schema_refuses_is_a_400_naming_the_field(self, client_for, pe_caseworker, cl_agency,
+                                                                    pe_case, consent, counts, changes, field):
+        from tests.openapi import conforms
+
+        body = payload(pe_case, **changes)
+        assert not conforms("HandoffCreateRequest", body)
+        written = counts()
+        response = client_for(pe_caseworker).post(URL, body, format="json")
+        assert response.status_code == 400, response.content
+        assert [error["field"] for error in response.json()["errors"]] == [field]
+        assert not Handoff.objects.exists()
+        written.assert_nothing_written()
+
+    def test_a_pending_handoff_fits_the_schema_with_its_blank_answers(self, client_for, pe_caseworker, cl_agency,
+                                                                     pe_case, consent):
+        from tests.openapi import conforms
+
+        response = client_for(pe_caseworker).post(URL, payload(pe_case), format="json")
+        body = response.json()
+        assert response.status_code == 201
+        assert body["rejection_reason"] == "" and body["legal_basis"] == "consent"
+        assert conforms("Handoff", body)
+        domestic = client_for(pe_caseworker).get(f"/api/v1/handoffs/{body['id']}/").json()
+        assert conforms("Handoff", {**domestic, "legal_basis": ""})
