@@ -15,6 +15,8 @@ from django_filters.rest_framework import FilterSet as RestFilterSet
 from rest_framework import exceptions
 from rest_framework import filters as drf_filters
 
+from .fields import NON_BLANK_TEXT_PATTERN
+
 BLANK_MESSAGE = _("Give a value, or leave the parameter out.")
 
 
@@ -108,8 +110,6 @@ class SearchFilter(drf_filters.SearchFilter):
         return super().get_search_terms(request)
 
     def get_schema_operation_parameters(self, view):
-        from .fields import NON_BLANK_TEXT_PATTERN
-
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             parameter["schema"].update(minLength=1, pattern=NON_BLANK_TEXT_PATTERN)

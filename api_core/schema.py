@@ -181,7 +181,7 @@ class StrictFilterExtension(DjangoFilterExtension):
                 continue
             patterns = [ecma_pattern(v.regex.pattern) for v in form_field.validators if isinstance(v, RegexValidator)]
             schema["pattern"] = patterns[0] if patterns else NON_BLANK_TEXT_PATTERN
-            schema["minLength"] = max(1, getattr(form_field, "min_length", None) or 1)
+            schema["minLength"] = max(1, getattr(form_field, "min_length", None) or 0)
             if getattr(form_field, "max_length", None):
                 schema["maxLength"] = form_field.max_length
         return parameters
@@ -215,7 +215,7 @@ class AutoSchema(openapi.AutoSchema):
                 and schema.get("type") == "string" and "pattern" not in schema):
             schema["pattern"] = _slug_pattern(field)
         if (schema is not None and direction == "response" and isinstance(field, serializers.ChoiceField)
-                and not field.allow_blank and "" not in schema.get("enum", [""]) and _model_field_is_blank(field)):
+                and "enum" in schema and "" not in schema["enum"] and _model_field_is_blank(field)):
             schema["enum"] = [*schema["enum"], ""]
         return schema
 

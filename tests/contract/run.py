@@ -5,7 +5,10 @@
    agencies and users; real tokens issued with ``issue_token``.
 2. gunicorn serving the app on a free loopback port.
 3. schemathesis over every operation of /api/v1/schema/ with its default
-   checks and a bounded number of examples: any failure fails the run.
+   checks and a bounded number of examples: any failure fails the run. The
+   hooks in ``hooks.py`` make it send a fresh ``Idempotency-Key`` with each
+   request, as a correct client does; ``schemathesis.toml`` holds the one
+   setting that differs from the defaults (see docs/api/contract.md).
 4. A Python client generated from the schema with openapi-python-client
    (warnings are errors), and ``tests/contract/scenario.py`` driven through it.
 
