@@ -3,31 +3,45 @@
 The fuzzer generates one value for a header and may send it with many
 different bodies. For ``Idempotency-Key`` that is exactly the mistake the
 server must refuse (422 ``idempotency_key_reused``), so the fuzzer is made to
-behave like a correct client instead: every request that carries a valid key
-gets a key of its own, derived from everything the request says, so two
-different requests never share a key and sending the very same request again
-is a retry (answered with the stored response, as documented). Keys that
-break the documented format are left alone, so the negative check (an
-invalid key is a 400) still reaches the server.
+behave like a correct client instead: every request it sends is a new
+operation and carries a key of its own. Keys that break the documented format
+are left as generated, so the negative check (an invalid key is a 400) still
+reaches the server.
 
-The key is set when the case is generated (``map_case``), not when it is sent:
-schemathesis re-examines a case edited just before sending and would take a
-request meant to go without credentials for a valid one.
+Two hooks do it, because of how schemathesis treats a case edited just before
+it is sent: it checks the edited parts again, and a request whose headers were
+meant to be wrong (no Authorization) would pass for a valid one and go with
+credentials. So:
+
+- ``map_case``, when the case is generated, gives the key a value derived
+  from everything else the request says: two different requests never share
+  it. Requests with deliberately wrong headers keep this one.
+- ``before_call`` replaces it with a random one for every other request, so
+  that sending the very same request twice makes two operations, as a client
+  does, not a retry answered from the first (which could name a resource
+  deleted since).
 
 That the header is documented on every POST is checked by the test suite
-(tests/api_core/test_contract_rules.py); that no fresh key is ever refused as
+(tests/api_core/test_contract_rules.py); that no key of ours is ever refused as
 reused, by the check at the end of this module.
 """
 import hashlib
 import json
+import uuid
 
 import schemathesis
+from schemathesis.core.parameters import ParameterLocation
 
 HEADER = "idempotency-key"
 
 
-def _key_parameter(operation):
-    return next((parameter for parameter in operation.headers if parameter.name.lower() == HEADER), None)
+def _key_name(case) -> str | None:
+    """The name the case's headers use for a valid key, or None."""
+    name = next((name for name in case.headers or {} if name.lower() == HEADER), None)
+    if name is None:
+        return None
+    parameter = next((p for p in case.operation.headers if p.name.lower() == HEADER), None)
+    return name if parameter is not None and parameter.is_valid(case.headers[name]) else None
 
 
 def _fingerprint(case) -> str:
@@ -39,13 +53,19 @@ def _fingerprint(case) -> str:
 
 @schemathesis.hook
 def map_case(context, case):
-    name = next((name for name in case.headers or {} if name.lower() == HEADER), None)
-    if name is None:
-        return case
-    parameter = _key_parameter(case.operation)
-    if parameter is not None and parameter.is_valid(case.headers[name]):
+    name = _key_name(case)
+    if name is not None:
         case.headers[name] = f"contract-{_fingerprint(case)}"
     return case
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    if case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER):
+        return
+    name = _key_name(case)
+    if name is not None:
+        case.headers[name] = f"contract-{uuid.uuid4()}"
 
 
 @schemathesis.check
