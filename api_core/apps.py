@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ApiCoreConfig(AppConfig):
     name = "api_core"
     verbose_name = _("API access")
+
+    def ready(self):
+        from . import schema  # noqa: F401  (registers the schema extensions)

@@ -7,6 +7,7 @@ from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from .errors import ServiceError
@@ -124,8 +125,13 @@ def problem_exception_handler(exc, context):
             pass
     response = Response(body, status=status_code, headers=headers)
     renderer = getattr(request, "accepted_renderer", None)
-    if renderer is None or renderer.format == "json":
-        response.content_type = PROBLEM_CONTENT_TYPE
+    if isinstance(renderer, BrowsableAPIRenderer):
+        return response  # a person in the browsable API reads the problem on its HTML page
+    if request is not None and not isinstance(renderer, JSONRenderer):
+        # A view that renders something else (an iCalendar file) still answers
+        # its errors as problem details, never as a broken body of its own type.
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), PROBLEM_CONTENT_TYPE
+    response.content_type = PROBLEM_CONTENT_TYPE
     return response
 
 

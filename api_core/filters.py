@@ -1,9 +1,23 @@
-"""Filter machinery for list endpoints."""
+"""Filter machinery for list endpoints: every query parameter is either
+absent (no filter) or a valid value. A parameter that is present but empty
+(``?updated_since=``), blank or malformed is a 400 problem, never a silent
+"no filter": a client that gets a value wrong hears about it. What each
+parameter accepts is published in the schema (see ``api_core.schema``)."""
+import datetime
+
 import django_filters
 from django import forms
+from django.core.validators import EMPTY_VALUES, validate_slug
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import FilterSet as RestFilterSet
+from rest_framework import exceptions
+from rest_framework import filters as drf_filters
+
+from .fields import NON_BLANK_TEXT_PATTERN
+
+BLANK_MESSAGE = _("Give a value, or leave the parameter out.")
 
 
 class StrictBooleanField(forms.Field):
@@ -13,8 +27,8 @@ class StrictBooleanField(forms.Field):
     widget = forms.TextInput
 
     def to_python(self, value):
-        if value is None:  # not given
-            return None
+        if value in EMPTY_VALUES:
+            return None  # not given; a given but empty value is the form's to refuse
         lowered = str(value).lower()
         if lowered in ("true", "1"):
             return True
@@ -27,23 +41,48 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
-class StrictChoiceField(django_filters.fields.ChoiceField):
-    """``?country=`` (present but empty) is an error, as the enum in the
-    contract says, rather than "no filter"; a missing parameter is no filter."""
+class SlugFilter(django_filters.CharFilter):
+    """A code such as an agency's (``pe-migraciones``): letters, digits, - and _."""
 
-    def to_python(self, value):
-        if value == "":
-            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
-                                        params={"value": value})
-        return super().to_python(value)
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 50)
+        kwargs.setdefault("validators", [validate_slug])
+        super().__init__(*args, **kwargs)
 
 
-class StrictChoiceFilter(django_filters.ChoiceFilter):
-    field_class = StrictChoiceField
+def as_utc(value: datetime.datetime) -> datetime.datetime:
+    """An aware datetime in UTC. An offset may push an instant at the edge of
+    year 1 or 9999 out of range; for comparing, the edge itself does."""
+    try:
+        return value.astimezone(datetime.timezone.utc)
+    except OverflowError:
+        edge = datetime.datetime.min if value.year == datetime.MINYEAR else datetime.datetime.max
+        return edge.replace(tzinfo=datetime.timezone.utc)
+
+
+class StrictParameters:
+    """Form mixin: a filter parameter that is in the query string but has no
+    value once cleaned (empty, or only spaces) is an error. Date-times are
+    compared in UTC: the database takes offsets only up to ±15:59, the
+    contract (RFC 3339) up to ±23:59."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        for name in self.fields:
+            if name in self.errors or name not in self.data:
+                continue
+            raw = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data.get(name)]
+            value = cleaned_data.get(name)
+            if value in EMPTY_VALUES or any(str(item).strip() == "" for item in raw):
+                self.add_error(name, forms.ValidationError(BLANK_MESSAGE, code="blank"))
+            elif isinstance(value, datetime.datetime) and timezone.is_aware(value):
+                cleaned_data[name] = as_utc(value)
+        return cleaned_data
 
 
 class FilterSet(RestFilterSet):
-    """The FilterSet every list endpoint uses: strict booleans and choices."""
+    """The FilterSet every list endpoint uses: strict booleans, and no
+    parameter that is present without a value."""
 
     FILTER_DEFAULTS = {
         **RestFilterSet.FILTER_DEFAULTS,
@@ -51,9 +90,27 @@ class FilterSet(RestFilterSet):
         models.NullBooleanField: {"filter_class": StrictBooleanFilter},
     }
 
-    @classmethod
-    def filter_for_lookup(cls, field, lookup_type):
-        filter_class, params = super().filter_for_lookup(field, lookup_type)
-        if filter_class is django_filters.ChoiceFilter:
-            filter_class = StrictChoiceFilter
-        return filter_class, params
+    def get_form_class(self):
+        form_class = super().get_form_class()
+        return type(form_class.__name__, (StrictParameters, form_class), {})
+
+
+class SearchFilter(drf_filters.SearchFilter):
+    """``?search=`` with the same rules as every other parameter: absent means
+    no search; present, it must hold some text and no NUL character (which
+    PostgreSQL cannot compare)."""
+
+    def get_search_terms(self, request):
+        raw = request.query_params.get(self.search_param)
+        if raw is not None:
+            if "\x00" in raw:
+                raise exceptions.ValidationError({self.search_param: [_("Null characters are not allowed.")]})
+            if not raw.strip():
+                raise exceptions.ValidationError({self.search_param: [BLANK_MESSAGE]})
+        return super().get_search_terms(request)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"].update(minLength=1, pattern=NON_BLANK_TEXT_PATTERN)
+        return parameters

@@ -1,11 +1,22 @@
 """OpenAPI post-processing for behaviour that lives outside the views: the
 problem details (RFC 9457) any operation may answer with, so the contract lists
 every status a client can meet and generated clients get a typed error; and the
-``Idempotency-Key`` header every POST accepts."""
+``Idempotency-Key`` header every POST accepts; and what each list filter
+accepts. Imported when the app is ready, so the extension below is known
+before any schema is generated."""
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
+from django.core.validators import RegexValidator, validate_slug
+from django.db import models
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular import openapi
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.plumbing import force_instance, is_list_serializer, is_serializer
+from rest_framework import serializers
 
 from .exceptions import PROBLEM_CONTENT_TYPE
+from .fields import NON_BLANK_TEXT_PATTERN, SlugRelatedField
+from .filters import FilterSet
 from .idempotency import HEADER, KEY_CHARACTERS, KEY_MAX_LENGTH, REPLAYED_HEADER
 
 PROBLEM_SCHEMA = {
@@ -45,6 +56,7 @@ def _descriptions():
         "404": _("No such resource, or not visible to the caller."),
         "406": _("None of the accepted media types can be produced."),
         "409": _("The object's current state forbids the change."),
+        "412": _("`If-Match` does not match the current ETag: read again, reapply, retry."),
         "413": _("The request body is too large."),
         "415": _("Unsupported request media type."),
         "422": _("A business rule refuses the change."),
@@ -62,6 +74,9 @@ def _problem_codes(method: str, operation: dict) -> list[str]:
         codes += ["413", "415"]
     if method in WRITE_METHODS:
         codes += ["409", "422"]
+    if any(parameter.get("in") == "header" and parameter.get("name", "").lower() == "if-match"
+           for parameter in parameters):
+        codes.append("412")
     return codes
 
 
@@ -89,12 +104,14 @@ def add_problem_responses(result, generator, request, public):
         for method, operation in operations.items():
             for parameter in operation.get("parameters", []):
                 parameter.get("schema", {}).pop("title", None)
+                parameter.get("schema", {}).get("items", {}).pop("title", None)
             responses = operation.setdefault("responses", {})
             for code in _problem_codes(method, operation):
-                responses.setdefault(code, {
-                    "description": str(descriptions[code]),
-                    "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-                })
+                responses.setdefault(code, {"description": str(descriptions[code])})
+            for code, response in responses.items():
+                # An error a view describes in words only still comes as problem details.
+                if code.startswith("4") and "content" not in response and "$ref" not in response:
+                    response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     return result
 
 IDEMPOTENCY_KEY_PARAMETER = "IdempotencyKey"
@@ -136,3 +153,90 @@ def document_idempotency_key(result, generator, request, public):
                     "$ref": f"#/components/headers/{REPLAYED_HEADER_COMPONENT}"
                 }
     return result
+
+
+def ecma_pattern(pattern: str) -> str:
+    """A Python regular expression as JSON Schema writes it (as drf-spectacular
+    does for serializer fields)."""
+    pattern = pattern.encode("ascii", "backslashreplace").decode().replace(r"\x", r"\u00")
+    return pattern.replace(r"\Z", "$").replace(r"\A", "^")
+
+
+class StrictFilterExtension(DjangoFilterExtension):
+    """Filter parameters as ``api_core.filters.FilterSet`` takes them: a free
+    text parameter must hold some text (a blank one is refused), no NUL, and
+    keep to its length and pattern."""
+
+    priority = 1
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        parameters = super().resolve_filter_field(auto_schema, model, filterset_class, field_name, filter_field)
+        if not issubclass(filterset_class, FilterSet):
+            return parameters
+        form_field = filter_field.field
+        for parameter in parameters:
+            schema = parameter["schema"]
+            schema = schema.get("items", schema) if schema.get("type") == "array" else schema
+            if schema.get("type") != "string" or {"enum", "format", "pattern"} & set(schema):
+                continue
+            patterns = [ecma_pattern(v.regex.pattern) for v in form_field.validators if isinstance(v, RegexValidator)]
+            schema["pattern"] = patterns[0] if patterns else NON_BLANK_TEXT_PATTERN
+            schema["minLength"] = max(1, getattr(form_field, "min_length", None) or 0)
+            if getattr(form_field, "max_length", None):
+                schema["maxLength"] = form_field.max_length
+        return parameters
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's, plus what the server enforces and the generator
+    leaves out: the size limits of nested lists (``many=True`` with
+    ``allow_empty=False`` or ``max_length``); a body that is required because
+    its serializer has required fields, even when an extension describes it
+    (``oneOf``); the pattern of codes and usernames naming other objects; and
+    the empty string of read-only choices that may be blank."""
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        schema, required = super()._get_request_for_media_type(serializer, direction)
+        serializer = force_instance(serializer)
+        if (not required and self.method != "PATCH" and is_serializer(serializer)
+                and not is_list_serializer(serializer)):
+            required = any(field.required and not field.read_only for field in serializer.fields.values())
+        return schema, required
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if schema is not None and is_list_serializer(field) and schema.get("type") == "array":
+            minimum = max(field.min_length or 0, 0 if field.allow_empty else 1)
+            if minimum:
+                schema["minItems"] = minimum
+            if field.max_length is not None:
+                schema["maxItems"] = field.max_length
+        if (schema is not None and direction == "request" and isinstance(field, SlugRelatedField)
+                and schema.get("type") == "string" and "pattern" not in schema):
+            schema["pattern"] = _slug_pattern(field)
+        if (schema is not None and direction == "response" and isinstance(field, serializers.ChoiceField)
+                and "enum" in schema and "" not in schema["enum"] and _model_field_is_blank(field)):
+            schema["enum"] = [*schema["enum"], ""]
+        return schema
+
+
+def _slug_pattern(field) -> str:
+    """What a code or username may look like: the slug pattern for a slug, any
+    text that is not blank otherwise."""
+    model_field = field.get_queryset().model._meta.get_field(field.slug_field)
+    if isinstance(model_field, models.SlugField):
+        return ecma_pattern(validate_slug.regex.pattern)
+    return NON_BLANK_TEXT_PATTERN
+
+
+def _model_field_is_blank(field) -> bool:
+    """Whether a serializer field reads a model field that may be blank. DRF
+    leaves ``allow_blank`` off read-only fields, so the schema would promise a
+    choice where an empty string can come."""
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None or not field.source or "." in field.source:
+        return False
+    try:
+        return model._meta.get_field(field.source).blank
+    except FieldDoesNotExist:
+        return False

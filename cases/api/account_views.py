@@ -30,6 +30,7 @@ class AgencyViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Agency.objects.all()
     serializer_class = AgencySerializer
     lookup_field = "code"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"  # a slug: anything else is no agency (404), never a database error
     filterset_class = AgencyFilter
     search_fields = ["code", "name"]
     ordering_fields = ["code", "name"]

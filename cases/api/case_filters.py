@@ -5,9 +5,11 @@ Filters that look at people (``nationality``, the names and documents of
 must not let anyone probe who is on a case by filtering for them.
 """
 import django_filters
+from django.core.validators import RegexValidator
 from django.db.models import Exists, OuterRef, Q
 from rest_framework.filters import OrderingFilter
 
+from api_core.filters import FilterSet, SlugFilter
 from cases.models import (
     BorderPoint,
     Case,
@@ -26,7 +28,7 @@ def _fully_visible():
     return Q(access__in=list(FULL_ACCESS))
 
 
-class CaseFilter(django_filters.FilterSet):
+class CaseFilter(FilterSet):
     status = django_filters.ChoiceFilter(choices=CaseStatus.choices)
     # A column of the case itself: no join can repeat a row, so no DISTINCT (it would sort every match).
     priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False,
@@ -35,9 +37,10 @@ class CaseFilter(django_filters.FilterSet):
         choices=Vulnerability.choices, method="filter_vulnerability", distinct=False,
         help_text="Repeat for several flags: cases with all of them.")
     border_point = django_filters.ChoiceFilter(choices=BorderPoint.choices)
-    owner_agency = django_filters.CharFilter(field_name="owner_agency__code", help_text="Agency code.")
-    nationality = django_filters.CharFilter(method="filter_nationality", max_length=2,
-                                            help_text="ISO 3166-1 alpha-2 nationality of any member.")
+    owner_agency = SlugFilter(field_name="owner_agency__code", help_text="Agency code.")
+    nationality = django_filters.CharFilter(
+        method="filter_nationality", max_length=2, validators=[RegexValidator(r"^[A-Za-z]{2}$")],
+        help_text="ISO 3166-1 alpha-2 nationality of any member (either case).")
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte",
                                                      help_text="ISO 8601 with offset; for incremental sync.")
     search = django_filters.CharFilter(method="filter_search", max_length=100,

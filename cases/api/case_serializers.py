@@ -7,9 +7,12 @@ from functools import cached_property
 
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
+from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
+from api_core.fields import DateTimeField, StrictBooleanField, StrictCharField
 from cases.models import (
     BorderPoint,
     Case,
@@ -28,7 +31,7 @@ from cases.models import (
     Sex,
     Vulnerability,
 )
-from cases.selectors import Access
+from cases.selectors import FULL_ACCESS, Access
 
 PERSONAL_FIELDS = (
     "given_names", "family_names", "sex", "date_of_birth", "date_of_birth_is_estimate", "nationality",
@@ -39,18 +42,30 @@ LIMITED_FIELDS = ("id", "reference", "status", "priority", "vulnerabilities", "m
                   "owner_agency", "access")
 
 
-@extend_schema_field({"type": "string", "pattern": "^([A-Z]{2})?$", "example": "VE",
-                      "description": "ISO 3166-1 alpha-2 code, or empty when unknown."})
+COUNTRY_CODES = [code for code, _name in countries]
+
+
 class CountryCodeField(serializers.ChoiceField):
+    """An ISO 3166-1 alpha-2 code as the contract lists them (upper case), or
+    empty when unknown."""
+
     def __init__(self, **kwargs):
         kwargs.setdefault("allow_blank", True)
-        super().__init__(choices=list(countries), **kwargs)
-
-    def to_internal_value(self, data):
-        return super().to_internal_value(data.upper() if isinstance(data, str) else data)
+        kwargs.setdefault("help_text", _("ISO 3166-1 alpha-2 code, or empty when unknown."))
+        super().__init__(choices=COUNTRY_CODES, **kwargs)
 
     def to_representation(self, value):
         return str(value or "")
+
+
+class CountryCodeSchema(OpenApiSerializerFieldExtension):
+    """The codes alone: a list of 249 "code - name" lines in every description helps no one."""
+
+    target_class = CountryCodeField
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        return {"type": "string", "enum": [*COUNTRY_CODES, *([""] if field.allow_blank else [])]}
 
 
 # --- Out ---------------------------------------------------------------------
@@ -111,7 +126,10 @@ class CreatedMemberSerializer(MemberSerializer):
         return getattr(membership, "matched_existing", False)
 
 
-ACCESS_CHOICES = [(value, value) for value in Access.values]
+# Each view names the access it is shown for, so that the two shapes of a case
+# in the schema (``oneOf``) never both fit one body.
+FULL_ACCESS_CHOICES = [(value, value) for value in Access.values if value in FULL_ACCESS]
+LIMITED_ACCESS_CHOICES = [(Access.LIMITED.value, Access.LIMITED.value)]
 
 
 class CaseLimitedSerializer(serializers.ModelSerializer):
@@ -120,7 +138,7 @@ class CaseLimitedSerializer(serializers.ModelSerializer):
     vulnerabilities = serializers.ListField(child=serializers.ChoiceField(choices=Vulnerability.choices),
                                             read_only=True)
     owner_agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    access = serializers.ChoiceField(choices=ACCESS_CHOICES, read_only=True)
+    access = serializers.ChoiceField(choices=LIMITED_ACCESS_CHOICES, read_only=True)
 
     class Meta:
         model = Case
@@ -131,6 +149,7 @@ class CaseLimitedSerializer(serializers.ModelSerializer):
 class CaseSerializer(CaseLimitedSerializer):
     """A case read in full (owner, collaborator, secretariat)."""
 
+    access = serializers.ChoiceField(choices=FULL_ACCESS_CHOICES, read_only=True)
     assigned_to = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     members = MemberSerializer(source="memberships", many=True, read_only=True)
 
@@ -218,22 +237,39 @@ class HistoryEntrySerializer(serializers.ModelSerializer):
 # --- In ----------------------------------------------------------------------
 
 class PersonFieldsSerializer(serializers.Serializer):
-    given_names = serializers.CharField(max_length=200, required=False)
-    family_names = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    given_names = StrictCharField(max_length=200, required=False)
+    family_names = StrictCharField(max_length=200, required=False, allow_blank=True)
     sex = serializers.ChoiceField(choices=Sex.choices, required=False)
-    date_of_birth = serializers.DateField(required=False, allow_null=True)
-    date_of_birth_is_estimate = serializers.BooleanField(required=False)
+    date_of_birth = serializers.DateField(required=False, allow_null=True, help_text=_("Not in the future."))
+    date_of_birth_is_estimate = StrictBooleanField(required=False)
     nationality = CountryCodeField(required=False)
-    document_type = serializers.ChoiceField(choices=DocumentType.choices, required=False)
+    document_type = serializers.ChoiceField(
+        choices=DocumentType.choices, required=False,
+        help_text=_("`none` exactly when there is no document number."))
     document_country = CountryCodeField(required=False)
-    document_number = serializers.CharField(max_length=50, required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    languages = serializers.ListField(child=serializers.CharField(max_length=20), max_length=10, required=False)
+    document_number = StrictCharField(max_length=50, required=False, allow_blank=True)
+    phone = StrictCharField(max_length=40, required=False, allow_blank=True)
+    languages = serializers.ListField(child=StrictCharField(max_length=20), max_length=10, required=False)
+
+
+class NewMemberSerializer(PersonFieldsSerializer):
+    """A person registered with the case."""
+
+    relationship = serializers.ChoiceField(choices=Relationship.choices)
+    given_names = StrictCharField(max_length=200)
+
+
+class ExistingMemberSerializer(serializers.Serializer):
+    """A person you already see on one of your cases, by id; nothing else about them."""
+
+    relationship = serializers.ChoiceField(choices=Relationship.choices)
+    person = serializers.UUIDField()
 
 
 class MemberInputSerializer(PersonFieldsSerializer):
     """A new person (``given_names`` required), or ``person``: the id of a
-    person you already see on one of your cases."""
+    person you already see on one of your cases — never both. The schema
+    shows the two shapes (``NewMember`` and ``ExistingMember``)."""
 
     relationship = serializers.ChoiceField(choices=Relationship.choices)
     person = serializers.UUIDField(required=False)
@@ -243,46 +279,81 @@ class MemberInputSerializer(PersonFieldsSerializer):
             raise serializers.ValidationError(
                 {"person": _("Give either an existing person or the details of a new one, not both.")},
                 code="person_or_details")
+        if "person" not in attrs and "given_names" not in attrs:
+            raise serializers.ValidationError({"given_names": [ErrorDetail(_("This field is required."),
+                                                                           code="required")]})
         return attrs
 
 
+class MemberInputSchema(OpenApiSerializerExtension):
+    """``MemberInput`` is one of two shapes, told apart the way the server
+    tells them apart: with ``person`` and no personal field, or without
+    ``person`` and with ``given_names``."""
+
+    target_class = MemberInputSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        new = auto_schema.resolve_serializer(NewMemberSerializer, direction)
+        existing = auto_schema.resolve_serializer(ExistingMemberSerializer, direction)
+        return {"oneOf": [new.ref, existing.ref]}
+
+
+class _ExclusiveMemberSchema(OpenApiSerializerExtension):
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        schema["not"] = self.excludes
+        return schema
+
+
+class NewMemberSchema(_ExclusiveMemberSchema):
+    target_class = NewMemberSerializer
+    excludes = {"required": ["person"]}
+
+
+class ExistingMemberSchema(_ExclusiveMemberSchema):
+    target_class = ExistingMemberSerializer
+    excludes = {"anyOf": [{"required": [name]} for name in PERSONAL_FIELDS]}
+
+
 class MemberUpdateSerializer(serializers.Serializer):
-    relationship = serializers.ChoiceField(choices=Relationship.choices)
+    relationship = serializers.ChoiceField(choices=Relationship.choices, required=False,
+                                           help_text="Left out: the relationship stays as it is.")
     previous_head_relationship = serializers.ChoiceField(
         choices=Relationship.choices, required=False,
         help_text="When making this member the head: what the current head becomes.")
 
 
 class CaseUpdateSerializer(serializers.Serializer):
-    summary = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    summary = StrictCharField(required=False, allow_blank=True, max_length=10000)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     vulnerabilities = serializers.ListField(child=serializers.ChoiceField(choices=Vulnerability.choices),
                                             required=False, max_length=len(Vulnerability.values))
     border_point = serializers.ChoiceField(choices=BorderPoint.choices, required=False)
-    assigned_to = serializers.CharField(required=False, allow_null=True, allow_blank=True,
-                                        help_text="Username of a caseworker of the owner agency, or null.")
+    assigned_to = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=150,
+                                  help_text="Username of a caseworker of the owner agency, or null.")
 
 
 class CaseCreateSerializer(CaseUpdateSerializer):
-    assigned_to = serializers.CharField(required=False, allow_null=True, allow_blank=True,
-                                        help_text="Username of a caseworker of your agency.")
-    members = MemberInputSerializer(many=True, allow_empty=False, max_length=50)
+    assigned_to = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=150,
+                                  help_text="Username of a caseworker of your agency.")
+    members = MemberInputSerializer(many=True, allow_empty=False, max_length=50,
+                                    help_text=_("The family: exactly one `head`."))
 
 
 class CaseCloseSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=ClosureReason.choices)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    note = StrictCharField(required=False, allow_blank=True, max_length=10000)
 
 
 class NoteInputSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=20000)
+    body = StrictCharField(max_length=20000)
     visibility = serializers.ChoiceField(choices=NoteVisibility.choices, required=False)
 
 
 class ConsentInputSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=ConsentScope.choices)
     method = serializers.ChoiceField(choices=ConsentMethod.choices)
-    given_at = serializers.DateTimeField()
+    given_at = DateTimeField(help_text=_("Not in the future."))
     given_by = serializers.UUIDField(help_text="Id of the person, a member of the case, who gave the consent.")
 
 

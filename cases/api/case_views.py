@@ -154,10 +154,10 @@ class CaseMembers(CaseAPIView):
     filter_backends = []
     serializer_class = s.MemberSerializer
 
-    @extend_schema(summary="Members of a case", responses=s.MemberSerializer(many=True))
     def get_queryset(self):
         return self.case.memberships.select_related("person")
 
+    @extend_schema(summary="Members of a case", responses=s.MemberSerializer(many=True))
     def get(self, request, case_id):
         self.case = readable_case(request, case_id)
         page = self.paginate_queryset(self.get_queryset())
@@ -219,10 +219,10 @@ class CaseNotes(CaseAPIView):
     filter_backends = []
     serializer_class = s.NoteSerializer
 
-    @extend_schema(summary="Notes you may read", responses=s.NoteSerializer(many=True))
     def get_queryset(self):
         return notes_visible_to(self.request.user, self.case)
 
+    @extend_schema(summary="Notes you may read", responses=s.NoteSerializer(many=True))
     def get(self, request, case_id):
         self.case = readable_case(request, case_id)
         page = self.paginate_queryset(self.get_queryset())
@@ -243,10 +243,10 @@ class CaseConsents(CaseAPIView):
     filter_backends = []
     serializer_class = s.ConsentSerializer
 
-    @extend_schema(summary="Consents recorded on the case", responses=s.ConsentSerializer(many=True))
     def get_queryset(self):
         return self.case.consents.select_related("recorded_by", "recorded_by_agency", "withdrawn_by")
 
+    @extend_schema(summary="Consents recorded on the case", responses=s.ConsentSerializer(many=True))
     def get(self, request, case_id):
         self.case = readable_case(request, case_id)
         page = self.paginate_queryset(self.get_queryset())
@@ -275,11 +275,11 @@ class CaseHistory(CaseAPIView):
     filter_backends = []
     serializer_class = s.HistoryEntrySerializer
 
-    @extend_schema(summary="Everything that changed on the case, newest first",
-                   responses=s.HistoryEntrySerializer(many=True))
     def get_queryset(self):
         return history_visible_to(self.request.user, self.case)
 
+    @extend_schema(summary="Everything that changed on the case, newest first",
+                   responses=s.HistoryEntrySerializer(many=True))
     def get(self, request, case_id):
         self.case = readable_case(request, case_id)
         page = self.paginate_queryset(self.get_queryset())

@@ -2,22 +2,23 @@ import django_filters
 from django.db.models import Q
 from rest_framework.filters import OrderingFilter
 
+from api_core.filters import FilterSet, SlugFilter, StrictBooleanFilter
 from cases.models import Handoff, HandoffKind, HandoffStatus
 
 
-class HandoffFilter(django_filters.FilterSet):
+class HandoffFilter(FilterSet):
     direction = django_filters.ChoiceFilter(
         choices=[("incoming", "incoming"), ("outgoing", "outgoing")], method="filter_direction",
         label="incoming: sent to the caller's agency; outgoing: sent by it")
     # A column of the handoff itself: no join can repeat a row, so no DISTINCT (it would sort every match).
     status = django_filters.MultipleChoiceFilter(choices=HandoffStatus.choices, distinct=False)
     kind = django_filters.ChoiceFilter(choices=HandoffKind.choices)
-    overdue = django_filters.BooleanFilter(method="filter_overdue",
+    overdue = StrictBooleanFilter(method="filter_overdue",
                                            label="true: pending past the deadline; false: all others")
-    cross_border = django_filters.BooleanFilter(method="filter_cross_border")
+    cross_border = StrictBooleanFilter(method="filter_cross_border")
     case = django_filters.UUIDFilter(field_name="case_id")
-    to_agency = django_filters.CharFilter(field_name="to_agency__code", label="code of the receiving agency")
-    from_agency = django_filters.CharFilter(field_name="from_agency__code", label="code of the sending agency")
+    to_agency = SlugFilter(field_name="to_agency__code", label="code of the receiving agency")
+    from_agency = SlugFilter(field_name="from_agency__code", label="code of the sending agency")
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:

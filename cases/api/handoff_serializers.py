@@ -1,7 +1,9 @@
 """Handoffs in and out. The representation names the case by id and reference
 only: nothing about the people on it, whoever reads it."""
+from django.core.validators import validate_slug
 from rest_framework import serializers
 
+from api_core.fields import DateTimeField, StrictCharField
 from cases.models import Handoff, HandoffKind, LegalBasis, RejectionReason
 
 
@@ -25,25 +27,26 @@ class HandoffSerializer(serializers.ModelSerializer):
 
 class HandoffCreateSerializer(serializers.Serializer):
     case = serializers.UUIDField(help_text="Id of a case the caller's agency owns.")
-    to_agency = serializers.SlugField(max_length=50, help_text="Code of the receiving agency, e.g. cl-sermig.")
+    to_agency = StrictCharField(max_length=50, validators=[validate_slug],
+                                help_text="Code of the receiving agency, e.g. cl-sermig.")
     kind = serializers.ChoiceField(choices=HandoffKind.choices)
-    reason = serializers.CharField(max_length=4000)
-    services_requested = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="",
+    reason = StrictCharField(max_length=4000)
+    services_requested = StrictCharField(max_length=4000, required=False, allow_blank=True, default="",
                                                help_text="Required for a referral.")
-    response_due = serializers.DateTimeField(
+    response_due = DateTimeField(
         required=False, allow_null=True, default=None,
         help_text="Deadline for the answer, in the future. Default: 72 hours from now.")
     legal_basis = serializers.ChoiceField(
         choices=LegalBasis.choices, required=False, allow_blank=True, default="",
         help_text="Required when the two agencies are in different countries (an international "
                   "organisation counts as another country).")
-    legal_basis_note = serializers.CharField(
+    legal_basis_note = StrictCharField(
         max_length=4000, required=False, allow_blank=True, default="",
         help_text="Justification; required for every legal basis except consent.")
 
 
 class HandoffNoteSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
 class HandoffRejectSerializer(HandoffNoteSerializer):
@@ -52,4 +55,4 @@ class HandoffRejectSerializer(HandoffNoteSerializer):
 
 
 class HandoffRescheduleSerializer(HandoffNoteSerializer):
-    response_due = serializers.DateTimeField(help_text="The new deadline, in the future.")
+    response_due = DateTimeField(help_text="The new deadline, in the future.")

@@ -4,9 +4,9 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 
+from api_core.filters import SearchFilter
 from api_core.pagination import CursorPagination
 from cases.models import Handoff
 from cases.selectors import case_for, case_handoffs_visible_to, handoffs_visible_to

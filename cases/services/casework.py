@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from api_core.errors import Conflict, Forbidden, InvalidInput
+from api_core.errors import Conflict, Forbidden, InvalidInput, Unprocessable
 from api_core.preconditions import IfMatch, check_if_match
 from cases.models import (
     VULNERABILITIES,
@@ -126,8 +126,8 @@ def _assignee(agency, username):
         return None
     user = User.objects.filter(username=username, agency=agency, is_active=True).first()
     if user is None or not user.has_role(Role.CASEWORKER):
-        raise InvalidInput(_("Assign the case to an active caseworker of the owner agency."),
-                           code="unknown_assignee", field="assigned_to")
+        raise Unprocessable(_("Assign the case to an active caseworker of the owner agency."),
+                            code="unknown_assignee", field="assigned_to")
     return user
 
 
@@ -144,8 +144,8 @@ def _clean_person_fields(fields: dict, prefix: str = "", *, creating: bool = Tru
         _choice(cleaned["document_type"], DocumentType.values, _field(prefix, "document_type"))
     born = cleaned.get("date_of_birth")
     if born is not None and born > timezone.localdate():
-        raise InvalidInput(_("The date of birth cannot be in the future."), code="in_future",
-                           field=_field(prefix, "date_of_birth"))
+        raise Unprocessable(_("The date of birth cannot be in the future."), code="in_future",
+                            field=_field(prefix, "date_of_birth"))
     return cleaned
 
 
@@ -153,11 +153,11 @@ def _check_document(person_fields: dict, prefix: str) -> None:
     document_type = person_fields.get("document_type", DocumentType.NONE)
     number = (person_fields.get("document_number") or "").strip()
     if document_type == DocumentType.NONE and number:
-        raise InvalidInput(_("Give the type of the document whose number you entered."),
-                           code="document_type_required", field=_field(prefix, "document_type"))
+        raise Unprocessable(_("Give the type of the document whose number you entered."),
+                            code="document_type_required", field=_field(prefix, "document_type"))
     if document_type != DocumentType.NONE and not number:
-        raise InvalidInput(_("Give the document number, or document type “none”."),
-                           code="document_number_required", field=_field(prefix, "document_number"))
+        raise Unprocessable(_("Give the document number, or document type “none”."),
+                            code="document_number_required", field=_field(prefix, "document_number"))
 
 
 # --- Members: who is meant, decided before anything is written -----------------
@@ -191,7 +191,7 @@ def _plan_member(actor, spec: dict, prefix: str) -> _MemberPlan:
             person = None
         if person is None:
             # The same answer whether the person does not exist or is on someone else's case.
-            raise InvalidInput(_("No such person."), code="unknown_person", field=_field(prefix, "person"))
+            raise Unprocessable(_("No such person."), code="unknown_person", field=_field(prefix, "person"))
         return _MemberPlan(relationship=relationship, person=person)
 
     fields = _clean_person_fields(spec, prefix)
@@ -217,8 +217,8 @@ def _plan_members(actor, specs, prefix: str = "members") -> list[_MemberPlan]:
         plan = _plan_member(actor, spec, where)
         if plan.identity is not None:
             if plan.identity in seen:
-                raise InvalidInput(_("This person appears twice in the family."), code="duplicate_member",
-                                   field=where or None)
+                raise Unprocessable(_("This person appears twice in the family."), code="duplicate_member",
+                                    field=where or None)
             seen.add(plan.identity)
         plans.append(plan)
     return plans
@@ -285,7 +285,7 @@ def case_create(*, actor, members, summary: str = "", priority: str = Priority.N
     assignee = _assignee(agency, assigned_to)
     plans = _plan_members(actor, members or [])
     if sum(plan.relationship == Relationship.HEAD for plan in plans) != 1:
-        raise InvalidInput(_("A case needs exactly one head of family."), code="exactly_one_head", field="members")
+        raise Unprocessable(_("A case needs exactly one head of family."), code="exactly_one_head", field="members")
 
     # Taken last: the counter row is locked from here until commit.
     case = Case(reference=_next_reference(), summary=summary, priority=priority, border_point=border_point,
@@ -394,24 +394,24 @@ def _membership(case: Case, person_id) -> CaseMember:
 
 
 @transaction.atomic
-def member_update(*, actor, case_id, person_id, relationship: str,
+def member_update(*, actor, case_id, person_id, relationship: str | None = None,
                   previous_head_relationship: str | None = None) -> CaseMember:
-    """Change a member's relationship. Making someone the head moves the
-    current head to ``previous_head_relationship`` in the same step, so the
-    case always has exactly one head."""
+    """Change a member's relationship (None: leave it). Making someone the
+    head moves the current head to ``previous_head_relationship`` in the same
+    step, so the case always has exactly one head."""
     case = _case_for_change(actor, case_id)
     membership = _membership(case, person_id)
-    _choice(relationship, Relationship.values, "relationship")
-    if relationship == membership.relationship:
+    if relationship is None or relationship == membership.relationship:
         return membership
+    _choice(relationship, Relationship.values, "relationship")
     if membership.relationship == Relationship.HEAD:
         raise Conflict(_("A case needs a head of family: make another member the head instead."),
                        code="head_required", field="relationship")
     changed = []
     if relationship == Relationship.HEAD:
         if previous_head_relationship in (None, "", Relationship.HEAD):
-            raise InvalidInput(_("Say what the current head of family becomes."), code="required",
-                               field="previous_head_relationship")
+            raise Unprocessable(_("Say what the current head of family becomes."), code="required",
+                                field="previous_head_relationship")
         _choice(previous_head_relationship, Relationship.values, "previous_head_relationship")
         head = case.memberships.filter(relationship=Relationship.HEAD).first()
         if head is not None:
@@ -523,14 +523,14 @@ def consent_record(*, actor, case_id, scope: str, method: str, given_at, given_b
     _choice(scope, ConsentScope.values, "scope")
     _choice(method, ConsentMethod.values, "method")
     if given_at > timezone.now() + CLOCK_SKEW:
-        raise InvalidInput(_("A consent cannot be given in the future."), code="in_future", field="given_at")
+        raise Unprocessable(_("A consent cannot be given in the future."), code="in_future", field="given_at")
     try:
         is_member = case.memberships.filter(person_id=given_by).exists()
     except (ValidationError, ValueError):
         is_member = False
     if not is_member:
-        raise InvalidInput(_("The consent must be given by a member of the case."), code="not_a_member",
-                           field="given_by")
+        raise Unprocessable(_("The consent must be given by a member of the case."), code="not_a_member",
+                            field="given_by")
     consent = Consent.objects.create(case=case, scope=scope, method=method, given_at=given_at, given_by_id=given_by,
                                      recorded_by=actor, recorded_by_agency_id=actor.agency_id)
     record(actor=actor, case=case, action="consent.recorded", obj=consent,

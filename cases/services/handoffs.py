@@ -86,39 +86,39 @@ def handoff_create(*, actor, case_id, to_agency: str, kind: str, reason: str, se
         raise InvalidInput(_("Say why the case is handed on."), code="required", field="reason")
     services_requested = (services_requested or "").strip()
     if kind == HandoffKind.REFERRAL and not services_requested:
-        raise InvalidInput(_("A referral must say which services are requested."), code="services_required",
-                           field="services_requested")
+        raise Unprocessable(_("A referral must say which services are requested."), code="services_required",
+                            field="services_requested")
 
     receiver = Agency.objects.filter(code=to_agency).first()
     if receiver is None:
-        raise InvalidInput(_("No agency with this code."), code="unknown_agency", field="to_agency")
+        raise Unprocessable(_("No agency with this code."), code="unknown_agency", field="to_agency")
     if not receiver.active:
         raise Unprocessable(_("This agency no longer takes part and cannot receive handoffs."),
                             code="agency_inactive", field="to_agency")
     if receiver.pk == case.owner_agency_id:
-        raise InvalidInput(_("The case already belongs to this agency."), code="same_agency", field="to_agency")
+        raise Unprocessable(_("The case already belongs to this agency."), code="same_agency", field="to_agency")
 
     now = timezone.now()
     if response_due is None:
         response_due = default_response_due(now)
     elif response_due <= now:
-        raise InvalidInput(_("The response deadline must be in the future."), code="response_due_not_in_future",
-                           field="response_due")
+        raise Unprocessable(_("The response deadline must be in the future."), code="response_due_not_in_future",
+                            field="response_due")
 
     legal_basis, legal_basis_note = legal_basis or "", (legal_basis_note or "").strip()
     if legal_basis and legal_basis not in LegalBasis.values:
         raise InvalidInput(_("Unknown legal basis."), code="invalid_legal_basis", field="legal_basis")
     if not legal_basis and crosses_border(case.owner_agency.country, receiver.country):
-        raise InvalidInput(_("Handing a case across the border needs a legal basis."),
-                           code="legal_basis_required", field="legal_basis")
+        raise Unprocessable(_("Handing a case across the border needs a legal basis."),
+                            code="legal_basis_required", field="legal_basis")
     # A basis given for a domestic handoff is held to the same standard: the
     # record must never claim a consent or a justification that is not there.
     if legal_basis == LegalBasis.CONSENT and not has_active_cross_border_consent(case.pk):
         raise Unprocessable(_("The case has no active consent to share its data across the border."),
                             code="consent_required", field="legal_basis")
     if legal_basis and legal_basis != LegalBasis.CONSENT and not legal_basis_note:
-        raise InvalidInput(_("Explain why this legal basis applies."), code="justification_required",
-                           field="legal_basis_note")
+        raise Unprocessable(_("Explain why this legal basis applies."), code="justification_required",
+                            field="legal_basis_note")
 
     if kind == HandoffKind.TRANSFER and case.handoffs.pending().filter(kind=HandoffKind.TRANSFER).exists():
         raise _pending_transfer_exists()
@@ -251,8 +251,8 @@ def handoff_reject(*, actor, handoff_id, reason: str, note: str = "") -> Handoff
         raise InvalidInput(_("Give one of the coded reasons for the rejection."), code="invalid_rejection_reason",
                            field="reason")
     if reason == RejectionReason.OTHER and not note:
-        raise InvalidInput(_("Explain the rejection in the note when the reason is 'other'."), code="note_required",
-                           field="note")
+        raise Unprocessable(_("Explain the rejection in the note when the reason is 'other'."), code="note_required",
+                            field="note")
     before = snapshot(handoff, TRACKED_FIELDS)
     handoff.status = HandoffStatus.REJECTED
     handoff.rejection_reason = reason
@@ -298,8 +298,8 @@ def handoff_reschedule(*, actor, handoff_id, response_due: datetime, note: str =
     passes."""
     handoff = _locked_handoff(actor, handoff_id, "reschedule")
     if response_due is None or response_due <= timezone.now():
-        raise InvalidInput(_("The response deadline must be in the future."), code="response_due_not_in_future",
-                           field="response_due")
+        raise Unprocessable(_("The response deadline must be in the future."), code="response_due_not_in_future",
+                            field="response_due")
     before = snapshot(handoff, TRACKED_FIELDS)
     handoff.response_due = response_due
     note = (note or "").strip()

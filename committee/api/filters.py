@@ -1,10 +1,12 @@
 import django_filters
 from django.utils import timezone
 
+from api_core.filters import FilterSet, SlugFilter, StrictBooleanFilter
+
 from ..models import ActionItem, ActionItemStatus, Meeting, MeetingStatus
 
 
-class MeetingFilter(django_filters.FilterSet):
+class MeetingFilter(FilterSet):
     committee = django_filters.UUIDFilter(field_name="committee_id")
     status = django_filters.ChoiceFilter(choices=MeetingStatus.choices)
     starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
@@ -16,11 +18,11 @@ class MeetingFilter(django_filters.FilterSet):
         fields = ["committee", "status", "starts_after", "starts_before", "updated_since"]
 
 
-class ActionItemFilter(django_filters.FilterSet):
+class ActionItemFilter(FilterSet):
     status = django_filters.ChoiceFilter(choices=ActionItemStatus.choices)
-    owner_agency = django_filters.CharFilter(field_name="owner_agency__code", help_text="Agency code.")
-    assignee = django_filters.CharFilter(field_name="assignee__username", help_text="Username.")
-    overdue = django_filters.BooleanFilter(method="filter_overdue",
+    owner_agency = SlugFilter(field_name="owner_agency__code", help_text="Agency code.")
+    assignee = django_filters.CharFilter(field_name="assignee__username", max_length=150, help_text="Username.")
+    overdue = StrictBooleanFilter(method="filter_overdue",
                                            help_text="Open and past its due date (true), or not (false).")
     meeting = django_filters.UUIDFilter(field_name="meeting_id")
     case = django_filters.UUIDFilter(field_name="case_id")

@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from api_core.fields import DateTimeField, SlugRelatedField, StrictCharField, StrictIntegerField, TimeZoneField
 from cases.models import Agency, Case, Handoff, User
 
 from ..models import (
@@ -149,28 +150,28 @@ class MeetingSerializer(serializers.ModelSerializer):
 
 class MeetingCreateSerializer(serializers.Serializer):
     committee = serializers.PrimaryKeyRelatedField(queryset=Committee.objects.all())
-    title = serializers.CharField(max_length=200)
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
-    time_zone = serializers.CharField(max_length=64, default="America/Lima")
+    title = StrictCharField(max_length=200)
+    starts_at = DateTimeField()
+    ends_at = DateTimeField()
+    time_zone = TimeZoneField(default="America/Lima")
     mode = serializers.ChoiceField(choices=MeetingMode.choices, default=MeetingMode.IN_PERSON)
-    place = serializers.CharField(max_length=300, allow_blank=True, default="")
+    place = StrictCharField(max_length=300, allow_blank=True, default="")
     video_link = serializers.URLField(max_length=500, allow_blank=True, default="")
 
 
 class MeetingUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200, required=False)
-    starts_at = serializers.DateTimeField(required=False)
-    ends_at = serializers.DateTimeField(required=False)
-    time_zone = serializers.CharField(max_length=64, required=False)
+    title = StrictCharField(max_length=200, required=False)
+    starts_at = DateTimeField(required=False)
+    ends_at = DateTimeField(required=False)
+    time_zone = TimeZoneField(required=False)
     mode = serializers.ChoiceField(choices=MeetingMode.choices, required=False)
-    place = serializers.CharField(max_length=300, allow_blank=True, required=False)
+    place = StrictCharField(max_length=300, allow_blank=True, required=False)
     video_link = serializers.URLField(max_length=500, allow_blank=True, required=False)
-    minutes = serializers.CharField(allow_blank=True, required=False, trim_whitespace=False)
+    minutes = StrictCharField(allow_blank=True, required=False, trim_whitespace=False)
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = StrictCharField(max_length=2000)
 
 
 # --- Agenda ----------------------------------------------------------------
@@ -186,7 +187,7 @@ class DecisionSerializer(serializers.ModelSerializer):
 
 
 class DecisionCreateSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=10000)
+    text = StrictCharField(max_length=10000)
     outcome = serializers.ChoiceField(choices=DecisionOutcome.choices)
     positions = PositionsSerializer(required=False)
 
@@ -205,24 +206,24 @@ class AgendaItemSerializer(serializers.ModelSerializer):
 
 class AgendaItemCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=AgendaItemKind.choices, default=AgendaItemKind.DISCUSSION)
-    title = serializers.CharField(max_length=300)
-    notes = serializers.CharField(allow_blank=True, default="")
-    planned_minutes = serializers.IntegerField(min_value=1, max_value=600, allow_null=True, default=None)
+    title = StrictCharField(max_length=300)
+    notes = StrictCharField(allow_blank=True, default="")
+    planned_minutes = StrictIntegerField(min_value=1, max_value=600, allow_null=True, default=None)
     case = serializers.PrimaryKeyRelatedField(queryset=Case.objects.all(), allow_null=True, default=None)
     handoff = serializers.PrimaryKeyRelatedField(queryset=Handoff.objects.select_related("case", "from_agency",
                                                                                          "to_agency"),
                                                  allow_null=True, default=None)
     action_item = serializers.PrimaryKeyRelatedField(queryset=ActionItem.objects.all(), allow_null=True,
                                                      default=None)
-    position = serializers.IntegerField(min_value=1, allow_null=True, default=None,
+    position = StrictIntegerField(min_value=1, allow_null=True, default=None,
                                         help_text="Where to insert it (1..n+1); the end when left out.")
 
 
 class AgendaItemUpdateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=AgendaItemKind.choices, required=False)
-    title = serializers.CharField(max_length=300, required=False)
-    notes = serializers.CharField(allow_blank=True, required=False)
-    planned_minutes = serializers.IntegerField(min_value=1, max_value=600, allow_null=True, required=False)
+    title = StrictCharField(max_length=300, required=False)
+    notes = StrictCharField(allow_blank=True, required=False)
+    planned_minutes = StrictIntegerField(min_value=1, max_value=600, allow_null=True, required=False)
     status = serializers.ChoiceField(choices=AgendaItemStatus.choices, required=False)
     case = serializers.PrimaryKeyRelatedField(queryset=Case.objects.all(), allow_null=True, required=False)
     handoff = serializers.PrimaryKeyRelatedField(queryset=Handoff.objects.select_related("case", "from_agency",
@@ -255,7 +256,7 @@ class AttendanceListSerializer(serializers.Serializer):
 
 
 class AttendanceEntrySerializer(serializers.Serializer):
-    user = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.filter(is_active=True))
+    user = SlugRelatedField(slug_field="username", queryset=User.objects.filter(is_active=True))
     status = serializers.ChoiceField(choices=AttendanceStatus.choices)
     delegation = serializers.ChoiceField(choices=Delegation.choices, required=False,
                                          help_text="Needed only for someone who is not a member.")
@@ -307,13 +308,13 @@ class ActionItemSerializer(serializers.ModelSerializer):
 
 
 class ActionItemCreateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=300)
-    description = serializers.CharField(allow_blank=True, default="")
-    owner_agency = serializers.SlugRelatedField(slug_field="code", queryset=Agency.objects.all(), allow_null=True,
+    title = StrictCharField(max_length=300)
+    description = StrictCharField(allow_blank=True, default="")
+    owner_agency = SlugRelatedField(slug_field="code", queryset=Agency.objects.all(), allow_null=True,
                                                 default=None)
-    assignee = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all(), allow_null=True,
+    assignee = SlugRelatedField(slug_field="username", queryset=User.objects.all(), allow_null=True,
                                             default=None)
-    due_at = serializers.DateTimeField(allow_null=True, default=None)
+    due_at = DateTimeField(allow_null=True, default=None)
     meeting = serializers.PrimaryKeyRelatedField(queryset=Meeting.objects.all(), allow_null=True, default=None)
     agenda_item = serializers.PrimaryKeyRelatedField(queryset=AgendaItem.objects.all(), allow_null=True,
                                                      default=None)
@@ -323,20 +324,20 @@ class ActionItemCreateSerializer(serializers.Serializer):
 
 
 class ActionItemUpdateSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=300, required=False)
-    description = serializers.CharField(allow_blank=True, required=False)
-    owner_agency = serializers.SlugRelatedField(slug_field="code", queryset=Agency.objects.all(), allow_null=True,
+    title = StrictCharField(max_length=300, required=False)
+    description = StrictCharField(allow_blank=True, required=False)
+    owner_agency = SlugRelatedField(slug_field="code", queryset=Agency.objects.all(), allow_null=True,
                                                 required=False)
-    assignee = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all(), allow_null=True,
+    assignee = SlugRelatedField(slug_field="username", queryset=User.objects.all(), allow_null=True,
                                             required=False)
-    due_at = serializers.DateTimeField(allow_null=True, required=False)
+    due_at = DateTimeField(allow_null=True, required=False)
     case = serializers.PrimaryKeyRelatedField(queryset=Case.objects.all(), allow_null=True, required=False)
 
 
 class ActionItemCompleteSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=5000, allow_blank=True, default="")
+    note = StrictCharField(max_length=5000, allow_blank=True, default="")
 
 
 class ActionItemCancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000, allow_blank=True, default="")
+    reason = StrictCharField(max_length=2000, allow_blank=True, default="")
 

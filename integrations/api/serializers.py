@@ -21,8 +21,6 @@ WEBHOOK_URL_PATTERN = (
     rf"(?::{_PORT})?{_PATH}$"
 )
 url_validator = RegexValidator(WEBHOOK_URL_PATTERN, _("Give an https:// address of your system."), code="invalid_url")
-# PostgreSQL text cannot hold NUL; the pattern puts that in the contract.
-no_nul_validator = RegexValidator(r"^[^\x00]*$", _("Null characters are not allowed."), code="null_characters")
 
 
 @extend_schema_field({"type": "string", "pattern": CURSOR_PATTERN})
@@ -83,8 +81,7 @@ class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
 class WebhookEndpointInputSerializer(serializers.Serializer):
     url = StrictCharField(max_length=2000, validators=[url_validator], trim_whitespace=False,
                           help_text=_("An https:// address of your system."))
-    description = StrictCharField(max_length=200, required=False, allow_blank=True, default="",
-                                  validators=[no_nul_validator])
+    description = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
     event_types = serializers.ListField(
         child=serializers.ChoiceField(choices=EventType.choices), required=False, default=list,
         max_length=len(EventType.choices), help_text=_("Empty: every type."))
@@ -93,7 +90,7 @@ class WebhookEndpointInputSerializer(serializers.Serializer):
 
 class WebhookEndpointPatchSerializer(serializers.Serializer):
     url = StrictCharField(max_length=2000, required=False, validators=[url_validator], trim_whitespace=False)
-    description = StrictCharField(max_length=200, required=False, allow_blank=True, validators=[no_nul_validator])
+    description = StrictCharField(max_length=200, required=False, allow_blank=True)
     event_types = serializers.ListField(child=serializers.ChoiceField(choices=EventType.choices), required=False,
                                         max_length=len(EventType.choices))
     active = StrictBooleanField(required=False)

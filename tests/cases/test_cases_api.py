@@ -75,7 +75,7 @@ class TestCaseCreate:
     def test_it_needs_exactly_one_head(self, client_for, pe_caseworker, relationships):
         members = [member(relationship=rel, document_number=f"D{index}") for index, rel in enumerate(relationships)]
         response = client_for(pe_caseworker).post("/api/v1/cases/", case_body(members=members), format="json")
-        assert response.status_code == 400
+        assert response.status_code == 422
         assert errors_by_field(response)["members"]["code"] == "exactly_one_head"
         assert not Case.objects.exists() and not Person.objects.exists()
         assert not CaseReferenceCounter.objects.filter(last_number__gt=0).exists()
@@ -186,7 +186,7 @@ class TestCaseCreate:
         for person_id in (str(hidden.pk), "1b4e28ba-2fa1-11d2-883f-0016d3cca427"):
             body = case_body(members=[{"relationship": "head", "person": person_id}])
             response = client_for(pe_caseworker).post("/api/v1/cases/", body, format="json")
-            assert response.status_code == 400
+            assert response.status_code == 422
             assert errors_by_field(response)["members.0.person"]["code"] == "unknown_person"
         assert Case.objects.filter(owner_agency__code="pe-migraciones").count() == 0
 
@@ -202,7 +202,7 @@ class TestCaseCreate:
         refused = client.post("/api/v1/cases/", case_body(members=[member(relationship="child")]), format="json")
         second = client.post("/api/v1/cases/", case_body(members=[member(document_number="Z9")]),
                              format="json").json()["reference"]
-        assert refused.status_code == 400
+        assert refused.status_code == 422
         assert (first[-6:], second[-6:]) == ("000001", "000002")
 
     def test_each_year_starts_its_own_sequence(self, client_for, pe_caseworker):
@@ -383,7 +383,7 @@ class TestCasePatch:
                                                             cl_caseworker):
         response = client_for(pe_caseworker).patch(f"/api/v1/cases/{family_case.pk}/",
                                                     {"assigned_to": "cl.caseworker"}, format="json")
-        assert response.status_code == 400
+        assert response.status_code == 422
         assert errors_by_field(response)["assigned_to"]["code"] == "unknown_assignee"
         family_case.refresh_from_db()
         assert family_case.assigned_to is None

@@ -111,7 +111,7 @@ class TestCaseMembers:
         child = family_case.memberships.filter(relationship="child").first()
         response = client_for(pe_caseworker).patch(url(family_case, child.person_id), {"relationship": "head"},
                                                    format="json")
-        assert response.status_code == 400
+        assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "previous_head_relationship"
         assert family_case.memberships.filter(relationship="head").count() == 1
         assert not HistoryEntry.objects.exists()
@@ -187,7 +187,7 @@ class TestPeople:
         person = family_case.members.first()
         response = client_for(pe_caseworker).patch(f"/api/v1/people/{person.pk}/",
                                                    {"document_number": ""}, format="json")
-        assert response.status_code == 400
+        assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "document_number"
         person.refresh_from_db()
         assert person.document_number
@@ -197,4 +197,4 @@ class TestPeople:
         tomorrow = datetime.date.today() + datetime.timedelta(days=2)
         response = client_for(pe_caseworker).patch(f"/api/v1/people/{person.pk}/",
                                                    {"date_of_birth": tomorrow.isoformat()}, format="json")
-        assert response.status_code == 400 and response.json()["errors"][0]["code"] == "in_future"
+        assert response.status_code == 422 and response.json()["errors"][0]["code"] == "in_future"

@@ -84,7 +84,7 @@ class TestCaseConsents:
         response = client_for(pe_caseworker).post(f"/api/v1/cases/{family_case.pk}/consents/", {
             "scope": "share_committee", "method": "verbal", "given_at": timezone.now().isoformat(),
             "given_by": str(stranger.pk)}, format="json")
-        assert response.status_code == 400
+        assert response.status_code == 422
         assert response.json()["errors"] == [{"field": "given_by", "code": "not_a_member",
                                               "message": "El consentimiento debe otorgarlo un integrante del caso."}]
         assert not Consent.objects.exists()
@@ -94,7 +94,7 @@ class TestCaseConsents:
         response = client_for(pe_caseworker).post(f"/api/v1/cases/{family_case.pk}/consents/", {
             "scope": "share_committee", "method": "verbal", "given_by": str(head.pk),
             "given_at": (timezone.now() + datetime.timedelta(days=1)).isoformat()}, format="json")
-        assert response.status_code == 400 and response.json()["errors"][0]["code"] == "in_future"
+        assert response.status_code == 422 and response.json()["errors"][0]["code"] == "in_future"
         assert not Consent.objects.exists()
 
     def test_it_lists_consents(self, client_for, collaborator, family_case):

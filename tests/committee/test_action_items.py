@@ -123,6 +123,15 @@ class TestActionItemCreate:
         assert response.json()["code"] == "owner_required"
         assert not ActionItem.objects.exists() and not Event.objects.exists()
 
+    @pytest.mark.parametrize("code", [5, "pe-migra\x00ciones"])
+    def test_an_agency_code_is_a_string_without_nul(self, client_for, secretariat, pe_agency, code):
+        """A NUL would reach PostgreSQL in the lookup and fail there (a 500)."""
+        response = client_for(secretariat).post("/api/v1/action-items/", {"title": "x", "owner_agency": code},
+                                                format="json")
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["field"] == "owner_agency"
+        assert not ActionItem.objects.exists()
+
     def test_an_unknown_agency_is_a_field_error(self, client_for, secretariat):
         response = client_for(secretariat).post("/api/v1/action-items/", {"title": "x", "owner_agency": "nope"},
                                                 format="json")

@@ -125,6 +125,16 @@ class TestAgendaItemDetail:
         agenda[0].refresh_from_db()
         assert (agenda[0].status, agenda[0].planned_minutes) == ("discussed", 20)
 
+    @pytest.mark.parametrize("minutes", ["20", 20.5, True])
+    def test_planned_minutes_are_a_json_integer(self, client_for, secretariat, agenda, minutes):
+        """As the schema says (``type: integer``): DRF alone would take "20" or true."""
+        response = client_for(secretariat).patch(f"/api/v1/agenda-items/{agenda[0].pk}/",
+                                                 {"planned_minutes": minutes}, format="json")
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["field"] == "planned_minutes"
+        agenda[0].refresh_from_db()
+        assert agenda[0].planned_minutes != 20
+
     def test_deleting_a_case_leaves_the_agenda_whole(self, meeting):
         case = CaseFactory()
         handoff = HandoffFactory(case=case)

@@ -85,6 +85,18 @@ class TestMeetingCreate:
         assert response.json()["errors"][0]["field"] == "ends_at"
         assert not Meeting.objects.exists()
 
+    def test_its_time_zones_are_the_ones_the_schema_lists(self, client_for, secretariat, committee):
+        from tests.openapi import published_schema
+
+        schema = published_schema()["components"]["schemas"]
+        zone = schema["MeetingCreateRequest"]["properties"]["time_zone"]["allOf"][0]["$ref"].rsplit("/", 1)[-1]
+        assert "America/Coyhaique" in schema[zone]["enum"] and "America/Tacna" not in schema[zone]["enum"]
+        response = client_for(secretariat).post("/api/v1/meetings/", {
+            "committee": str(committee.pk), "title": "Mesa en Aysén", "starts_at": "2027-03-02T10:00:00-03:00",
+            "ends_at": "2027-03-02T11:00:00-03:00", "time_zone": "America/Coyhaique"}, format="json")
+        assert response.status_code == 201, response.content
+        assert Meeting.objects.get().time_zone == "America/Coyhaique"
+
     def test_it_refuses_an_unknown_time_zone(self, client_for, secretariat, committee):
         response = client_for(secretariat).post("/api/v1/meetings/", {
             "committee": str(committee.pk), "title": "x", "starts_at": "2027-03-02T10:00:00-05:00",

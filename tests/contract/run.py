@@ -5,7 +5,10 @@
    agencies and users; real tokens issued with ``issue_token``.
 2. gunicorn serving the app on a free loopback port.
 3. schemathesis over every operation of /api/v1/schema/ with its default
-   checks and a bounded number of examples: any failure fails the run.
+   checks and a bounded number of examples: any failure fails the run. The
+   hooks in ``hooks.py`` make it send a fresh ``Idempotency-Key`` with each
+   request, as a correct client does; ``schemathesis.toml`` holds the one
+   setting that differs from the defaults (see docs/api/contract.md).
 4. A Python client generated from the schema with openapi-python-client
    (warnings are errors), and ``tests/contract/scenario.py`` driven through it.
 
@@ -88,13 +91,17 @@ def wait_until_up(url: str, server: subprocess.Popen, timeout: float = 60) -> No
 def fuzz(base: str, token: str, workdir: Path) -> int:
     log(f"schemathesis, {EXAMPLES} examples per operation, seed {SEED}")
     command = [
-        str(BIN / "st"), "run", f"{base}/api/v1/schema/",
+        str(BIN / "st"), "--config-file", str(Path(__file__).with_name("schemathesis.toml")),
+        "run", f"{base}/api/v1/schema/",
         "--header", f"Authorization: Bearer {token}",
         "--max-examples", EXAMPLES, "--seed", SEED,
         "--workers", "1", "--request-timeout", "20",
         "--report", "junit", "--report-dir", str(workdir / "schemathesis"),
     ]
-    return subprocess.run(command, cwd=workdir).returncode
+    # The hooks make the fuzzer a well-behaved client where the contract asks
+    # for one (a fresh Idempotency-Key per request): see tests/contract/hooks.py.
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": str(Path(__file__).with_name("hooks.py"))}
+    return subprocess.run(command, cwd=workdir, env=env).returncode
 
 
 def generate_client(base: str, workdir: Path) -> Path:

@@ -143,13 +143,13 @@ REFUSALS = [
     ("user of the owner without the caseworker role", "pe_clerk", {}, None, 404, "not_found", None),
     ("closed case", "pe_caseworker", {}, _close, 409, "case_closed", None),
     ("pending transfer", "pe_caseworker", {}, _pending_transfer, 409, "pending_transfer_exists", None),
-    ("unknown agency", "pe_caseworker", {"to_agency": "cl-nowhere"}, None, 400, "unknown_agency", "to_agency"),
+    ("unknown agency", "pe_caseworker", {"to_agency": "cl-nowhere"}, None, 422, "unknown_agency", "to_agency"),
     ("inactive agency", "pe_caseworker", {"to_agency": "cl-inactive"}, _inactive_receiver, 422,
      "agency_inactive", "to_agency"),
-    ("own agency", "pe_caseworker", {"to_agency": "pe-migraciones"}, None, 400, "same_agency", "to_agency"),
-    ("deadline in the past", "pe_caseworker", {"response_due": PAST}, None, 400, "response_due_not_in_future",
+    ("own agency", "pe_caseworker", {"to_agency": "pe-migraciones"}, None, 422, "same_agency", "to_agency"),
+    ("deadline in the past", "pe_caseworker", {"response_due": PAST}, None, 422, "response_due_not_in_future",
      "response_due"),
-    ("referral without services", "pe_caseworker", {"kind": "referral"}, None, 400, "services_required",
+    ("referral without services", "pe_caseworker", {"kind": "referral"}, None, 422, "services_required",
      "services_requested"),
     ("blank reason", "pe_caseworker", {"reason": "  "}, None, 400, "validation_error", "reason"),
     ("unknown kind", "pe_caseworker", {"kind": "loan"}, None, 400, "validation_error", "kind"),
@@ -188,23 +188,23 @@ class TestCreateHandoffRefusals:
 # (to agency, legal basis, consent on the case, justification, status, code)
 
 CONSENT_GATE = [
-    ("cl-sermig", "", "active", "", 400, "legal_basis_required"),
-    ("int-acnur-tacna", "", "active", "", 400, "legal_basis_required"),
+    ("cl-sermig", "", "active", "", 422, "legal_basis_required"),
+    ("int-acnur-tacna", "", "active", "", 422, "legal_basis_required"),
     ("cl-sermig", "consent", None, "", 422, "consent_required"),
     ("cl-sermig", "consent", "withdrawn", "", 422, "consent_required"),
     ("cl-sermig", "consent", "committee only", "", 422, "consent_required"),
     ("cl-sermig", "consent", "active", "", 201, None),
     ("int-acnur-tacna", "consent", "active", "", 201, None),
-    ("cl-sermig", "vital_interest", None, "", 400, "justification_required"),
+    ("cl-sermig", "vital_interest", None, "", 422, "justification_required"),
     ("cl-sermig", "vital_interest", None, "Menor en riesgo de trata.", 201, None),
-    ("cl-sermig", "legal_obligation", None, "", 400, "justification_required"),
+    ("cl-sermig", "legal_obligation", None, "", 422, "justification_required"),
     ("cl-sermig", "legal_obligation", None, "Orden del juzgado de familia de Tacna.", 201, None),
-    ("cl-sermig", "cooperation_agreement", None, "", 400, "justification_required"),
+    ("cl-sermig", "cooperation_agreement", None, "", 422, "justification_required"),
     ("cl-sermig", "cooperation_agreement", None, "Acuerdo binacional de cooperación.", 201, None),
     ("int-acnur-tacna", "legal_obligation", "withdrawn", "Mandato de protección internacional.", 201, None),
     ("pe-defensoria", "", None, "", 201, None),
     ("pe-defensoria", "consent", None, "", 422, "consent_required"),
-    ("pe-defensoria", "vital_interest", None, "", 400, "justification_required"),
+    ("pe-defensoria", "vital_interest", None, "", 422, "justification_required"),
 ]
 
 
@@ -243,3 +243,39 @@ class TestCreateHandoffMessages:
         assert spanish.json()["detail"] == (
             "El caso no tiene un consentimiento vigente para compartir sus datos al otro lado de la frontera.")
 
+
+
+@pytest.mark.django_db
+class TestCreateHandoffContract:
+    """What the schema says a handoff request may hold is what the server takes."""
+
+    @pytest.mark.parametrize("changes,field", [
+        ({"to_agency": 7}, "to_agency"),
+        ({"to_agency": "cl sermig"}, "to_agency"),
+        ({"reason": 7}, "reason"),
+        ({"legal_basis": "Consent"}, "legal_basis"),
+    ])
+    def test_a_request_the_schema_refuses_is_a_400_naming_the_field(self, client_for, pe_caseworker, cl_agency,
+                                                                    pe_case, consent, counts, changes, field):
+        from tests.openapi import conforms
+
+        body = payload(pe_case, **changes)
+        assert not conforms("HandoffCreateRequest", body)
+        written = counts()
+        response = client_for(pe_caseworker).post(URL, body, format="json")
+        assert response.status_code == 400, response.content
+        assert [error["field"] for error in response.json()["errors"]] == [field]
+        assert not Handoff.objects.exists()
+        written.assert_nothing_written()
+
+    def test_a_pending_handoff_fits_the_schema_with_its_blank_answers(self, client_for, pe_caseworker, cl_agency,
+                                                                     pe_case, consent):
+        from tests.openapi import conforms
+
+        response = client_for(pe_caseworker).post(URL, payload(pe_case), format="json")
+        body = response.json()
+        assert response.status_code == 201
+        assert body["rejection_reason"] == "" and body["legal_basis"] == "consent"
+        assert conforms("Handoff", body)
+        domestic = client_for(pe_caseworker).get(f"/api/v1/handoffs/{body['id']}/").json()
+        assert conforms("Handoff", {**domestic, "legal_basis": ""})

@@ -200,17 +200,18 @@ class TestRejectHandoff:
         assert entry.changes["rejection_reason"] == ["", "out_of_mandate"]
         assert written.events == ["handoff.rejected"]
 
-    @pytest.mark.parametrize("body,code,field", [
-        ({}, "validation_error", "reason"),
-        ({"reason": "tired"}, "validation_error", "reason"),
-        ({"reason": "other"}, "note_required", "note"),
-        ({"reason": "other", "note": "   "}, "note_required", "note"),
+    @pytest.mark.parametrize("body,status,code,field", [
+        ({}, 400, "validation_error", "reason"),
+        ({"reason": "tired"}, 400, "validation_error", "reason"),
+        ({"reason": "other"}, 422, "note_required", "note"),
+        ({"reason": "other", "note": "   "}, 422, "note_required", "note"),
     ])
-    def test_it_needs_a_coded_reason(self, client_for, cl_caseworker, make_handoff, counts, body, code, field):
+    def test_it_needs_a_coded_reason(self, client_for, cl_caseworker, make_handoff, counts, body, status, code,
+                                     field):
         handoff = make_handoff()
         written = counts()
         response = client_for(cl_caseworker).post(f"/api/v1/handoffs/{handoff.pk}/reject/", body)
-        assert response.status_code == 400
+        assert response.status_code == status
         assert response.json()["code"] == code
         assert [error["field"] for error in response.json()["errors"]] == [field]
         handoff.refresh_from_db()
@@ -275,6 +276,6 @@ class TestRescheduleHandoff:
         written = counts()
         response = client_for(pe_caseworker).post(f"/api/v1/handoffs/{handoff.pk}/reschedule/",
                                                   {"response_due": "2020-01-01T00:00:00Z"})
-        assert response.status_code == 400
+        assert response.status_code == 422
         assert response.json()["code"] == "response_due_not_in_future"
         written.assert_nothing_written()

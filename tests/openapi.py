@@ -1,0 +1,36 @@
+"""Validate bodies against the published schema, as the contract fuzzer does:
+so a test can show that what the schema accepts and what the server accepts
+(or answers) are the same thing."""
+import copy
+import functools
+
+import jsonschema
+from drf_spectacular.generators import SchemaGenerator
+
+
+@functools.cache
+def published_schema() -> dict:
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _as_json_schema(node):
+    """OpenAPI 3.0 ``nullable`` in JSON Schema terms; the rest is the same."""
+    if isinstance(node, list):
+        return [_as_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _as_json_schema(value) for key, value in node.items()}
+    if node.pop("nullable", False):
+        node = {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+def validator(component: str) -> jsonschema.Draft7Validator:
+    """A validator for ``#/components/schemas/<component>`` of the published schema."""
+    components = _as_json_schema(copy.deepcopy(published_schema()["components"]))
+    return jsonschema.Draft7Validator({"$ref": f"#/components/schemas/{component}", "components": components},
+                                      format_checker=jsonschema.FormatChecker())
+
+
+def conforms(component: str, body) -> bool:
+    return validator(component).is_valid(body)
