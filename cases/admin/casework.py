@@ -238,11 +238,13 @@ class PersonAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 class SecretariatOnlyMixin:
+    # Django's permission check first: it is False for the anonymous visitor of
+    # the login page, who has no roles to ask about.
     def has_view_permission(self, request, obj=None):
-        return request.user.has_role(Role.SECRETARIAT) and super().has_view_permission(request, obj)
+        return super().has_view_permission(request, obj) and request.user.has_role(Role.SECRETARIAT)
 
     def has_module_permission(self, request):
-        return request.user.has_role(Role.SECRETARIAT) and super().has_module_permission(request)
+        return super().has_module_permission(request) and request.user.has_role(Role.SECRETARIAT)
 
 
 @admin.register(DuplicateCandidate)

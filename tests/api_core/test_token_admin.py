@@ -60,3 +60,20 @@ class TestTokenAdmin:
     def test_users_show_their_agency_and_roles(self, admin_client, pe_caseworker):
         content = admin_client.get("/admin/cases/user/").content.decode()
         assert "pe.caseworker" in content and "caseworker" in content
+
+
+@pytest.mark.django_db
+class TestAdminForVisitors:
+    def test_the_login_page_renders_for_an_anonymous_visitor(self, client):
+        """The admin builds its app list for the login page too; no admin may assume a signed-in user."""
+        response = client.get("/admin/login/")
+        assert response.status_code == 200
+        assert "Puente — Comité Binacional Perú–Chile" in response.content.decode()
+
+    def test_every_admin_page_sends_an_anonymous_visitor_to_the_login(self, client):
+        from django.contrib import admin
+
+        for model in admin.site._registry:
+            url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+            response = client.get(url)
+            assert response.status_code == 302 and "/admin/login/" in response["Location"], url
