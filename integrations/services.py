@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from api_core.errors import Conflict, InvalidInput
+from api_core.queueing import enqueue_many_on_commit
 from cases.models import Agency
 
 from . import outbound, signing
@@ -135,8 +136,9 @@ def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
 def _queue(delivery_ids) -> None:
     from .tasks import deliver_webhook
 
-    ids = [str(pk) for pk in delivery_ids]
-    transaction.on_commit(lambda: [deliver_webhook.delay(pk) for pk in ids])
+    # The delivery rows are the work; a broker that is down must not fail the
+    # request that wrote them — the periodic dispatcher picks them up.
+    enqueue_many_on_commit(deliver_webhook, [(str(pk),) for pk in delivery_ids])
 
 
 def endpoint_ping(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
