@@ -3,8 +3,11 @@
 The rate limit is tested against the real Redis that holds its counters
 (marked ``redis``); the body limit through the WSGI application gunicorn
 serves (``config.wsgi.application``), with the body counted as it is read."""
+import concurrent.futures
 import io
 import json
+import time
+import types
 import wsgiref.util
 
 import pytest
@@ -189,3 +192,50 @@ def test_a_page_size_that_is_not_a_positive_whole_number_is_a_400(client_for, pe
     assert response.status_code == 400
     assert response["Content-Type"] == PROBLEM
     assert response.json()["errors"][0]["field"] == "page_size"
+
+
+@pytest.mark.redis
+class TestRateCounter:
+    """The counter itself, against the Redis every process shares."""
+
+    @pytest.fixture(autouse=True)
+    def empty_cache(self):
+        cache.clear()
+        yield
+        cache.clear()
+
+    @staticmethod
+    def allow(rate: str, token_pk: int):
+        throttle = TokenRateThrottle()
+        throttle.rate = rate
+        throttle.num_requests, throttle.duration = throttle.parse_rate(rate)
+        request = types.SimpleNamespace(auth=types.SimpleNamespace(pk=token_pk), user=None)
+        return throttle.allow_request(request, None), throttle
+
+    def test_many_connections_at_once_get_exactly_the_rate(self):
+        """Each connection of a hammering client is served by another thread or
+        process: none may overwrite another's count and let more through."""
+        def hammer(_):
+            return sum(self.allow("100/hour", 7)[0] for _ in range(25))
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+            admitted = sum(pool.map(hammer, range(16)))
+        assert admitted == 100
+        assert self.allow("100/hour", 8)[0]  # another token: its own count
+
+    def test_retry_after_is_when_a_request_fits_again(self):
+        assert [self.allow("3/second", 9)[0] for _ in range(3)] == [True] * 3
+        allowed, throttle = self.allow("3/second", 9)
+        assert not allowed
+        wait = throttle.wait()
+        assert 1 <= wait <= 2
+        time.sleep(wait)
+        assert self.allow("3/second", 9)[0]
+
+    def test_refused_requests_are_not_counted(self):
+        for _ in range(3):
+            self.allow("3/second", 10)
+        for _ in range(20):  # a client that ignores Retry-After for a while
+            assert not self.allow("3/second", 10)[0]
+        time.sleep(2.05)  # both windows that held the three admitted requests are past
+        assert [self.allow("3/second", 10)[0] for _ in range(4)] == [True, True, True, False]
