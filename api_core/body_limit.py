@@ -38,7 +38,7 @@ class BodyLimit:
             limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
             declared = environ.get("CONTENT_LENGTH")
             if declared:
-                if limit is not None and declared.isdigit() and int(declared) > limit:
+                if limit is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
                     return self.refuse(environ, start_response)
             elif "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
                 body = read_at_most(environ["wsgi.input"], None if limit is None else limit + 1)

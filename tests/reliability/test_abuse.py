@@ -89,7 +89,7 @@ class CountingStream(io.BytesIO):
         return data
 
 
-def call_wsgi(method, path, body: bytes, *, token=None, chunked=False, language="en"):
+def call_wsgi(method, path, body: bytes, *, token=None, chunked=False, language="en", content_length=None):
     environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "CONTENT_TYPE": "application/json",
                "HTTP_ACCEPT_LANGUAGE": language}
     wsgiref.util.setup_testing_defaults(environ)
@@ -98,7 +98,7 @@ def call_wsgi(method, path, body: bytes, *, token=None, chunked=False, language=
     if chunked:
         environ["HTTP_TRANSFER_ENCODING"] = "chunked"
     else:
-        environ["CONTENT_LENGTH"] = str(len(body))
+        environ["CONTENT_LENGTH"] = str(len(body)) if content_length is None else content_length
     if token:
         environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     answer = {}
@@ -155,6 +155,12 @@ def test_a_chunked_body_within_the_limit_is_read_not_dropped(token, pe_caseworke
     assert json.loads(content)["time_zone"] == "America/Santiago"
     pe_caseworker.refresh_from_db()
     assert pe_caseworker.time_zone == "America/Santiago"
+
+
+@pytest.mark.parametrize("length", ["²", "-1", "abc", "1e9"])
+def test_a_content_length_that_is_not_a_number_is_left_to_django(token, length):
+    status, _, content, _ = call_wsgi("PATCH", "/api/v1/me/", b"{}", token=token, content_length=length)
+    assert status < 500, content
 
 
 def test_a_body_at_the_limit_goes_through_to_the_view(token):
