@@ -1,4 +1,5 @@
 import logging
+import math
 import time
 
 from redis.exceptions import RedisError
@@ -14,6 +15,16 @@ _last_warning = 0.0
 class TokenRateThrottle(SimpleRateThrottle):
     """Requests per token (per user for session callers, per address for
     anonymous ones), counted in the shared cache so every process agrees.
+
+    A sliding window counter: one integer per token and window of the rate's
+    duration, increased atomically in the cache (``add`` then ``incr``, both
+    single Redis commands), and the previous window's count weighted by how
+    much of it still lies within the last duration. DRF's own throttle reads
+    a list of every request's time, appends and writes it back: with many
+    connections of one token at once those read-modify-writes overwrite each
+    other and let more than the rate through, and each request moves the
+    whole list (up to the rate's size) to and from Redis. Refused requests
+    are not counted, so a client that waits ``Retry-After`` is served again.
 
     When the cache cannot be reached the request is let through unthrottled
     and a warning logged: a rate limit protects the service, it must not be
@@ -33,10 +44,48 @@ class TokenRateThrottle(SimpleRateThrottle):
 
     def allow_request(self, request, view):
         try:
-            return super().allow_request(request, view)
+            return self._allow(request, view)
         except (RedisError, OSError) as exc:
             _warn_unthrottled(exc)
             return True
+
+    def _allow(self, request, view) -> bool:
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        current = f"{key}:{window}"
+        # Kept for two durations: the next window still weighs this one.
+        if self.cache.add(current, 1, timeout=2 * self.duration + 1):
+            count = 1
+        else:
+            try:
+                count = self.cache.incr(current)
+            except ValueError:  # expired between the two commands
+                self.cache.add(current, 1, timeout=2 * self.duration + 1)
+                count = 1
+        previous = self.cache.get(f"{key}:{window - 1}", 0)
+        self.elapsed = self.now / self.duration - window  # fraction of the current window gone
+        estimate = previous * (1 - self.elapsed) + count
+        if estimate <= self.num_requests:
+            return True
+        self.cache.decr(current)  # a refused request is not counted
+        self.previous, self.count = previous, count - 1
+        return False
+
+    def wait(self):
+        """Seconds until one more request fits, as ``Retry-After``."""
+        room = self.num_requests - self.count - 1
+        if room >= 0 and self.previous:
+            # Within this window, once the previous window's weight has fallen enough.
+            fraction = (1 - self.elapsed) - room / self.previous
+        else:
+            # In the next window, where this window's count is the one that fades.
+            fraction = (1 - self.elapsed) + max(0.0, 1 - (self.num_requests - 1) / max(self.count, 1))
+        return max(1, math.ceil(fraction * self.duration))
 
 
 def _warn_unthrottled(exc: Exception) -> None:

@@ -4,4 +4,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
-application = get_wsgi_application()
+from api_core.body_limit import BodyLimit  # noqa: E402  (needs the settings module chosen above)
+
+# Oversized and chunked bodies are dealt with before Django builds the request.
+application = BodyLimit(get_wsgi_application())
