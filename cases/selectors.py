@@ -136,11 +136,13 @@ def must_log_read(user, access: str) -> bool:
 
 def log_case_reads(user, cases, *, channel: str = AccessChannel.API) -> None:
     """Write one access-log row per case read in full, and per case read by the
-    secretariat, in a single query."""
+    secretariat, in a single query. ``cases`` are annotated cases, or rows
+    with ``id`` and ``access``."""
+    read = ((case["id"], case["access"]) if isinstance(case, dict) else (case.pk, case.access) for case in cases)
     rows = [
-        CaseAccessLog(case_id=case.pk, user=user, agency_id=user.agency_id, access=case.access, channel=channel)
-        for case in cases
-        if must_log_read(user, case.access)
+        CaseAccessLog(case_id=case_id, user=user, agency_id=user.agency_id, access=access, channel=channel)
+        for case_id, access in read
+        if must_log_read(user, access)
     ]
     if rows:
         CaseAccessLog.objects.bulk_create(rows)

@@ -79,16 +79,15 @@ class CaseList(CaseAPIView):
     serializer_class = s.CaseAnySerializer
 
     def get_queryset(self):
-        return (cases_visible_to(self.request.user).select_related("owner_agency", "assigned_to")
-                .prefetch_related(MEMBERS))
+        return cases_visible_to(self.request.user)
 
     @extend_schema(summary="List the cases you may see", responses=s.case_any_schema(many=True),
                    operation_id="cases_list")
     def get(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(s.case_rows(self.filter_queryset(self.get_queryset())))
         if request.user.has_role(Role.SECRETARIAT):
             log_case_reads(request.user, page)
-        return self.get_paginated_response(s.CaseAnySerializer(page, many=True).data)
+        return self.get_paginated_response(s.cases_representation(page))
 
     @extend_schema(summary="Register a case and its family", request=s.CaseCreateSerializer,
                    responses={201: s.CaseCreatedSerializer}, parameters=[ETAG_HEADER])
