@@ -15,6 +15,8 @@ here, once, for the API, the admin and the tasks alike.
 |   of their committees                         |              |
 | anyone else                                   | none (404)   |
 """
+import functools
+
 from django.db import connections, models, router, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -88,15 +90,26 @@ def cases_visible_to(user) -> models.QuerySet:
                                     default=None, output_field=models.CharField())
     if agency_id is None and committee is None:
         return _no_cases()
-    if agency_id is None:
-        access = committee
-    else:
-        through_handoffs = _handoff_access(agency_id)
-        if committee is not None:
-            through_handoffs = Coalesce(through_handoffs, committee)
-        access = models.Case(models.When(owner_agency_id=agency_id, then=Value(Access.OWNER.value)),
-                             default=through_handoffs, output_field=models.CharField())
+    if committee is None:
+        return _cases_of_agency(agency_id).all()  # a copy: the cached one is never evaluated
+    access = committee if agency_id is None else _agency_access(agency_id, committee)
     return Case.objects.annotate(access=access).filter(access__isnull=False)
+
+
+def _agency_access(agency_id, committee=None) -> models.Case:
+    through_handoffs = _handoff_access(agency_id)
+    if committee is not None:
+        through_handoffs = Coalesce(through_handoffs, committee)
+    return models.Case(models.When(owner_agency_id=agency_id, then=Value(Access.OWNER.value)),
+                       default=through_handoffs, output_field=models.CharField())
+
+
+@functools.lru_cache(maxsize=1024)
+def _cases_of_agency(agency_id) -> models.QuerySet:
+    """The cases a caseworker of the agency sees, built once per agency and
+    process: building the access expression took a fifth of a case read. It
+    holds no rows, only the query, which depends on nothing but the agency."""
+    return Case.objects.annotate(access=_agency_access(agency_id)).filter(access__isnull=False)
 
 
 def _the_visible_case(visible: models.QuerySet, case_id):

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cases.models import CaseAccessLog
 from cases.roles import Role
-from cases.selectors import case_for, log_case_reads
+from cases.selectors import _cases_of_agency, case_for, cases_visible_to, log_case_reads
 from tests.factories import CaseMemberFactory, HandoffFactory, UserFactory, case_with_family
 
 ASYNC_COMMIT = "SET LOCAL synchronous_commit = off"
@@ -83,3 +83,18 @@ class TestAccessLogCommit:
             assert len(client_for(secretariat).get("/api/v1/cases/").json()["results"]) == 3
         assert [q["sql"] for q in queries].count(ASYNC_COMMIT) == 1
         assert set(CaseAccessLog.objects.values_list("case_id", flat=True)) == {case.pk for case in cases}
+
+
+@pytest.mark.django_db
+class TestVisibleCasesQuery:
+    def test_each_agency_gets_its_own_query_and_it_never_holds_rows(self, pe_caseworker, cl_caseworker,
+                                                                    pe_agency, cl_agency):
+        """The query of an agency's cases is built once per process, but read afresh every time."""
+        assert list(cases_visible_to(pe_caseworker)) == []
+        case = case_with_family(pe_agency)
+        assert [(seen.pk, seen.access) for seen in cases_visible_to(pe_caseworker)] == [(case.pk, "owner")]
+        assert list(cases_visible_to(cl_caseworker)) == []
+        HandoffFactory(case=case, kind="referral", to_agency=cl_agency, status="accepted")
+        assert [seen.access for seen in cases_visible_to(cl_caseworker)] == ["collaborator"]
+        assert cases_visible_to(pe_caseworker).query is not cases_visible_to(pe_caseworker).query
+        assert _cases_of_agency(pe_agency.pk)._result_cache is None
