@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from django.contrib.auth.models import Group
+from django.db.models import Aggregate, JSONField, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
@@ -8,6 +10,26 @@ from .models import ApiToken, token_digest
 
 # Recording every use would turn each read into a write; a minute's precision is enough.
 LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+class _JSONArrayAgg(Aggregate):
+    """The values of a group as one JSON array (``jsonb``, which the driver
+    hands over as text, as JSONField expects)."""
+
+    function = "JSONB_AGG"
+    output_field = JSONField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra_context)
+
+
+def _role_names() -> Subquery:
+    """The names of the token user's groups, read in the token's own query:
+    every request asks for the caller's roles, and a second round trip for
+    them cost as much as the rest of a small request."""
+    names = (Group.objects.filter(user=OuterRef("user_id")).order_by().values("user")
+             .annotate(names=_JSONArrayAgg("name")).values("names"))
+    return Subquery(names, output_field=JSONField())
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -28,6 +50,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         now = timezone.now()
         token = (
             ApiToken.objects.select_related("user", "user__agency")
+            .annotate(role_names=_role_names())
             .filter(digest=token_digest(raw))
             .first()
         )
@@ -39,6 +62,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("This token has expired."))
         if token.last_used_at is None or token.last_used_at < now - LAST_USED_PRECISION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        # Read in the same statement as the token, so exactly as fresh as the
+        # checks above (``User.roles`` is a cached property).
+        token.user.roles = frozenset(token.role_names or ())
         return token.user, token
 
     def authenticate_header(self, request):

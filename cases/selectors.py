@@ -15,7 +15,9 @@ here, once, for the API, the admin and the tasks alike.
 |   of their committees                         |              |
 | anyone else                                   | none (404)   |
 """
-from django.db import models
+import functools
+
+from django.db import connections, models, router, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -88,27 +90,48 @@ def cases_visible_to(user) -> models.QuerySet:
                                     default=None, output_field=models.CharField())
     if agency_id is None and committee is None:
         return _no_cases()
-    if agency_id is None:
-        access = committee
-    else:
-        through_handoffs = _handoff_access(agency_id)
-        if committee is not None:
-            through_handoffs = Coalesce(through_handoffs, committee)
-        access = models.Case(models.When(owner_agency_id=agency_id, then=Value(Access.OWNER.value)),
-                             default=through_handoffs, output_field=models.CharField())
+    if committee is None:
+        return _cases_of_agency(agency_id).all()  # a copy: the cached one is never evaluated
+    access = committee if agency_id is None else _agency_access(agency_id, committee)
     return Case.objects.annotate(access=access).filter(access__isnull=False)
+
+
+def _agency_access(agency_id, committee=None) -> models.Case:
+    through_handoffs = _handoff_access(agency_id)
+    if committee is not None:
+        through_handoffs = Coalesce(through_handoffs, committee)
+    return models.Case(models.When(owner_agency_id=agency_id, then=Value(Access.OWNER.value)),
+                       default=through_handoffs, output_field=models.CharField())
+
+
+@functools.lru_cache(maxsize=1024)
+def _cases_of_agency(agency_id) -> models.QuerySet:
+    """The cases a caseworker of the agency sees, built once per agency and
+    process: building the access expression took a fifth of a case read. It
+    holds no rows, only the query, which depends on nothing but the agency."""
+    return Case.objects.annotate(access=_agency_access(agency_id)).filter(access__isnull=False)
+
+
+def _the_visible_case(visible: models.QuerySet, case_id):
+    try:
+        return visible.get(pk=case_id)
+    except (Case.DoesNotExist, ValueError, TypeError):
+        raise Http404
 
 
 def case_for(user, case_id, *, with_access=None) -> Case:
     """The case if ``user`` may see it, else 404 — the same answer as for a case
     that does not exist. ``with_access`` narrows further (still 404)."""
-    try:
-        case = cases_visible_to(user).select_related("owner_agency").get(pk=case_id)
-    except (Case.DoesNotExist, ValueError, TypeError):
-        raise Http404
+    case = _the_visible_case(cases_visible_to(user).select_related("owner_agency"), case_id)
     if with_access is not None and case.access not in with_access:
         raise Http404
     return case
+
+
+def case_row_for(user, case_id, fields) -> dict:
+    """``case_for`` as a dictionary of ``fields`` (``access`` among them), for
+    reads that only represent the case: the same 404."""
+    return _the_visible_case(cases_visible_to(user).values(*fields), case_id)
 
 
 def notes_visible_to(user, case: Case) -> models.QuerySet:
@@ -136,14 +159,31 @@ def must_log_read(user, access: str) -> bool:
 
 def log_case_reads(user, cases, *, channel: str = AccessChannel.API) -> None:
     """Write one access-log row per case read in full, and per case read by the
-    secretariat, in a single query."""
+    secretariat, in a single query. ``cases`` are annotated cases, or rows
+    with ``id`` and ``access``."""
+    read = ((case["id"], case["access"]) if isinstance(case, dict) else (case.pk, case.access) for case in cases)
     rows = [
-        CaseAccessLog(case_id=case.pk, user=user, agency_id=user.agency_id, access=case.access, channel=channel)
-        for case in cases
-        if must_log_read(user, case.access)
+        CaseAccessLog(case_id=case_id, user=user, agency_id=user.agency_id, access=access, channel=channel)
+        for case_id, access in read
+        if must_log_read(user, access)
     ]
-    if rows:
-        CaseAccessLog.objects.bulk_create(rows)
+    if not rows:
+        return
+    database = router.db_for_write(CaseAccessLog)
+    connection = connections[database]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        # Inside a write's transaction the log shares its commit (and its durability).
+        CaseAccessLog.objects.using(database).bulk_create(rows)
+        return
+    # A read alone commits its log rows without waiting for the WAL to reach
+    # the disk (a flush took 2 ms here, longer than the rest of the read). A
+    # database crash could lose the last fraction of a second of log rows,
+    # written by reads that were already answered; never corrupt them. The
+    # setting is LOCAL to this transaction: no other write is affected.
+    with transaction.atomic(using=database):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+        CaseAccessLog.objects.using(database).bulk_create(rows)
 
 
 

@@ -16,11 +16,12 @@ from rest_framework.response import Response
 from api_core.errors import Forbidden
 from api_core.pagination import CursorPagination
 from api_core.preconditions import ETAG_HEADER, IF_MATCH_PARAMETER, if_match, with_etag
-from cases.models import CaseMember
+from cases.models import Case, CaseMember
 from cases.roles import Role
 from cases.selectors import (
     FULL_ACCESS,
     case_for,
+    case_row_for,
     cases_fully_visible_to,
     cases_visible_to,
     history_visible_to,
@@ -50,11 +51,11 @@ def _cursor(*ordering):
     return type("OrderedCursorPagination", (CursorPagination,), {"ordering": ordering})
 
 
-def readable_case(request, case_id, *, full: bool = True):
-    """The case for a read by ``request.user``, its read logged. ``full``
-    refuses the limited view (403): what hangs below a case is all personal."""
+def readable_case(request, case_id):
+    """The case for a read of what hangs below it by ``request.user``, its
+    read logged. The limited view is refused (403): all of that is personal."""
     case = case_for(request.user, case_id)
-    if full and case.access not in FULL_ACCESS:
+    if case.access not in FULL_ACCESS:
         raise Forbidden(_("Your agency has limited access to this case."), code="limited_access")
     log_case_reads(request.user, [case])
     return case
@@ -79,16 +80,15 @@ class CaseList(CaseAPIView):
     serializer_class = s.CaseAnySerializer
 
     def get_queryset(self):
-        return (cases_visible_to(self.request.user).select_related("owner_agency", "assigned_to")
-                .prefetch_related(MEMBERS))
+        return cases_visible_to(self.request.user)
 
     @extend_schema(summary="List the cases you may see", responses=s.case_any_schema(many=True),
                    operation_id="cases_list")
     def get(self, request):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(s.case_rows(self.filter_queryset(self.get_queryset())))
         if request.user.has_role(Role.SECRETARIAT):
             log_case_reads(request.user, page)
-        return self.get_paginated_response(s.CaseAnySerializer(page, many=True).data)
+        return self.get_paginated_response(s.cases_representation(page))
 
     @extend_schema(summary="Register a case and its family", request=s.CaseCreateSerializer,
                    responses={201: s.CaseCreatedSerializer}, parameters=[ETAG_HEADER])
@@ -109,10 +109,10 @@ class CaseDetail(CaseAPIView):
     @extend_schema(summary="Read a case (full or limited view)", responses=s.case_any_schema(),
                    parameters=[ETAG_HEADER])
     def get(self, request, case_id):
-        case = readable_case(request, case_id, full=False)
-        if case.access in FULL_ACCESS:
-            prefetch_related_objects([case], MEMBERS, "assigned_to")
-        return with_etag(Response(s.CaseAnySerializer(case).data), case)
+        row = case_row_for(request.user, case_id, [*s.CASE_ROW_FIELDS, "version"])
+        log_case_reads(request.user, [row])
+        case, = s.cases_representation([row])
+        return with_etag(Response(case), Case(pk=row["id"], version=row["version"]))
 
     @extend_schema(summary="Change a case (owner agency only)", request=s.CaseUpdateSerializer,
                    responses={200: s.CaseSerializer, 412: OpenApiResponse(description="`If-Match` is stale.")},

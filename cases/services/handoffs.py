@@ -182,7 +182,11 @@ def _locked_handoff(actor, handoff_id, action: str) -> Handoff:
         raise Http404
     case = _lock_case(case_id)
     # Re-read under the lock: a concurrent request may have answered it meanwhile.
-    handoff = Handoff.objects.select_for_update().get(pk=handoff_id)
+    # The agencies come in the same statement (the answer names them) but are
+    # not locked: a handoff's agencies never change, so the join still holds
+    # when PostgreSQL re-checks the row after waiting for another writer.
+    handoff = (Handoff.objects.select_related("from_agency", "to_agency").select_for_update(of=("self",))
+               .get(pk=handoff_id))
     handoff.case = case
     source, _target, party = TRANSITIONS[action]
     if not _is_caseworker_of(actor, getattr(handoff, party)):

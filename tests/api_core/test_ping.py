@@ -6,7 +6,7 @@ class TestPing:
     def test_it_answers_a_constant_to_a_valid_token(self, client_for, pe_caseworker, django_assert_num_queries):
         client = client_for(pe_caseworker)
         client.get("/api/v1/ping/")  # the token's last use is stamped at most once a minute
-        with django_assert_num_queries(1):  # the token with its user
+        with django_assert_num_queries(1):  # the token with its user, agency and roles
             response = client.get("/api/v1/ping/")
         assert response.status_code == 200
         assert response.json() == {"ok": True}

@@ -139,8 +139,8 @@ class TestEventFeed:
         for _ in range(30):
             make_event("case.updated", pe_agency)
         sequence_events()
-        # token, token's user groups (roles), the probe for unnumbered events, the page
-        with django_assert_num_queries(4):
+        # token with its user's groups (roles), the probe for unnumbered events, the page
+        with django_assert_num_queries(3):
             body = client.get("/api/v1/events/?page_size=500").json()
         assert len(body["results"]) == 33
 

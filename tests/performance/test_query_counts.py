@@ -109,7 +109,7 @@ class TestHandoffAcceptQueries:
         assert response.status_code == 200
         assert after == before
         assert Handoff.objects.get(pk=large.pk).status == "accepted"
-        # token, roles, the handoff's case, the case and the handoff locked, the update, history, event
-        # and its audience, the two agencies of the answer; a transfer also moves the owner and records it
-        # (and has read the receiving agency by then)
-        assert before == (13 if kind == "transfer" else 11)
+        # the token with the caller's roles, the handoff's case, the case locked, the handoff locked with
+        # its two agencies, the update, history, event and its audience; a transfer also moves the owner
+        # and records it
+        assert before == (10 if kind == "transfer" else 8)
