@@ -356,7 +356,9 @@ class TestConcurrency:
             client = client_for(pe_caseworker)
             duplicate = post(client, {"name": "Albergue", "hold": True})
             assert_problem(duplicate, 409, "idempotency_request_in_progress")
-            assert IdempotencyRecord.objects.get().state == "in_progress"
+            assert duplicate["Retry-After"] == "1"
+            # the key is held by the running request's transaction: nothing is committed before its answer
+            assert not IdempotencyRecord.objects.exists() and not probe_agencies().exists()
         finally:
             probe.release.set()
             first.join(timeout=30)
