@@ -338,7 +338,6 @@ def _provisional_reference() -> str:
     return f"~{uuid.uuid4().hex[:19]}"
 
 
-@transaction.atomic
 def case_create(*, actor, members, summary: str = "", priority: str = Priority.NORMAL, vulnerabilities=(),
                 border_point: str = BorderPoint.OTHER, assigned_to: str | None = None) -> Case:
     """Register a case and its family; the actor's agency owns it. Each member
@@ -348,7 +347,9 @@ def case_create(*, actor, members, summary: str = "", priority: str = Priority.N
 
     Statements: the case, the new people, the memberships (and possible
     duplicates), then the reference, the history of all of them and the
-    event: the same number whatever the size of the family."""
+    event: the same number whatever the size of the family. Every refusal is
+    decided before the transaction; within a caller's transaction (the
+    ``Idempotency-Key``'s) the writes need no savepoint of their own."""
     agency = registering_agency(actor)
     _choice(priority, Priority.values, "priority")
     _choice(border_point, BorderPoint.values, "border_point")
@@ -358,19 +359,20 @@ def case_create(*, actor, members, summary: str = "", priority: str = Priority.N
     if sum(plan.relationship == Relationship.HEAD for plan in plans) != 1:
         raise Unprocessable(_("A case needs exactly one head of family."), code="exactly_one_head", field="members")
 
-    case = Case(reference=_provisional_reference(), summary=summary, priority=priority, border_point=border_point,
-                owner_agency=agency, assigned_to=assignee, created_by=actor, member_count=len(plans))
-    case.set_vulnerabilities(flags)
-    case.save()
-    created = {name: [None, value] for name, value in _case_state(case).items() if value not in (None, "", [])}
-    created["owner_agency"] = [None, agency.code]
-    history = [history_entry(actor=actor, case=case, action="case.created", obj=case, changes=created)]
-    case.created_memberships, member_history = _carry_out(actor, case, plans)
-    # Last: the counter row is locked from here until commit.
-    _give_reference(case)
-    created["reference"] = [None, case.reference]
-    record_many([*history, *member_history])
-    emit("case.created", obj=case, case=case, agencies=[agency])
+    with transaction.atomic(savepoint=False):
+        case = Case(reference=_provisional_reference(), summary=summary, priority=priority, border_point=border_point,
+                    owner_agency=agency, assigned_to=assignee, created_by=actor, member_count=len(plans))
+        case.set_vulnerabilities(flags)
+        case.save()
+        created = {name: [None, value] for name, value in _case_state(case).items() if value not in (None, "", [])}
+        created["owner_agency"] = [None, agency.code]
+        history = [history_entry(actor=actor, case=case, action="case.created", obj=case, changes=created)]
+        case.created_memberships, member_history = _carry_out(actor, case, plans)
+        # Last: the counter row is locked from here until commit.
+        _give_reference(case)
+        created["reference"] = [None, case.reference]
+        record_many([*history, *member_history])
+        emit("case.created", obj=case, case=case, agencies=[agency])
     case.access = Access.OWNER
     return case
 
