@@ -58,9 +58,14 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
-from .errors import Conflict, ServiceError
+from .errors import ServiceError
 from .exceptions import problem_response
-from .services import idempotency_key_lock, idempotency_record_find, idempotency_record_store
+from .services import (
+    idempotency_key_in_progress,
+    idempotency_key_lock,
+    idempotency_record_find,
+    idempotency_record_store,
+)
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -128,13 +133,6 @@ def releases_key(response) -> bool:
     return response.streaming or response.status_code >= 500 or response.status_code == 429
 
 
-def in_progress() -> Conflict:
-    return Conflict(
-        _("A request with this Idempotency-Key is still in progress."),
-        code="idempotency_request_in_progress",
-    )
-
-
 def refusal(exc: ServiceError) -> HttpResponse:
     response = problem_response(exc.status, exc.code, exc.message)
     if exc.status == 409:
@@ -190,7 +188,7 @@ class IdempotencyMiddleware:
                     # A concurrent duplicate answered first (only where the key
                     # cannot be locked): undo this run; its retry replays.
                     transaction.set_rollback(True)
-                    response = refusal(in_progress())
+                    response = refusal(idempotency_key_in_progress())
         except BaseException as exc:
             claim.atomic.__exit__(type(exc), exc, exc.__traceback__)
             raise
@@ -226,7 +224,7 @@ class IdempotencyMiddleware:
         atomic.__enter__()
         try:
             if not idempotency_key_lock(user=user, key=key):
-                raise in_progress()
+                raise idempotency_key_in_progress()
             record = idempotency_record_find(user=user, key=key, request_hash=fingerprint, now=claimed_at)
         except ServiceError as exc:
             atomic.__exit__(None, None, None)

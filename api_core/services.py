@@ -79,7 +79,12 @@ def idempotency_record_find(*, user, key: str, request_hash: str, now: datetime 
         )
     if record.state == IdempotencyRecord.State.COMPLETED:
         return record
-    raise Conflict(
+    raise idempotency_key_in_progress()
+
+
+def idempotency_key_in_progress() -> Conflict:
+    """The 409 for a key another request holds right now."""
+    return Conflict(
         _("A request with this Idempotency-Key is still in progress."),
         code="idempotency_request_in_progress",
     )
