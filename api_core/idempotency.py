@@ -16,10 +16,15 @@ answers 401 or 403 as usual: unauthenticated requests get no idempotency.
 
 What happens (see docs/api/idempotency.md for the partner-facing contract):
 
-- The key is claimed in its own committed transaction before the view runs,
-  so a concurrent duplicate sees the claim and gets 409
-  ``idempotency_request_in_progress``. ``process_view`` runs outside the
-  transaction ``ATOMIC_REQUESTS`` would open around the view.
+- One transaction runs the whole request: ``process_view`` opens it, takes
+  the key (a PostgreSQL advisory lock held until the transaction ends) and
+  reads a stored answer; the view runs inside it; ``__call__`` stores the
+  view's answer in it and commits, so the request's writes and its answer are
+  committed together or not at all, with one commit. A concurrent duplicate
+  cannot take the key and gets 409 ``idempotency_request_in_progress`` at
+  once; once the first has committed, the duplicate finds its answer.
+  (``ATOMIC_REQUESTS`` is off: the services' own transactions become
+  savepoints of this one.)
 - A request is the method, the path with its query string and the body (JSON
   bodies compared after parsing, so key order and spacing do not matter).
   The same key with another request is 422 ``idempotency_key_reused``.
@@ -29,11 +34,10 @@ What happens (see docs/api/idempotency.md for the partner-facing contract):
   does): the view decided, and repeating the request would not change that;
   a corrected request needs a new key. The exception is 429, which says
   "not now" rather than "no", so it frees the key like a 5xx.
-- 5xx answers (including an unhandled exception) free the key: the view's
-  writes are atomic, so a failed request left nothing behind and a retry may
-  run it again. A process killed mid-request cannot free its claim; a claim
-  older than ``PUENTE["IDEMPOTENCY_LOCK_TIMEOUT"]`` (longer than any request
-  may run) counts as abandoned and the next retry takes it over.
+- 5xx answers (including an unhandled exception) roll the transaction back,
+  which frees the key and undoes whatever the view wrote, so a retry may run
+  it again. A process killed mid-request loses its connection, which ends
+  the transaction and its lock: nothing stays claimed.
 - Keys live ``PUENTE["IDEMPOTENCY_KEY_TTL"]`` (48 h); ``api_core.tasks``
   deletes expired records hourly.
 - A body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is not read here: the view
@@ -42,9 +46,13 @@ What happens (see docs/api/idempotency.md for the partner-facing contract):
 import hashlib
 import json
 import re
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.request import Request
@@ -52,7 +60,12 @@ from rest_framework.settings import api_settings
 
 from .errors import ServiceError
 from .exceptions import problem_response
-from .services import idempotency_record_claim, idempotency_record_complete, idempotency_record_release
+from .services import (
+    idempotency_key_in_progress,
+    idempotency_key_lock,
+    idempotency_record_find,
+    idempotency_record_store,
+)
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -85,9 +98,9 @@ def request_hash(*, method: str, path: str, body: bytes, content_type: str) -> s
     return digest.hexdigest()
 
 
-def authenticated_user(request, view_func):
-    """The user the view will authenticate, without the view running; None when
-    the request is anonymous or its credentials fail."""
+def authenticate(request, view_func) -> tuple | None:
+    """``(user, auth)`` as the view would authenticate the caller, without the
+    view running; None when the request is anonymous or its credentials fail."""
     view_class = getattr(view_func, "cls", None)
     if view_class is not None:
         authenticators = view_class(**getattr(view_func, "initkwargs", {})).get_authenticators()
@@ -103,7 +116,7 @@ def authenticated_user(request, view_func):
             return None
         if result is not None:
             user = result[0]
-            return user if user is not None and user.is_authenticated else None
+            return result if user is not None and user.is_authenticated else None
     return None
 
 
@@ -120,21 +133,66 @@ def releases_key(response) -> bool:
     return response.streaming or response.status_code >= 500 or response.status_code == 429
 
 
+def refusal(exc: ServiceError) -> HttpResponse:
+    response = problem_response(exc.status, exc.code, exc.message)
+    if exc.status == 409:
+        response["Retry-After"] = "1"
+    return response
+
+
+@dataclass
+class Claim:
+    """A key held by the request running now, and the transaction it runs in."""
+
+    atomic: transaction.Atomic
+    user: object
+    key: str
+    method: str
+    path: str
+    request_hash: str
+    claimed_at: datetime
+
+
 class IdempotencyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
-        record = getattr(request, "_idempotency_record", None)
-        if record is not None:
-            if releases_key(response):
-                idempotency_record_release(record=record)
+        try:
+            response = self.get_response(request)
+        except BaseException as exc:
+            claim = getattr(request, "_idempotency_claim", None)
+            if claim is not None:
+                claim.atomic.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        claim = getattr(request, "_idempotency_claim", None)
+        if claim is not None:
+            response = self.finish(claim, response)
+        return response
+
+    def finish(self, claim: Claim, response):
+        """Store the answer and commit with the view's writes, or roll both
+        back (a 5xx or 429 frees the key)."""
+        try:
+            if releases_key(response) or connection.needs_rollback:
+                transaction.set_rollback(True)
             else:
                 headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
-                idempotency_record_complete(
-                    record=record, status=response.status_code, body=response.content, headers=headers
-                )
+                try:
+                    idempotency_record_store(
+                        user=claim.user, key=claim.key, method=claim.method, path=claim.path,
+                        request_hash=claim.request_hash, claimed_at=claim.claimed_at,
+                        status=response.status_code, body=response.content, headers=headers,
+                    )
+                except IntegrityError:
+                    # A concurrent duplicate answered first (only where the key
+                    # cannot be locked): undo this run; its retry replays.
+                    transaction.set_rollback(True)
+                    response = refusal(idempotency_key_in_progress())
+        except BaseException as exc:
+            claim.atomic.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        claim.atomic.__exit__(None, None, None)
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
@@ -143,9 +201,10 @@ class IdempotencyMiddleware:
         raw_key = request.headers.get(HEADER)
         if raw_key is None:
             return None
-        user = authenticated_user(request, view_func)
-        if user is None:
+        credentials = authenticate(request, view_func)
+        if credentials is None:
             return None
+        user = credentials[0]
         key = parse_key(raw_key)
         if key is None:
             return problem_response(
@@ -160,16 +219,27 @@ class IdempotencyMiddleware:
             method=request.method, path=request.get_full_path(), body=body,
             content_type=request.headers.get("Content-Type", ""),
         )
+        claimed_at = timezone.now()
+        atomic = transaction.atomic()
+        atomic.__enter__()
         try:
-            record, owned = idempotency_record_claim(
-                user=user, key=key, method=request.method, path=request.path, request_hash=fingerprint
-            )
+            if not idempotency_key_lock(user=user, key=key):
+                raise idempotency_key_in_progress()
+            record = idempotency_record_find(user=user, key=key, request_hash=fingerprint, now=claimed_at)
         except ServiceError as exc:
-            response = problem_response(exc.status, exc.code, exc.message)
-            if exc.status == 409:
-                response["Retry-After"] = "1"
-            return response
-        if not owned:
+            atomic.__exit__(None, None, None)
+            return refusal(exc)
+        except BaseException as exc:
+            atomic.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        if record is not None:
+            atomic.__exit__(None, None, None)
             return replay(record)
-        request._idempotency_record = record
+        # The view sees the caller authenticated here (DRF's forced
+        # authentication), rather than looking the token up a second time.
+        request._force_auth_user, request._force_auth_token = credentials
+        request._idempotency_claim = Claim(
+            atomic=atomic, user=user, key=key, method=request.method, path=request.path,
+            request_hash=fingerprint, claimed_at=claimed_at,
+        )
         return None

@@ -1,7 +1,8 @@
+import hashlib
 from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,74 +27,81 @@ def token_revoke(*, token: ApiToken) -> None:
 
 # --- Idempotency keys ---------------------------------------------------------
 
-def idempotency_record_claim(*, user, key: str, method: str, path: str, request_hash: str,
-                             now: datetime | None = None) -> tuple[IdempotencyRecord, bool]:
-    """Claim ``key`` of ``user`` for one request.
+# pg_try_advisory_xact_lock(class, key) for the keys: the two-integer form
+# never meets the one-integer locks used elsewhere.
+IDEMPOTENCY_LOCK_CLASS = 0x69646B79  # "idky"
 
-    Returns ``(record, owned)``. ``owned`` means the key was free: the record is
-    in progress and committed, the caller runs the request and then calls
-    ``idempotency_record_complete`` or ``idempotency_record_release``. Otherwise
-    the record is the completed first answer, to be replayed.
 
-    Raises ``Unprocessable`` when the key was used for a different request and
-    ``Conflict`` while the first request with the key is still running.
-    Call it outside any transaction (the middleware does): the claim must be
-    committed, and so visible to a concurrent duplicate, before the request
-    does anything.
+def idempotency_key_lock(*, user, key: str) -> bool:
+    """Hold ``key`` of ``user`` until the current transaction ends; False when
+    a concurrent request holds it. Call it in the transaction that runs the
+    request and stores its answer.
+
+    On PostgreSQL this is a transaction-level advisory lock: it writes nothing,
+    and a process that dies mid-request releases it with its connection, so a
+    key is never left claimed. Two keys may share a lock number (32 bits):
+    the cost is a needless 409 for the second, never a second run. Other
+    databases serialise writing transactions; there the unique constraint on
+    the stored answer refuses a second one."""
+    if connection.vendor != "postgresql":
+        return True
+    digest = hashlib.blake2b(f"{user.pk}\n{key}".encode(), digest_size=4).digest()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)",
+                       [IDEMPOTENCY_LOCK_CLASS, int.from_bytes(digest, "big", signed=True)])
+        return cursor.fetchone()[0]
+
+
+def idempotency_record_find(*, user, key: str, request_hash: str, now: datetime | None = None):
+    """The stored answer to replay for ``key`` of ``user``, or None when the
+    key is free (an expired record is forgotten here). Call it after
+    ``idempotency_key_lock``, in the same transaction.
+
+    Raises ``Unprocessable`` when the key was used for a different request.
+    A record ``in_progress`` is a claim committed by an earlier version of
+    this service, which claimed keys in a transaction of their own: while it
+    is younger than ``PUENTE["IDEMPOTENCY_LOCK_TIMEOUT"]`` it raises
+    ``Conflict``, after that it counts as abandoned and is forgotten.
     """
     now = now or timezone.now()
-    lock_timeout = settings.PUENTE["IDEMPOTENCY_LOCK_TIMEOUT"]
-    # Three rounds: a key claimed, released or expired between our read and our
-    # write sends us round again; more than that means someone is racing us.
-    for _round in range(3):
-        record = IdempotencyRecord.objects.filter(user=user, key=key).first()
-        if record is None:
-            try:
-                with transaction.atomic():
-                    record = IdempotencyRecord.objects.create(
-                        user=user, key=key, method=method, path=path[:500], request_hash=request_hash,
-                        created_at=now, expires_at=now + settings.PUENTE["IDEMPOTENCY_KEY_TTL"],
-                    )
-            except IntegrityError:
-                continue  # a concurrent duplicate claimed it first: read its claim
-            return record, True
-        if record.expires_at <= now:
-            IdempotencyRecord.objects.filter(pk=record.pk, expires_at__lte=now).delete()
-            continue  # not purged yet, but no longer remembered
-        if record.request_hash != request_hash:
-            raise Unprocessable(
-                _("This Idempotency-Key was used for a different request."),
-                code="idempotency_key_reused",
-            )
-        if record.state == IdempotencyRecord.State.COMPLETED:
-            return record, False
-        if record.created_at > now - lock_timeout:
-            break
-        # The process that claimed it died without answering (a request cannot
-        # run this long): free the key; the next round claims it again.
-        IdempotencyRecord.objects.filter(
-            pk=record.pk, state=IdempotencyRecord.State.IN_PROGRESS, created_at__lte=now - lock_timeout
-        ).delete()
-    raise Conflict(
+    record = IdempotencyRecord.objects.filter(user=user, key=key).first()
+    if record is None:
+        return None
+    abandoned = (record.state == IdempotencyRecord.State.IN_PROGRESS
+                 and record.created_at <= now - settings.PUENTE["IDEMPOTENCY_LOCK_TIMEOUT"])
+    if record.expires_at <= now or abandoned:
+        record.delete()
+        return None
+    if record.request_hash != request_hash:
+        raise Unprocessable(
+            _("This Idempotency-Key was used for a different request."),
+            code="idempotency_key_reused",
+        )
+    if record.state == IdempotencyRecord.State.COMPLETED:
+        return record
+    raise idempotency_key_in_progress()
+
+
+def idempotency_key_in_progress() -> Conflict:
+    """The 409 for a key another request holds right now."""
+    return Conflict(
         _("A request with this Idempotency-Key is still in progress."),
         code="idempotency_request_in_progress",
     )
 
 
-def idempotency_record_complete(*, record: IdempotencyRecord, status: int, body: bytes, headers: dict) -> bool:
-    """Store the answer of the request that owns ``record``. Returns False when
-    the claim was lost meanwhile (it was taken over as abandoned)."""
-    return bool(
-        IdempotencyRecord.objects.filter(pk=record.pk, state=IdempotencyRecord.State.IN_PROGRESS).update(
-            state=IdempotencyRecord.State.COMPLETED, response_status=status, response_body=body,
-            response_headers=headers,
-        )
+def idempotency_record_store(*, user, key: str, method: str, path: str, request_hash: str, claimed_at: datetime,
+                             status: int, body: bytes, headers: dict) -> IdempotencyRecord:
+    """Keep the answer to replay, in the transaction of the request it answers
+    (so the answer and the request's writes are committed together, or
+    neither). Raises ``IntegrityError`` when another request stored an answer
+    for the key meanwhile (only where ``idempotency_key_lock`` cannot lock)."""
+    return IdempotencyRecord.objects.create(
+        user=user, key=key, method=method, path=path[:500], request_hash=request_hash,
+        state=IdempotencyRecord.State.COMPLETED, response_status=status, response_body=body,
+        response_headers=headers, created_at=claimed_at,
+        expires_at=claimed_at + settings.PUENTE["IDEMPOTENCY_KEY_TTL"],
     )
-
-
-def idempotency_record_release(*, record: IdempotencyRecord) -> None:
-    """Forget the claim, so a retry with the same key runs the request again."""
-    IdempotencyRecord.objects.filter(pk=record.pk, state=IdempotencyRecord.State.IN_PROGRESS).delete()
 
 
 def idempotency_records_purge_expired(*, now: datetime | None = None) -> int:

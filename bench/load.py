@@ -400,6 +400,10 @@ def ensure_dataset(cases: int, seed: int) -> tuple[str, dict]:
 def run(args) -> Path:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `apt-get install wrk` (Debian), or run `make bench`")
+    selected = [endpoint for endpoint in ENDPOINTS
+                if not args.only or any(text.lower() in endpoint.name.lower() for text in args.only)]
+    if not selected:
+        raise SystemExit(f"--only matches no endpoint: {', '.join(endpoint.name for endpoint in ENDPOINTS)}")
     dataset, manifest = ensure_dataset(args.cases, args.seed)
     label = common.scale_label(args.cases)
     clone = f"{common.DB_PREFIX}_run"
@@ -412,7 +416,7 @@ def run(args) -> Path:
         files = {}
         with psycopg.connect(common.database_url(clone)) as conn:
             ctx = Context(conn, manifest, seed=args.seed, seconds=args.duration + args.warmup)
-            for endpoint in [CEILING, *ENDPOINTS]:
+            for endpoint in [CEILING, *selected]:
                 requests = endpoint.requests(ctx)
                 path = work / f"{slug(endpoint.name)}.tsv"
                 path.write_text("\n".join(request.line() for request in requests) + "\n")
@@ -430,7 +434,7 @@ def run(args) -> Path:
         ceiling_result.ceiling_rps = ceiling_result.rps
         results = [ceiling_result]
         print(f"  {CEILING.name}: {ceiling_result.rps:.0f} req/s", flush=True)
-        for number, endpoint in enumerate(ENDPOINTS, start=1):
+        for number, endpoint in enumerate(selected, start=1):
             result = measure(endpoint, files[endpoint.name], server, clone, args, run_id=f"r{number}")
             around = [measure(CEILING, ceiling_file, server, clone, args, run_id=f"c{number}{side}", warmup=False,
                               seconds=args.ceiling_slice) for side in "ab"]
@@ -520,6 +524,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (README: 4)")
     parser.add_argument("--connections", type=int, default=8, help="concurrent wrk connections")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--only", action="append", default=[], metavar="TEXT",
+                        help="measure only the endpoints whose name contains TEXT (repeatable); the ceiling always")
     return parser.parse_args(argv)
 
 

@@ -37,8 +37,9 @@ def diff(before: dict, after: dict) -> dict:
     return {name: [before.get(name), value] for name, value in after.items() if before.get(name) != value}
 
 
-def record(*, actor, case, action: str, obj: models.Model, changes: dict | None = None) -> HistoryEntry:
-    return HistoryEntry.objects.create(
+def history_entry(*, actor, case, action: str, obj: models.Model, changes: dict | None = None) -> HistoryEntry:
+    """The history row of a change, not yet written (see ``record_many``)."""
+    return HistoryEntry(
         case=case,
         actor=actor if actor is not None and actor.is_authenticated else None,
         agency_id=getattr(actor, "agency_id", None),
@@ -47,6 +48,17 @@ def record(*, actor, case, action: str, obj: models.Model, changes: dict | None 
         object_id=str(obj.pk),
         changes=changes or {},
     )
+
+
+def record(*, actor, case, action: str, obj: models.Model, changes: dict | None = None) -> HistoryEntry:
+    entry = history_entry(actor=actor, case=case, action=action, obj=obj, changes=changes)
+    entry.save()
+    return entry
+
+
+def record_many(entries: list[HistoryEntry]) -> list[HistoryEntry]:
+    """Write history rows built with ``history_entry`` in one insert."""
+    return HistoryEntry.objects.bulk_create(entries)
 
 
 def emit(event_type: str, *, obj: models.Model, case=None, agencies=()) -> Event:

@@ -7,15 +7,18 @@ new]}``) and an outbox event in one transaction. Access comes from
 but not change is a 403.
 """
 import datetime
+import functools
+import operator
+import uuid
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from api_core.errors import Conflict, Forbidden, InvalidInput, Unprocessable
+from api_core.errors import Conflict, Forbidden, InvalidInput, ServiceError, Unprocessable
 from api_core.preconditions import IfMatch, check_if_match
 from cases.models import (
     VULNERABILITIES,
@@ -42,7 +45,7 @@ from cases.models import (
 from cases.roles import Role
 from cases.selectors import Access, cases_visible_to, collaborator_agency_ids, people_visible_to
 
-from .audit import diff, emit, record, snapshot
+from .audit import diff, emit, history_entry, record, record_many, snapshot
 
 PERSON_FIELDS = (
     "given_names", "family_names", "sex", "date_of_birth", "date_of_birth_is_estimate", "nationality",
@@ -181,6 +184,8 @@ class _MemberPlan:
 
 
 def _plan_member(actor, spec: dict, prefix: str) -> _MemberPlan:
+    """The member ``spec`` describes, validated; a new person's document is
+    matched against the people already stored by ``_match_documents``."""
     spec = dict(spec)
     relationship = _choice(spec.pop("relationship", None), Relationship.values, _field(prefix, "relationship"))
     person_id = spec.pop("person", None)
@@ -196,31 +201,65 @@ def _plan_member(actor, spec: dict, prefix: str) -> _MemberPlan:
 
     fields = _clean_person_fields(spec, prefix)
     _check_document(fields, prefix)
-    plan = _MemberPlan(relationship=relationship, new_fields=fields)
-    if fields.get("document_type", DocumentType.NONE) != DocumentType.NONE:
-        matches = list(Person.objects.with_document(fields["document_type"], fields.get("document_country") or "",
-                                                    fields["document_number"])
-                       .filter(anonymised_at__isnull=True).order_by("created_at"))
-        if matches:
-            visible = people_visible_to(actor).filter(pk__in=[p.pk for p in matches]).order_by("created_at").first()
-            if visible is not None:
-                plan.person, plan.matched_existing = visible, True
+    return _MemberPlan(relationship=relationship, new_fields=fields)
+
+
+def _document(fields: dict) -> tuple | None:
+    if fields.get("document_type", DocumentType.NONE) == DocumentType.NONE:
+        return None
+    return (fields["document_type"], str(fields.get("document_country") or ""),
+            normalise_document_number(fields["document_number"]))
+
+
+def _match_documents(actor, plans: list[_MemberPlan]) -> None:
+    """Link each new person whose document is already stored: to the oldest
+    such person the actor reads in full (``matched_existing``), else note the
+    matches as possible duplicates for the secretariat. One query for all the
+    documents, one more only when some are already stored."""
+    wanted = {}
+    for plan in plans:
+        document = _document(plan.new_fields) if plan.person is None else None
+        if document is not None:
+            wanted.setdefault(document, []).append(plan)
+    if not wanted:
+        return
+    stored = functools.reduce(operator.or_, (Person.objects.with_document(*document) for document in wanted))
+    matches = list(stored.filter(anonymised_at__isnull=True).order_by("created_at", "id"))
+    if not matches:
+        return
+    visible = set(people_visible_to(actor).filter(pk__in=[p.pk for p in matches]).values_list("pk", flat=True))
+    for document, waiting in wanted.items():
+        found = [p for p in matches if (p.document_type, str(p.document_country or ""),
+                                        p.document_number_normalised) == document]
+        for plan in waiting:
+            seen = next((p for p in found if p.pk in visible), None)
+            if seen is not None:
+                plan.person, plan.matched_existing = seen, True
             else:
-                plan.hidden_matches = matches
-    return plan
+                plan.hidden_matches = found
 
 
 def _plan_members(actor, specs, prefix: str = "members") -> list[_MemberPlan]:
-    plans, seen = [], set()
+    """Every member planned, or the first error in the order of ``specs`` (a
+    member given twice is reported where its second mention is, before any
+    error further down the list)."""
+    plans, error = [], None
     for index, spec in enumerate(specs):
-        where = _field(prefix, str(index)) if prefix else ""
-        plan = _plan_member(actor, spec, where)
+        try:
+            plans.append(_plan_member(actor, spec, _field(prefix, str(index)) if prefix else ""))
+        except ServiceError as exc:
+            error = exc
+            break
+    _match_documents(actor, plans)
+    seen = set()
+    for index, plan in enumerate(plans):
         if plan.identity is not None:
             if plan.identity in seen:
                 raise Unprocessable(_("This person appears twice in the family."), code="duplicate_member",
-                                    field=where or None)
+                                    field=(_field(prefix, str(index)) if prefix else "") or None)
             seen.add(plan.identity)
-        plans.append(plan)
+    if error is not None:
+        raise error
     return plans
 
 
@@ -229,26 +268,40 @@ def _person_created_changes(person: Person) -> dict:
             if value not in (None, "", [], False)}
 
 
-def _carry_out(actor, case: Case, plan: _MemberPlan) -> CaseMember:
-    """Write one planned member: the person (new or linked), the membership,
-    the possible duplicates for the secretariat, and their history."""
-    person = plan.person
-    if person is None:
-        person = Person(created_by_agency_id=actor.agency_id, **plan.new_fields)
-        person.save()
-        record(actor=actor, case=case, action="person.created", obj=person, changes=_person_created_changes(person))
-        if plan.hidden_matches:
-            DuplicateCandidate.objects.bulk_create(
-                [DuplicateCandidate(new_person=person, existing_person=match) for match in plan.hidden_matches],
-                ignore_conflicts=True,
-            )
-    membership = CaseMember.objects.create(case=case, person=person, relationship=plan.relationship)
-    changes = {"person": [None, str(person.pk)], "relationship": [None, plan.relationship]}
-    if plan.matched_existing:
-        changes["matched_existing"] = [None, True]
-    record(actor=actor, case=case, action="member.added", obj=membership, changes=changes)
-    membership.matched_existing = plan.matched_existing
-    return membership
+def _carry_out(actor, case: Case, plans: list[_MemberPlan]) -> tuple[list[CaseMember], list]:
+    """Write the planned members: the new people, the possible duplicates for
+    the secretariat and the memberships, one bulk insert each. Returns the
+    memberships and their history entries, not yet written (the caller writes
+    them with its own, in one insert)."""
+    new_people = [Person(created_by_agency_id=actor.agency_id, **plan.new_fields)
+                  for plan in plans if plan.person is None]
+    for person in new_people:  # what Person.save() does, as bulk_create does not call it
+        person.document_number_normalised = normalise_document_number(person.document_number)
+    Person.objects.bulk_create(new_people)
+    people, candidates, is_new = iter(new_people), [], []
+    for plan in plans:
+        is_new.append(plan.person is None)
+        if plan.person is None:
+            plan.person = next(people)
+            candidates += [DuplicateCandidate(new_person=plan.person, existing_person=match)
+                           for match in plan.hidden_matches]
+    if candidates:
+        DuplicateCandidate.objects.bulk_create(candidates, ignore_conflicts=True)
+    memberships = CaseMember.objects.bulk_create(
+        [CaseMember(case=case, person=plan.person, relationship=plan.relationship) for plan in plans]
+    )
+    history = []
+    for membership, plan, new in zip(memberships, plans, is_new, strict=True):
+        if new:
+            history.append(history_entry(actor=actor, case=case, action="person.created", obj=plan.person,
+                                         changes=_person_created_changes(plan.person)))
+        changes = {"person": [None, str(plan.person.pk)], "relationship": [None, plan.relationship]}
+        if plan.matched_existing:
+            changes["matched_existing"] = [None, True]
+        history.append(history_entry(actor=actor, case=case, action="member.added", obj=membership,
+                                     changes=changes))
+        membership.matched_existing = plan.matched_existing
+    return memberships, history
 
 
 # --- Cases --------------------------------------------------------------------
@@ -260,24 +313,43 @@ def _case_state(case: Case) -> dict:
     return state
 
 
-def _next_reference() -> str:
-    """``BC-<year>-<number>``, gapless: the counter row stays locked until the
-    creating transaction ends, and a rollback gives the number back."""
+def _give_reference(case: Case) -> None:
+    """Give ``case`` its ``BC-<year>-<number>``, gapless: the counter row is
+    incremented and locked in one statement and stays locked until the
+    creating transaction ends (a rollback gives the number back). Call it as
+    the last write before the commit, so creations queue on the counter for
+    the fewest statements."""
     year = timezone.localdate().year
-    CaseReferenceCounter.objects.bulk_create([CaseReferenceCounter(year=year)], ignore_conflicts=True)
-    counter = CaseReferenceCounter.objects.select_for_update().get(year=year)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return f"BC-{year}-{counter.last_number:06d}"
+    counter = connection.ops.quote_name(CaseReferenceCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {counter} (year, last_number) VALUES (%s, 1) "  # noqa: S608 (the table name is ours)
+            f"ON CONFLICT (year) DO UPDATE SET last_number = {counter}.last_number + 1 RETURNING last_number",
+            [year],
+        )
+        (number,) = cursor.fetchone()
+    case.reference = f"BC-{year}-{number:06d}"
+    Case.objects.filter(pk=case.pk).update(reference=case.reference)
 
 
-@transaction.atomic
+def _provisional_reference() -> str:
+    """A unique stand-in, replaced by ``_give_reference`` in the same
+    transaction: never committed, never seen by anyone else."""
+    return f"~{uuid.uuid4().hex[:19]}"
+
+
 def case_create(*, actor, members, summary: str = "", priority: str = Priority.NORMAL, vulnerabilities=(),
                 border_point: str = BorderPoint.OTHER, assigned_to: str | None = None) -> Case:
     """Register a case and its family; the actor's agency owns it. Each member
     is either new person fields or ``{relationship, person: <id>}`` of a person
     the actor already reads in full. The returned case carries
-    ``created_memberships`` (each with ``matched_existing``)."""
+    ``created_memberships`` (each with ``matched_existing``).
+
+    Statements: the case, the new people, the memberships (and possible
+    duplicates), then the reference, the history of all of them and the
+    event: the same number whatever the size of the family. Every refusal is
+    decided before the transaction; within a caller's transaction (the
+    ``Idempotency-Key``'s) the writes need no savepoint of their own."""
     agency = registering_agency(actor)
     _choice(priority, Priority.values, "priority")
     _choice(border_point, BorderPoint.values, "border_point")
@@ -287,17 +359,20 @@ def case_create(*, actor, members, summary: str = "", priority: str = Priority.N
     if sum(plan.relationship == Relationship.HEAD for plan in plans) != 1:
         raise Unprocessable(_("A case needs exactly one head of family."), code="exactly_one_head", field="members")
 
-    # Taken last: the counter row is locked from here until commit.
-    case = Case(reference=_next_reference(), summary=summary, priority=priority, border_point=border_point,
-                owner_agency=agency, assigned_to=assignee, created_by=actor, member_count=len(plans))
-    case.set_vulnerabilities(flags)
-    case.save()
-    created = {name: [None, value] for name, value in _case_state(case).items() if value not in (None, "", [])}
-    created["owner_agency"] = [None, agency.code]
-    created["reference"] = [None, case.reference]
-    record(actor=actor, case=case, action="case.created", obj=case, changes=created)
-    case.created_memberships = [_carry_out(actor, case, plan) for plan in plans]
-    emit("case.created", obj=case, case=case, agencies=[agency])
+    with transaction.atomic(savepoint=False):
+        case = Case(reference=_provisional_reference(), summary=summary, priority=priority, border_point=border_point,
+                    owner_agency=agency, assigned_to=assignee, created_by=actor, member_count=len(plans))
+        case.set_vulnerabilities(flags)
+        case.save()
+        created = {name: [None, value] for name, value in _case_state(case).items() if value not in (None, "", [])}
+        created["owner_agency"] = [None, agency.code]
+        history = [history_entry(actor=actor, case=case, action="case.created", obj=case, changes=created)]
+        case.created_memberships, member_history = _carry_out(actor, case, plans)
+        # Last: the counter row is locked from here until commit.
+        _give_reference(case)
+        created["reference"] = [None, case.reference]
+        record_many([*history, *member_history])
+        emit("case.created", obj=case, case=case, agencies=[agency])
     case.access = Access.OWNER
     return case
 
@@ -370,13 +445,14 @@ def member_add(*, actor, case_id, relationship: str, person=None, **person_field
     spec = {"relationship": relationship, **person_fields}
     if person is not None:
         spec["person"] = person
-    plan = _plan_member(actor, spec, "")
+    (plan,) = _plan_members(actor, [spec], prefix="")
     if plan.person is not None and case.memberships.filter(person=plan.person).exists():
         raise Conflict(_("This person is already a member of the case."), code="already_member",
                        field="person" if not plan.matched_existing else "document_number")
     if plan.relationship == Relationship.HEAD and case.memberships.filter(relationship=Relationship.HEAD).exists():
         raise Conflict(_("The case already has a head of family."), code="head_exists", field="relationship")
-    membership = _carry_out(actor, case, plan)
+    (membership,), history = _carry_out(actor, case, [plan])
+    record_many(history)
     case.member_count += 1
     _touch(case, "member_count")
     emit("case.updated", obj=case, case=case, agencies=_audience(case))

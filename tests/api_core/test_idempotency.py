@@ -356,7 +356,9 @@ class TestConcurrency:
             client = client_for(pe_caseworker)
             duplicate = post(client, {"name": "Albergue", "hold": True})
             assert_problem(duplicate, 409, "idempotency_request_in_progress")
-            assert IdempotencyRecord.objects.get().state == "in_progress"
+            assert duplicate["Retry-After"] == "1"
+            # the key is held by the running request's transaction: nothing is committed before its answer
+            assert not IdempotencyRecord.objects.exists() and not probe_agencies().exists()
         finally:
             probe.release.set()
             first.join(timeout=30)
@@ -365,6 +367,24 @@ class TestConcurrency:
         assert third.status_code == 201 and third["Idempotent-Replayed"] == "true"
         assert third.content == results[0].content
         assert probe.runs == 1 and probe_agencies().count() == 1
+
+    def test_another_body_while_the_first_runs_gets_409_then_422(self, client_for, pe_caseworker):
+        """The running request's body is not visible before it commits: the
+        other body waits like a duplicate (409), then is refused (422)."""
+        results = [None]
+        first = threading.Thread(target=self._in_thread,
+                                 args=(client_for(pe_caseworker), {"name": "Albergue", "hold": True}, results, 0))
+        first.start()
+        client = client_for(pe_caseworker)
+        try:
+            assert probe.entered.wait(timeout=10)
+            assert_problem(post(client, {"name": "Otro albergue"}), 409, "idempotency_request_in_progress")
+        finally:
+            probe.release.set()
+            first.join(timeout=30)
+        assert results[0].status_code == 201
+        assert_problem(post(client, {"name": "Otro albergue"}), 422, "idempotency_key_reused")
+        assert probe.runs == 1 and list(probe_agencies().values_list("name", flat=True)) == ["Albergue"]
 
     def test_it_lets_one_of_many_simultaneous_duplicates_run(self, client_for, pe_caseworker):
         """Eight copies sent at once: one runs, seven get 409."""

@@ -46,6 +46,60 @@ class TestConcurrentCases:
         assert Case.objects.count() == 20
         assert CaseReferenceCounter.objects.get(year=year).last_number == 20
 
+    def test_keyed_creations_refused_or_not_keep_the_references_gapless(self, client_for, pe_caseworker,
+                                                                        cl_caseworker):
+        """Twenty creations at once, each with its own Idempotency-Key (the
+        answer is stored in the creating transaction, after the reference is
+        taken); every fourth is refused (two heads): the refused ones take no
+        number, the others get distinct numbers with no gap, and each key
+        replays its own case."""
+        clients = [client_for(pe_caseworker), client_for(cl_caseworker)]
+
+        def body(index):
+            members = [member(document_number=f"K-{index:04d}")]
+            if index % 4 == 3:
+                members.append(member(document_number=f"H-{index:04d}"))
+            return case_body(members=members)
+
+        def create(index):
+            response = clients[index % 2].post("/api/v1/cases/", body(index), format="json",
+                                               HTTP_IDEMPOTENCY_KEY=f"create-{index}")
+            return response.status_code, response.json()
+
+        results = run_together(20, create)
+
+        year = timezone.localdate().year
+        assert [status for status, _ in results] == [422 if index % 4 == 3 else 201 for index in range(20)]
+        references = sorted(answer["reference"] for status, answer in results if status == 201)
+        assert references == [f"BC-{year}-{n:06d}" for n in range(1, 16)]
+        assert sorted(Case.objects.values_list("reference", flat=True)) == references
+        assert CaseReferenceCounter.objects.get(year=year).last_number == 15
+        for index in (0, 3, 5):
+            replay = clients[index % 2].post("/api/v1/cases/", body(index), format="json",
+                                             HTTP_IDEMPOTENCY_KEY=f"create-{index}")
+            assert replay["Idempotent-Replayed"] == "true"
+            assert (replay.status_code, replay.json()) == results[index]
+        assert Case.objects.count() == 15
+
+    def test_a_creation_sent_many_times_at_once_with_one_key_creates_one_case(self, client_for, pe_caseworker):
+        """Duplicates that arrive while the first runs get 409 (its key is
+        locked); those that arrive after its commit get its answer replayed."""
+        client = client_for(pe_caseworker)
+
+        def create(_index):
+            response = client.post("/api/v1/cases/", case_body(), format="json", HTTP_IDEMPOTENCY_KEY="same-key")
+            return response.status_code, response.has_header("Idempotent-Replayed"), response.content
+
+        results = run_together(8, create)
+
+        assert {status for status, _, _ in results} <= {201, 409}
+        first = [content for status, replayed, content in results if status == 201 and not replayed]
+        assert len(first) == 1
+        assert all(content == first[0] for status, _, content in results if status == 201)
+        assert Case.objects.count() == 1
+        assert client.post("/api/v1/cases/", case_body(), format="json",
+                           HTTP_IDEMPOTENCY_KEY="same-key").content == first[0]
+
     def test_concurrent_writes_with_the_same_tag_let_exactly_one_through(self, client_for, pe_caseworker,
                                                                         family_case):
         client = client_for(pe_caseworker)
