@@ -57,11 +57,20 @@ TOKENS_PER_AGENCY = 10  # each agency's systems use their own tokens: the per-to
 
 
 def connections_per_endpoint(total: int) -> dict[str, int]:
-    shares = {name: max(1, round(total * share / 100)) for name, share in MIX.items()}
-    # Rounding: the largest group absorbs the difference.
-    largest = max(shares, key=shares.get)
-    shares[largest] += total - sum(shares.values())
-    return shares
+    """``total`` clients shared out in the proportions of ``MIX`` (largest
+    remainders), at least one per endpoint."""
+    if total < len(MIX):
+        raise SystemExit(f"at least {len(MIX)} clients: one per endpoint")
+    exact = {name: total * share / 100 for name, share in MIX.items()}
+    groups = {name: max(1, int(value)) for name, value in exact.items()}
+    by_remainder = sorted(MIX, key=lambda name: exact[name] - int(exact[name]), reverse=True)
+    turn = 0
+    while sum(groups.values()) < total:
+        groups[by_remainder[turn % len(by_remainder)]] += 1
+        turn += 1
+    while sum(groups.values()) > total:
+        groups[max(groups, key=groups.get)] -= 1
+    return groups
 
 
 def issue_client_tokens(clone: str, manifest: dict) -> dict[str, list[str]]:
