@@ -157,31 +157,33 @@ def run(args) -> Path:
         started_at = datetime.now(UTC)
         print(f"soak: {args.connections} clients for {args.duration} s "
               + ", ".join(f"{name} {count}" for name, count in groups.items()), flush=True)
-        backends = load.database_backends(clone)
         app_pids = server.pids()
         load_before = common.load_average()
-        cpu_before = (load.cpu_ticks(app_pids), load.cpu_ticks(backends), load.machine_busy_ticks())
+        # Connections are renewed every CONN_MAX_AGE seconds, so the backends
+        # serving the workers change during the run: their CPU time is sampled
+        # every few seconds (a backend that appears during the run counts from
+        # zero; the last seconds of one that ends between samples are missed).
+        cpu = CpuSampler(app_pids, clone)
         started = time.monotonic()
         for number, (name, count) in enumerate(groups.items()):
             command, env = load.wrk_command(server.url, files[name], seconds=args.duration, connections=count,
                                             threads=1, skip=0, run_id=f"soak{number}", timeout=args.client_timeout)
             processes.append((name, subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
                                                      stderr=subprocess.PIPE, text=True)))
-        load_samples = []
+        load_samples, last_load = [], started
         while any(process.poll() is None for _name, process in processes):
-            time.sleep(min(30.0, max(1.0, args.duration / 20)))
-            load_samples.append(common.load_average())
+            time.sleep(5)
+            cpu.sample()
+            if time.monotonic() - last_load >= 30:
+                load_samples.append(common.load_average())
+                last_load = time.monotonic()
         wall = time.monotonic() - started
+        load_samples.append(common.load_average())
         raw = {}
         for name, process in processes:
             stdout, stderr = process.communicate()
             raw[name] = load.wrk_result(stdout, stderr)
-        busy_after = load.machine_busy_ticks()
-        app = load.ticks_used(cpu_before[0], load.cpu_ticks(app_pids))
-        db = load.ticks_used(cpu_before[1], load.cpu_ticks(backends))
-        busy, total = busy_after[0] - cpu_before[2][0], busy_after[1] - cpu_before[2][1]
-        capacity = wall * load.CLOCK_TICKS * load.CPUS
-        cpu = {"app": 100 * app / capacity, "db": 100 * db / capacity, "machine": 100 * busy / total if total else 0}
+        cpu = cpu.shares(wall)
         state = server_state(server, clone, log, before=before, raw=raw, groups=groups, app_pids=app_pids)
     finally:
         for _name, process in processes:
@@ -196,6 +198,30 @@ def run(args) -> Path:
                 f"{name}: {raw[name]['requests']} requests for {count} prepared: some were sent twice")
     return report(raw, groups, endpoints, state, cpu=cpu, load_before=load_before, load_samples=load_samples,
                   manifest=manifest, label=label, args=args, started_at=started_at, wall=wall)
+
+
+class CpuSampler:
+    def __init__(self, app_pids: list[int], database: str):
+        self.database = database
+        self.app_first = load.cpu_ticks(app_pids)
+        self.app_last = dict(self.app_first)
+        self.db_first = load.cpu_ticks(load.database_backends(database))
+        self.db_last = dict(self.db_first)
+        self.busy_first = load.machine_busy_ticks()
+
+    def sample(self) -> None:
+        self.app_last.update(load.cpu_ticks(self.app_last))
+        self.db_last.update(load.cpu_ticks(load.database_backends(self.database)))
+
+    def shares(self, wall: float) -> dict[str, float]:
+        self.sample()
+        busy_after = load.machine_busy_ticks()
+        app = sum(self.app_last[pid] - self.app_first[pid] for pid in self.app_first)
+        db = sum(ticks - self.db_first.get(pid, 0) for pid, ticks in self.db_last.items())
+        busy, total = busy_after[0] - self.busy_first[0], busy_after[1] - self.busy_first[1]
+        capacity = wall * load.CLOCK_TICKS * load.CPUS
+        return {"app": 100 * app / capacity, "db": 100 * db / capacity,
+                "machine": 100 * busy / total if total else 0.0}
 
 
 def server_state(server, clone: str, log: Path, *, before, raw, groups, app_pids) -> dict:
