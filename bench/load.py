@@ -5,7 +5,7 @@
 For one dataset (made by ``bench.generate`` if it is missing) it clones the
 database (``CREATE DATABASE … TEMPLATE``, so every run starts from the same
 rows), writes the requests of every endpoint to a file, starts gunicorn
-(``config.settings.production``, the clone, Redis db 7), and runs wrk
+(``config.settings.production``, the clone, the bench Redis db ``BENCH_REDIS_URL``), and runs wrk
 against each endpoint in turn: a warm-up, then a fixed measured duration.
 The ceiling (``GET /api/v1/ping/``) is measured first, and again right after
 each endpoint: the endpoint's ratio divides by that adjacent ceiling. It
