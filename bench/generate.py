@@ -34,6 +34,7 @@ loads is a dataset that respects them all.
 transfer per case (all cases open): the backlog for the overdue sweep bench.
 """
 import argparse
+import bisect
 import heapq
 import io
 import json
@@ -659,8 +660,6 @@ def _meeting_cases(plan: Plan, rng: random.Random, at: float, wanted: int) -> li
     """Cases for one agenda: open then, registered in the two months before;
     up to half with a handoff overdue or rejected by then (as the docket
     proposes them), the rest plain case reviews."""
-    import bisect
-
     low, high = bisect.bisect_left(plan.created, at - 60 * DAY), bisect.bisect_left(plan.created, at - DAY)
     if high <= low:
         return []
