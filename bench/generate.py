@@ -15,7 +15,13 @@ What it writes, for N cases (the same rows for the same seed, N and anchor):
   the border, pending (a third of them overdue), accepted, rejected,
   withdrawn, completed; an accepted transfer has moved the case's ownership;
 - consents (cross-border, committee, a few withdrawn), a few notes per case,
-  the history and the outbox events those changes would have written.
+  the history and the outbox events those changes would have written, all
+  numbered in the change feed;
+- the binational committee (the demo's delegates and more of each country,
+  observers, each member with an API token in the same manifest), one
+  meeting a week over the three years and the next one scheduled, with
+  agendas linking cases and handoffs (more of them with more cases),
+  decisions, action items, attendance and minutes.
 
 How: the schema comes from ``migrate``; then every index and constraint of
 the bulk tables is dropped, the rows are streamed with ``COPY`` (psycopg 3
@@ -28,6 +34,7 @@ loads is a dataset that respects them all.
 transfer per case (all cases open): the backlog for the overdue sweep bench.
 """
 import argparse
+import bisect
 import heapq
 import io
 import json
@@ -565,6 +572,358 @@ def write_handoffs_history_events(cursor, plan: Plan) -> dict[str, int]:
     return counts
 
 
+# --- The committee: members, a meeting a week, agendas, decisions, follow-up ------------------
+
+# Beyond the demo's delegates (``committee.demo.MEMBERS``): more delegates of
+# each country, observers of the international organisations.
+BENCH_MEMBERS = [
+    # username, role, delegation, time zone
+    ("bench.delegado.pe.1", "member", "PE", "America/Lima"),
+    ("bench.delegado.pe.2", "member", "PE", "America/Lima"),
+    ("bench.delegado.pe.3", "member", "PE", "America/Lima"),
+    ("bench.delegado.cl.1", "chair", "CL", "America/Santiago"),
+    ("bench.delegado.cl.2", "member", "CL", "America/Santiago"),
+    ("bench.delegado.cl.3", "member", "CL", "America/Santiago"),
+    ("bench.observador.acnur", "observer", "INT", "America/Lima"),
+    ("bench.observador.oim", "observer", "INT", "America/Santiago"),
+]
+COMMITTEE_NAME = "Comité Binacional de Cooperación Migratoria Perú–Chile"
+PLACES = [("America/Lima", "Gobierno Regional de Tacna, sala de sesiones"),
+          ("America/Santiago", "Delegación Presidencial Regional de Arica y Parinacota, salón auditorio")]
+STANDING_ITEMS = [
+    ("information", "Situación en el complejo fronterizo Chacalluta–Santa Rosa", 20),
+    ("discussion", "Capacidad de los albergues temporales de Tacna y Arica", 20),
+    ("decision", "Coordinación de derivaciones de niños, niñas y adolescentes no acompañados", 25),
+]
+DECISION_TEXTS = {
+    "information": ("noted", "El Comité toma nota de los informes de ambas delegaciones."),
+    "discussion": ("noted", "El Comité acuerda continuar el seguimiento con cifras de ambas ciudades."),
+    "decision": ("adopted", "Se aprueba el procedimiento: toda derivación se comunica a las unidades de protección "
+                            "de ambos países en 24 horas."),
+    "case_review": ("noted", "El Comité toma nota del caso y pide un informe a la agencia a cargo."),
+    "minutes_approval": ("adopted", "Se aprueba el acta de la sesión anterior."),
+}
+ATTENDANCE_MIX = [("present", 0.85), ("excused", 0.10), ("absent", 0.05)]
+
+
+class Rows:
+    """Rows of a small table kept until ``close``: the committee's tables are
+    written together, and a connection streams one COPY at a time."""
+
+    def __init__(self, cursor, table: str, columns: list[str]):
+        self.cursor, self.table, self.columns, self.lines = cursor, table, columns, []
+
+    def row(self, *values) -> None:
+        self.lines.append("\t".join(text(value).replace("\\", "\\\\").replace("\n", "\\n")
+                                    if value is not None else "\\N" for value in values))
+
+    def close(self) -> int:
+        out = Writer(self.cursor, self.table, self.columns)
+        for line in self.lines:
+            out.line(line)
+        return out.close()
+
+
+def agenda_reviews_per_meeting(cases: int) -> int:
+    """Case and handoff reviews on one agenda: two at 10k cases, 7 at 100k, 24
+    (the most a session of three hours gets through) from 440k."""
+    return min(24, 2 + cases // 20_000)
+
+
+def seed_committee_members() -> list[dict]:
+    """The committee's members (the demo's delegates and the bench's), each with
+    an API token: the agenda is read with a member's token."""
+    from api_core.services import token_issue
+    from cases.models import User
+    from cases.roles import Role
+    from cases.services import user_upsert
+    from committee.demo import MEMBERS
+
+    members = []
+    for username, role, delegation in MEMBERS:
+        members.append((User.objects.get(username=username), role, delegation))
+    for username, role, delegation, zone in BENCH_MEMBERS:
+        user, _created = user_upsert(username=username, email=f"{username}@comite-binacional.example.org",
+                                     role=Role.COMMITTEE_MEMBER, language="es", time_zone=zone)
+        members.append((user, role, delegation))
+    result = []
+    for user, role, delegation in members:
+        token = None
+        if user.has_role(Role.COMMITTEE_MEMBER):
+            _token, token = token_issue(user=user, name="bench")
+        result.append({"username": user.username, "id": user.pk, "role": role, "delegation": delegation,
+                       "token": token})
+    return result
+
+
+def _meeting_cases(plan: Plan, rng: random.Random, at: float, wanted: int) -> list[tuple[int, dict | None]]:
+    """Cases for one agenda: open then, registered in the two months before;
+    up to half with a handoff overdue or rejected by then (as the docket
+    proposes them), the rest plain case reviews."""
+    low, high = bisect.bisect_left(plan.created, at - 60 * DAY), bisect.bisect_left(plan.created, at - DAY)
+    if high <= low:
+        return []
+    with_handoff, plain, seen = [], [], set()
+    for _attempt in range(wanted * 20):
+        if len(with_handoff) >= (wanted + 1) // 2 and len(plain) >= wanted:
+            break
+        i = rng.randrange(low, high)
+        if i in seen or (plan.closed_at[i] is not None and plan.closed_at[i] < at):
+            continue
+        seen.add(i)
+        handoff = next((h for h in plan.handoffs[i]
+                        if (h["status"] == "rejected" and h["responded"] and h["responded"] < at)
+                        or (h["due"] < at and (h["responded"] or h["withdrawn"] or plan.anchor) > at)), None)
+        (with_handoff if handoff else plain).append((i, handoff))
+    # Half the reviews, at most, come from the docket's overdue and rejected handoffs.
+    chosen = with_handoff[:(wanted + 1) // 2]
+    return chosen + plain[:wanted - len(chosen)]
+
+
+def write_committee(conn, plan: Plan, members: list[dict]) -> dict[str, int]:
+    """One meeting a week over the dataset's three years, alternating Tacna and
+    Arica (held, a few cancelled, the last minutes still circulating), and the
+    next one scheduled a few days after the anchor with its docket. Agendas
+    link cases and handoffs by reference (no personal data); held meetings have
+    attendance, decisions and action items, some done, some overdue."""
+    rng = random.Random(plan.seed + 7)
+    bits = rng.getrandbits
+    anchor = plan.anchor
+    secretary = next(m["id"] for m in members if m["role"] == "secretary")
+    committee_id = random_uuid(bits)
+    reviews = agenda_reviews_per_meeting(plan.n)
+    pick_attendance = weighted(rng, ATTENDANCE_MIX)
+    case_ids, handoff_ids = plan.ids.lists["case"], plan.ids.lists["handoff"]
+    since = anchor - 3 * 365 * DAY
+    codes = {code: values[0] for code, values in plan.agencies.items()}
+    counts = {}
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO committee_committee (id, code, name, description, quorum_pe, quorum_cl, quorum_int, active, "
+            "created_at, updated_at, parent_id) VALUES (%s, %s, %s, %s, 1, 1, 0, true, %s, %s, NULL)",
+            [committee_id, "comite-binacional", COMMITTEE_NAME,
+             "Instancia de coordinación entre ambos gobiernos para la atención de la población migrante en la "
+             "frontera Tacna–Arica.", ts(since), ts(since)])
+        memberships = Writer(cursor, "committee_membership", ["committee_id", "user_id", "role", "delegation",
+                                                              "created_at"])
+        for member in members:
+            memberships.row(committee_id, member["id"], member["role"], member["delegation"], ts(since))
+        counts["committee_members"] = memberships.close()
+
+        meetings = Rows(cursor, "committee_meeting", [
+            "id", "committee_id", "title", "starts_at", "ends_at", "time_zone", "mode", "place", "video_link", "status",
+            "sequence", "cancelled_at", "cancellation_reason", "minutes", "minutes_status", "minutes_circulated_at",
+            "minutes_approved_at", "minutes_approved_by_id", "version", "created_by_id", "created_at", "updated_at"])
+        items = Rows(cursor, "committee_agendaitem", [
+            "id", "meeting_id", "position", "kind", "title", "notes", "planned_minutes", "case_id", "case_label",
+            "handoff_id", "handoff_label", "action_item_id", "action_item_label", "status", "deferred_from_id",
+            "created_at", "updated_at"])
+        decisions = Rows(cursor, "committee_decision", [
+            "id", "agenda_item_id", "text", "outcome", "position_pe", "position_cl", "position_int",
+            "recorded_by_id", "created_at"])
+        actions = Rows(cursor, "committee_actionitem", [
+            "id", "title", "description", "owner_agency_id", "assignee_id", "due_at", "status", "completed_at",
+            "completed_by_id", "completion_note", "cancelled_at", "cancellation_reason", "meeting_id",
+            "agenda_item_id", "decision_id", "case_id", "version", "created_by_id", "created_at", "updated_at"])
+        attendance = Rows(cursor, "committee_attendance", ["meeting_id", "user_id", "delegation", "status",
+                                                            "counts_for_quorum"])
+        deferred: list[tuple[str, str, str, int | None]] = []  # (item id, kind, title, case index) to carry over
+        follow_up: list[tuple[float, str, str, float | None]] = []  # (due, id, title, done at) of action items
+        weeks = int((anchor - since) // (7 * DAY))
+        number = 0
+        for week in range(weeks + 3):
+            zone, place = PLACES[week % 2]
+            local_day = datetime.fromtimestamp(since + (week * 7 + 2) * DAY, ZoneInfo(zone)).date()
+            starts = datetime(local_day.year, local_day.month, local_day.day, 10, tzinfo=ZoneInfo(zone)).timestamp()
+            upcoming = starts > anchor
+            if upcoming and starts > anchor + 14 * DAY:
+                break
+            if not upcoming and starts > anchor - 3 * HOUR:
+                continue  # the session of the anchor's own day: not held yet, not the next one either
+            number += 1
+            meeting_id = random_uuid(bits)
+            cancelled = not upcoming and rng.random() < 0.04
+            status = "scheduled" if upcoming else "cancelled" if cancelled else "held"
+            held = status == "held"
+            mode = rng.choice(["in_person", "in_person", "hybrid", "online"])
+            created = starts - rng.uniform(7, 10) * DAY
+            ends = starts + 3 * HOUR
+            # The minutes of the last session are circulating; older ones approved a week later.
+            recent = held and starts > anchor - 7 * DAY
+            minutes_status = "draft" if not held else "circulated" if recent else "approved"
+            circulated = ends + DAY if held else None
+            approved = starts + 7 * DAY if minutes_status == "approved" else None
+            title = f"Sesión {number} del Comité Binacional"
+
+            agenda = []  # (kind, title, minutes, case index, handoff, action (id, title), deferred from)
+            if number > 1:
+                agenda.append(("minutes_approval", "Aprobación del acta de la sesión anterior", 10, None, None, None,
+                               None))
+            for item_id, kind, item_title, case_index in deferred:
+                agenda.append((kind, item_title, 20, case_index, None, None, item_id))
+            deferred = []
+            for kind, item_title, minutes in STANDING_ITEMS:
+                agenda.append((kind, item_title, minutes, None, None, None, None))
+            for i, handoff in _meeting_cases(plan, rng, min(starts - DAY, anchor - HOUR), reviews):
+                if handoff is None:
+                    agenda.append(("case_review", f"Revisión del caso {plan.references[i]}", 15, i, None, None, None))
+                else:
+                    state = "rechazado" if handoff["status"] == "rejected" and (handoff["responded"] or 0) < starts \
+                        else "vencido"
+                    word = "Traslado" if handoff["kind"] == "transfer" else "Derivación"
+                    agenda.append(("case_review", f"{word} {state}: {plan.references[i]} "
+                                                  f"({handoff['from']} → {handoff['to']})", 15, i, handoff, None, None))
+            still_open = [entry for entry in follow_up if entry[0] < starts and (entry[3] is None or entry[3] > starts)]
+            for _due, action_id, action_title, _done in still_open[:2]:
+                agenda.append(("discussion", f"Seguimiento: {action_title}", 10, None, None, (action_id, action_title),
+                               None))
+            follow_up = [entry for entry in follow_up if entry not in still_open[:2] and entry[0] > starts - 60 * DAY]
+            agenda.append(("information", "Varios", 10, None, None, None, None))
+
+            version = 1 + len(agenda)
+            for position, (kind, item_title, minutes, i, handoff, action, carried) in enumerate(agenda, start=1):
+                item_id = random_uuid(bits)
+                item_status = "pending"
+                if held:
+                    item_status = "deferred" if kind in ("discussion", "case_review") and rng.random() < 0.05 \
+                        else "discussed"
+                if item_status == "deferred":
+                    deferred.append((item_id, kind, item_title, i))
+                added = created + rng.uniform(0, 5 * DAY)
+                case_id = case_ids[i] if i is not None else None
+                handoff_id = handoff_ids[handoff["n"]] if handoff else None
+                handoff_label = (f"{plan.references[i]} · {handoff['kind']} · {handoff['from']} → {handoff['to']}"
+                                 if handoff else "")
+                items.row(item_id, meeting_id, position, kind, item_title, "", minutes, case_id,
+                          plan.references[i] if i is not None else "", handoff_id, handoff_label,
+                          action[0] if action else None, action[1] if action else "", item_status, carried,
+                          ts(added), ts(ends if held else added))
+                if item_status != "discussed":
+                    continue
+                outcome, text_ = DECISION_TEXTS[kind]
+                decision_id = None
+                if kind != "discussion" or rng.random() < 0.5:
+                    decision_id = random_uuid(bits)
+                    voted = outcome == "adopted"
+                    decisions.row(decision_id, item_id, text_, outcome, "in_favour" if voted else "",
+                                  "in_favour" if voted else "", "", secretary, ts(starts + position * 10 * 60))
+                    version += 1
+                if kind in ("case_review", "decision") and decision_id:
+                    owner = plan.final_owner[i] if i is not None else rng.choice(list(codes))
+                    due = starts + rng.uniform(7, 30) * DAY
+                    done_at = cancelled_at = None
+                    roll = rng.random()
+                    if due < anchor - 10 * DAY and roll < 0.85:
+                        done_at = min(due - rng.uniform(0, 6) * DAY, anchor - HOUR)
+                    elif due < anchor - 10 * DAY and roll < 0.9:
+                        cancelled_at = min(due, anchor - HOUR)
+                    action_status = "done" if done_at else "cancelled" if cancelled_at else "open"
+                    action_id = random_uuid(bits)
+                    action_title = (f"Informe sobre el caso {plan.references[i]}" if i is not None
+                                    else "Designar los puntos focales de cada agencia para las derivaciones")
+                    updated = done_at or cancelled_at or ends
+                    actions.row(action_id, action_title, "", codes[owner], None, ts(due), action_status,
+                                ts(done_at) if done_at else None, secretary if done_at else None,
+                                "Informe remitido al Comité." if done_at else "",
+                                ts(cancelled_at) if cancelled_at else None,
+                                "Ya no es necesario." if cancelled_at else "", meeting_id, item_id, decision_id,
+                                case_id, 2 if action_status != "open" else 1, secretary, ts(ends), ts(updated))
+                    if action_status != "cancelled":
+                        follow_up.append((due, action_id, action_title, done_at))
+            presences = []
+            for member in members:
+                if held:
+                    presences.append(pick_attendance())
+                elif upcoming:
+                    presences.append("confirmed" if rng.random() < 0.6 else "invited")
+                else:
+                    presences.append("invited")
+            if held:  # a session is held only with the quorum: a voting delegate of each country present
+                for delegation in ("PE", "CL"):
+                    voters = [k for k, m in enumerate(members)
+                              if m["delegation"] == delegation and m["role"] in ("chair", "member")]
+                    if all(presences[k] != "present" for k in voters):
+                        presences[voters[0]] = "present"
+            for member, presence in zip(members, presences, strict=True):
+                attendance.row(meeting_id, member["id"], member["delegation"], presence,
+                               member["role"] in ("chair", "member"))
+            meetings.row(
+                meeting_id, committee_id, title, ts(starts), ts(ends), zone, mode,
+                place if mode != "online" else "",
+                "https://reuniones.comite-binacional.example.org/sesion-%d" % number if mode != "in_person" else "",
+                status, 1 if cancelled else 0, ts(created + DAY) if cancelled else None,
+                "Falta de quórum confirmado." if cancelled else "",
+                minutes_text(number, place if mode != "online" else "") if held else "", minutes_status, ts(circulated) if circulated else None,
+                ts(approved) if approved else None, secretary if approved else None, version, secretary, ts(created),
+                ts(approved or circulated or created))
+        counts["meetings"] = meetings.close()
+        counts["agenda_items"] = items.close()
+        counts["decisions"] = decisions.close()
+        counts["action_items"] = actions.close()
+        counts["attendance"] = attendance.close()
+        cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT coalesce(max(id), 0) + 1 FROM "
+                       "committee_membership), false)", ["committee_membership"])
+        cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT coalesce(max(id), 0) + 1 FROM "
+                       "committee_attendance), false)", ["committee_attendance"])
+    conn.commit()
+    return counts
+
+
+def minutes_text(number: int, place: str) -> str:
+    where = f"En {place}" if place else "En sesión en línea"
+    return (f"{where}, se reúne la Sesión {number} del Comité Binacional con la presencia de las delegaciones del "
+            "Perú y de Chile. Se constata el quórum.\n\n1. Se aprueba el acta de la sesión anterior.\n"
+            "2. Las agencias informan sobre la situación en el complejo fronterizo Chacalluta–Santa Rosa.\n"
+            "3. Se revisan los casos y derivaciones de la agenda; los acuerdos constan en cada punto.")
+
+
+def number_events(cursor) -> None:
+    """Feed positions for the loaded events: they were all committed long ago,
+    so the sequencer would have numbered them in id order, which is time order."""
+    cursor.execute("UPDATE cases_event SET position = id")
+
+
+def check_committee(conn, plan: Plan) -> None:
+    """What the committee's services keep that no constraint states."""
+    gaps = conn.execute(
+        "SELECT count(*) FROM (SELECT meeting_id FROM committee_agendaitem GROUP BY meeting_id "
+        "HAVING max(position) <> count(*)) AS gapped").fetchone()[0]
+    assert gaps == 0, f"{gaps} agendas with gaps in their positions"
+    undecided = conn.execute(
+        "SELECT count(*) FROM committee_agendaitem i JOIN committee_meeting m ON m.id = i.meeting_id "
+        "WHERE m.status = 'held' AND i.status = 'discussed' AND i.kind IN ('decision', 'case_review', "
+        "'minutes_approval') AND NOT EXISTS (SELECT 1 FROM committee_decision d WHERE d.agenda_item_id = i.id)"
+    ).fetchone()[0]
+    assert undecided == 0, f"{undecided} discussed items of held meetings without a decision"
+    early = conn.execute(
+        "SELECT count(*) FROM committee_decision d JOIN committee_agendaitem i ON i.id = d.agenda_item_id "
+        "JOIN committee_meeting m ON m.id = i.meeting_id WHERE m.status <> 'held'").fetchone()[0]
+    assert early == 0, f"{early} decisions on meetings not held"
+    wrong_delegation = conn.execute(
+        "SELECT count(*) FROM committee_attendance a JOIN committee_meeting m ON m.id = a.meeting_id "
+        "JOIN committee_membership s ON s.committee_id = m.committee_id AND s.user_id = a.user_id "
+        "WHERE s.delegation <> a.delegation OR a.counts_for_quorum <> (s.role IN ('chair', 'member'))"
+    ).fetchone()[0]
+    assert wrong_delegation == 0, f"{wrong_delegation} attendance rows disagreeing with the membership"
+    unknown = conn.execute(
+        "SELECT count(*) FROM committee_attendance a WHERE NOT EXISTS (SELECT 1 FROM committee_membership s "
+        "JOIN committee_meeting m ON m.committee_id = s.committee_id WHERE m.id = a.meeting_id "
+        "AND s.user_id = a.user_id)").fetchone()[0]
+    assert unknown == 0, f"{unknown} attendance rows of non-members"
+    future_cases = conn.execute(
+        "SELECT count(*) FROM committee_agendaitem i JOIN cases_case c ON c.id = i.case_id "
+        "JOIN committee_meeting m ON m.id = i.meeting_id WHERE c.created_at > m.starts_at "
+        "OR c.reference <> i.case_label").fetchone()[0]
+    assert future_cases == 0, f"{future_cases} agenda items about a case registered after the meeting or mislabelled"
+    without_quorum = conn.execute(
+        "SELECT count(*) FROM committee_meeting m CROSS JOIN (VALUES ('PE'), ('CL')) AS d (delegation) "
+        "WHERE m.status = 'held' AND NOT EXISTS (SELECT 1 FROM committee_attendance a WHERE a.meeting_id = m.id "
+        "AND a.delegation = d.delegation AND a.status = 'present' AND a.counts_for_quorum)").fetchone()[0]
+    assert without_quorum == 0, f"{without_quorum} held meetings without a voting delegate of each country"
+    unnumbered = conn.execute("SELECT count(*) FROM cases_event WHERE position IS NULL").fetchone()[0]
+    assert unnumbered == 0, f"{unnumbered} events without a feed position"
+
+
 # --- Schema: drop and rebuild indexes and constraints around the load ------------------------
 
 
@@ -653,6 +1012,7 @@ def generate(*, cases: int, seed: int, anchor: datetime, database: str, profile:
 
     call_command("migrate", verbosity=0, interactive=False)
     accounts = seed_accounts_and_tokens()
+    members = seed_committee_members()
     connection.close()
     step("schema and accounts", t)
 
@@ -675,6 +1035,7 @@ def generate(*, cases: int, seed: int, anchor: datetime, database: str, profile:
             counts["people"], counts["members"] = write_people_and_members(cursor, plan)
             counts["consents"], counts["notes"] = write_consents_and_notes(cursor, plan)
             counts.update(write_handoffs_history_events(cursor, plan))
+            number_events(cursor)
             step("copy", t)
             t = time.monotonic()
             for year, last in sorted(plan.counters.items()):
@@ -687,10 +1048,14 @@ def generate(*, cases: int, seed: int, anchor: datetime, database: str, profile:
             conn.commit()
             step("indexes and constraints", t)
         t = time.monotonic()
+        counts.update(write_committee(conn, plan, members))
+        step("committee", t)
+        t = time.monotonic()
         conn.autocommit = True
         conn.execute("VACUUM (ANALYZE)")
         step("vacuum analyze", t)
         check_consistency(conn, plan)
+        check_committee(conn, plan)
 
     elapsed = round(time.monotonic() - started, 1)
     manifest = {
@@ -699,6 +1064,7 @@ def generate(*, cases: int, seed: int, anchor: datetime, database: str, profile:
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"), "seconds": elapsed, "steps": steps,
         "rows": counts, "tokens": accounts["tokens"],
         "agencies": {code: {"id": a[0], "country": a[1], "user": a[2]} for code, a in accounts["agencies"].items()},
+        "committee_members": {m["username"]: m for m in members},
     }
     common.DATASETS_DIR.mkdir(parents=True, exist_ok=True)
     common.manifest_path(database).write_text(json.dumps(manifest, indent=2))

@@ -5,7 +5,7 @@
 For one dataset (made by ``bench.generate`` if it is missing) it clones the
 database (``CREATE DATABASE … TEMPLATE``, so every run starts from the same
 rows), writes the requests of every endpoint to a file, starts gunicorn
-(``config.settings.production``, the clone, Redis db 7), and runs wrk
+(``config.settings.production``, the clone, the bench Redis db ``BENCH_REDIS_URL``), and runs wrk
 against each endpoint in turn: a warm-up, then a fixed measured duration.
 The ceiling (``GET /api/v1/ping/``) is measured first, and again right after
 each endpoint: the endpoint's ratio divides by that adjacent ceiling. It
@@ -68,12 +68,22 @@ class Context:
     """What an endpoint's request builder may use: the cloned database, the
     agencies and their tokens, a seeded random generator, the run's length."""
 
-    def __init__(self, conn: psycopg.Connection, manifest: dict, *, seed: int, seconds: float):
+    def __init__(self, conn: psycopg.Connection, manifest: dict, *, seed: int, seconds: float,
+                 once_budget: int | None = None):
         self.conn = conn
         self.manifest = manifest
         self.agencies = list(manifest["tokens"])
         self.rng = random.Random(seed)
         self.seconds = seconds
+        # How many single-use requests (e.g. handoffs to accept) to prepare; by default
+        # more than one endpoint's run at 8 connections can use.
+        self.once_budget = once_budget or int(seconds * 400)
+
+    @property
+    def member_tokens(self) -> list[str]:
+        """API tokens of the committee's members (their delegates and observers)."""
+        return [member["token"] for member in self.manifest.get("committee_members", {}).values()
+                if member["token"]]
 
     def token(self, agency: str) -> str:
         return self.manifest["tokens"][agency]
@@ -165,7 +175,7 @@ def handoffs_overdue(ctx: Context) -> list[Request]:
 def handoff_accept(ctx: Context) -> list[Request]:
     """Each accept uses up a pending handoff: add enough of them first, on open
     cases with nothing pending, from their owner to another agency."""
-    wanted = int(ctx.seconds * 400)
+    wanted = ctx.once_budget
     candidates = ctx.rows(
         "SELECT c.id, c.owner_agency_id, EXISTS (SELECT 1 FROM cases_consent k WHERE k.case_id = c.id "
         "  AND k.scope = 'share_cross_border' AND k.withdrawn_at IS NULL) "
@@ -195,6 +205,33 @@ def handoff_accept(ctx: Context) -> list[Request]:
     return requests
 
 
+def events_feed(ctx: Context) -> list[Request]:
+    """A partner system catching up on its agency's change feed: each request
+    starts after an event of that agency from the last 30 days (a full page of
+    100, as a client back from a pause reads it), not at the beginning."""
+    def make(agency):
+        positions = ctx.rows(
+            "SELECT e.position FROM cases_event e JOIN cases_event_agencies a ON a.event_id = e.id "
+            "WHERE a.agency_id = %s AND e.position IS NOT NULL "
+            "AND e.occurred_at > (SELECT max(occurred_at) FROM cases_event) - interval '30 days' "
+            "ORDER BY md5(e.id::text) LIMIT 50", [ctx.agency_id(agency)])
+        return [Request("GET", f"/api/v1/events/?after=p1.{position - 1}", ctx.token(agency))
+                for (position,) in positions]
+
+    return ctx.for_each_agency(make)
+
+
+def meeting_agenda(ctx: Context) -> list[Request]:
+    """A committee member reading the agenda (with its decisions) of one of the
+    last twenty meetings they may see: the next ones scheduled and the latest held."""
+    meetings = ctx.rows("SELECT id FROM committee_meeting WHERE status IN ('scheduled', 'held', 'cancelled') "
+                        "ORDER BY starts_at DESC LIMIT 20")
+    requests = [Request("GET", f"/api/v1/meetings/{meeting_id}/agenda-items/", token)
+                for (meeting_id,) in meetings for token in ctx.member_tokens]
+    ctx.rng.shuffle(requests)
+    return requests
+
+
 @dataclass(frozen=True)
 class Endpoint:
     name: str
@@ -211,6 +248,8 @@ ENDPOINTS = [
     Endpoint("handoff list incoming overdue", handoffs_overdue),
     Endpoint("case create (Idempotency-Key)", case_create, expect=201, target=0.35),
     Endpoint("handoff accept", handoff_accept, target=0.35),
+    Endpoint("events feed page", events_feed),
+    Endpoint("meeting agenda", meeting_agenda),
 ]
 CEILING = Endpoint("ceiling: GET /api/v1/ping/", ceiling)
 
@@ -225,14 +264,24 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    def __init__(self, database: str, *, workers: int, log: Path):
+    def __init__(self, database: str, *, workers: int, log: Path, options: tuple[str, ...] = (),
+                 environment: dict[str, str | None] | None = None):
+        """``options`` are added to gunicorn's command line; ``environment``
+        changes the server's environment (None removes a variable, so the
+        settings' default applies)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log.open("w")
+        env = common.server_environment(database)
+        for name, value in (environment or {}).items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         self.process = subprocess.Popen(
             [str(common.ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers), "--timeout", "30", "--log-level", "warning"],
-            cwd=common.ROOT, env=common.server_environment(database), stdout=self.log, stderr=subprocess.STDOUT,
+             "--workers", str(workers), "--timeout", "30", "--log-level", "warning", *options],
+            cwd=common.ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True)
 
     def wait_ready(self, timeout: float = 60) -> None:
@@ -333,17 +382,27 @@ class Result:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def run_wrk(url: str, requests_file: Path, *, seconds: float, connections: int, threads: int, skip: int,
-            run_id: str) -> dict:
+def wrk_command(url: str, requests_file: Path, *, seconds: float, connections: int, threads: int, skip: int,
+                run_id: str, timeout: float = 10) -> tuple[list[str], dict[str, str]]:
     env = {**os.environ, "BENCH_REQUESTS": str(requests_file), "BENCH_THREADS": str(threads),
            "BENCH_SKIP": str(skip), "BENCH_RUN_ID": run_id}
-    result = subprocess.run(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
-         "-s", str(LUA), url], env=env, capture_output=True, text=True, timeout=seconds + 60)
-    for line in result.stdout.splitlines():
+    return (["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", f"{timeout:g}s",
+             "-s", str(LUA), url], env)
+
+
+def wrk_result(stdout: str, stderr: str = "") -> dict:
+    for line in stdout.splitlines():
         if line.startswith("BENCH_RESULT "):
             return json.loads(line.removeprefix("BENCH_RESULT "))
-    raise SystemExit(f"wrk gave no result:\n{result.stdout}\n{result.stderr}")
+    raise SystemExit(f"wrk gave no result:\n{stdout}\n{stderr}")
+
+
+def run_wrk(url: str, requests_file: Path, *, seconds: float, connections: int, threads: int, skip: int,
+            run_id: str) -> dict:
+    command, env = wrk_command(url, requests_file, seconds=seconds, connections=connections, threads=threads,
+                               skip=skip, run_id=run_id)
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60)
+    return wrk_result(result.stdout, result.stderr)
 
 
 def measure(endpoint: Endpoint, requests_file: Path, server: Gunicorn, database: str, args, run_id: str, *,

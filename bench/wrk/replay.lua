@@ -85,7 +85,9 @@ function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
     'BENCH_RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, ' ..
-    '"max_us": %d, "mean_us": %.1f, "socket_errors": %d, "timeouts": %d, "statuses": {%s}}\n',
+    '"max_us": %d, "mean_us": %.1f, "socket_errors": %d, "timeouts": %d, "connect_errors": %d, ' ..
+    '"read_errors": %d, "write_errors": %d, "statuses": {%s}}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99),
-    latency.max, latency.mean, e.connect + e.read + e.write, e.timeout, table.concat(parts, ", ")))
+    latency.max, latency.mean, e.connect + e.read + e.write, e.timeout, e.connect, e.read, e.write,
+    table.concat(parts, ", ")))
 end
