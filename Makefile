@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test contract install migrate demo check schema clean bench
+.PHONY: run test contract install migrate demo check schema clean bench bench-soak
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ schema: install
 BENCH_SCALES ?= 10k 100k
 bench: install
 	$(PY) -m bench.run --scales $(BENCH_SCALES) $(BENCH_ARGS)
+
+## bench-soak: every endpoint at once from 200 clients for 10 minutes (zero errors expected).
+BENCH_SOAK_CASES ?= 100000
+bench-soak: install
+	$(PY) -m bench.soak --cases $(BENCH_SOAK_CASES) --duration 600 --connections 200
 
 clean:
 	rm -rf var/broker var/cache var/mail var/celerybeat-schedule*
