@@ -11,12 +11,15 @@ import smtplib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+
+from api_core.queueing import publish, publish_on_commit
 
 from .emails import build_message
 from .models import EVENT_KINDS, Reminder, ReminderRule, ReminderStatus
@@ -25,6 +28,7 @@ from .sources import SOURCES, Directory, Due, DueQuery, Recipient, current_due, 
 logger = logging.getLogger(__name__)
 
 Enqueue = Callable[[list[int]], None]
+SEND_TASK = "reminders.send"  # the name of tasks.send_reminder, which imports this module
 
 
 def _config(name: str):
@@ -35,19 +39,16 @@ def queue_sends(reminder_ids: list[int]) -> None:
     """Publish one send task per reminder, over one broker connection."""
     from .tasks import send_reminder
 
-    if not reminder_ids:
-        return
-    with send_reminder.app.producer_or_acquire() as producer:
-        for reminder_id in reminder_ids:
-            send_reminder.apply_async((reminder_id,), producer=producer)
+    if reminder_ids:
+        publish(send_reminder, [((reminder_id,), {}) for reminder_id in reminder_ids])
 
 
 def _queue_on_commit(reminder_ids: list[int], enqueue: Enqueue) -> None:
-    # Robust: a broker that is down must not turn a committed change (a
-    # cancelled meeting, an admin action) into an error. The rows are written;
-    # the sweep queues them again once they have waited REQUEUE_AFTER.
+    # A broker that is down must not turn a committed change (a cancelled
+    # meeting, an admin action) into an error: the rows are written, and the
+    # sweep queues them again once they have waited REQUEUE_AFTER.
     if reminder_ids:
-        transaction.on_commit(lambda: enqueue(reminder_ids), robust=True)
+        publish_on_commit(SEND_TASK, partial(enqueue, reminder_ids))
 
 
 # --- The sweep ----------------------------------------------------------------------
