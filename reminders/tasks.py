@@ -8,7 +8,7 @@ from .services import SEND_TASK, Outcome, reminder_send, reminders_sweep
 
 @shared_task(name="reminders.sweep", ignore_result=True)
 def sweep_reminders() -> None:
-    reminders_sweep()
+    reminders_sweep(keep_ids=False)
 
 
 @shared_task(
