@@ -193,7 +193,7 @@ def run(deadlines: int, *, spread: bool = False, seed: int = 1, drop: bool = Fal
         rss_start = rss_mib()
         cold = sweep(now)
         print(f"cold sweep: {cold}", flush=True)
-        traced = {"peak_traced_mib": "not measured"}
+        traced = {"peak_traced_mib": None}
         if trace:
             empty_log()
             traced = sweep(now, trace=True)
@@ -224,7 +224,9 @@ def run(deadlines: int, *, spread: bool = False, seed: int = 1, drop: bool = Fal
         f"| reminder rows written | {cold['created']:,} | {warm['created']:,} |",
         f"| peak RSS of the process | {cold['peak_rss_mib']} MiB ({rss_start:.1f} MiB before the first sweep, "
         f"{cold['rss_after_mib']} MiB after) | {warm['rss_after_mib']} MiB after |",
-        f"| peak traced Python allocation | {traced['peak_traced_mib']} MiB (a cold sweep under tracemalloc) | |",
+        "| peak traced Python allocation | "
+        + (f"{traced['peak_traced_mib']} MiB (a cold sweep under tracemalloc)" if trace else "not measured (--no-trace)")
+        + " | |",
         f"| batch size (REMINDERS['BATCH_SIZE']) | {result['batch']:,} | |",
         f"| load average before / after | {result['load_before']} / {result['load_after']} | |",
         "",
