@@ -1,163 +1,261 @@
-"""Benchmark of the reminder sweep over many open handoff deadlines (a script, not a test).
+"""The reminder sweep (``reminders.services.reminders_sweep``) over many open
+deadlines: time, queries, rows written and memory.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/puente .venv/bin/python bench/reminder_sweep.py
-    DATABASE_URL=… .venv/bin/python bench/reminder_sweep.py --deadlines 20000 --spread
+    .venv/bin/python -m bench.reminder_sweep [--deadlines 100000] [--spread] [--drop]
 
-It works in a scratch database of its own (the configured name + "_bench", migrated from
-scratch and dropped at the end), so it never touches real data. It creates N pending
-handoffs with COPY, then runs three sweeps and prints, for each, the wall time, the
-number of SQL queries, the reminders written and the memory used:
+The dataset is a database of its own (``<prefix>_<scale>_reminders``, made
+once and reused while the schema does not change): ``--deadlines`` pending
+handoffs between ten Peruvian and ten Chilean agencies, written with COPY
+from plain tuples. By default every deadline passed within the last eleven
+hours, so the "at the deadline" rule owes a reminder for each of them in one
+sweep — the worst case; ``--spread`` places them over the four days around
+the dataset's "now" instead (the steady state). Each run empties the
+reminder log, then measures, in this process:
 
-1. a cold sweep that has to write a reminder for every deadline that is due
-   (with the default placement, all N are due "at the deadline" at once — the worst case);
-2. the same sweep again from an empty reminder table, under tracemalloc, for the peak
-   Python allocation (tracemalloc slows Python down, so its wall time is not reported);
-3. a warm sweep right after, which finds everything already written (the every-minute case).
+1. a cold sweep that writes every reminder that is due;
+2. the same sweep again from an empty log under tracemalloc, for the peak
+   Python allocation (tracemalloc slows Python down: its time is not
+   reported; ``--no-trace`` skips this pass);
+3. a warm sweep right after, which finds everything written (the
+   every-minute case).
 
-Broker publishing is left out (the ids are only counted): it costs one message per reminder
-whatever the sweep does, and depends on the broker's network.
+Broker publishing is left out (the ids are only counted): it costs one
+message per reminder whatever the sweep does, and depends on the broker.
+The table goes to ``var/bench/reminder-sweep-<scale>.md``.
 """
 import argparse
-import datetime
-import os
+import json
 import random
 import resource
+import subprocess
 import sys
 import time
 import tracemalloc
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-os.environ.setdefault("DJANGO_DEBUG", "0")
+from bench import common
+from bench.sweep import rss_mib
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from cases.models import Agency, Case, Handoff, User  # noqa: E402
-from cases.roles import Role  # noqa: E402
-from cases.services import ensure_role_groups  # noqa: E402
-from reminders.models import Reminder  # noqa: E402
-from reminders.services import reminders_sweep  # noqa: E402
-
-INSERT_BATCH = 10000
+AGENCIES = 10  # on each side of the border
+SECRETARIAT_USERS = 3
 
 
-class QueryCounter:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
+def dataset_name(deadlines: int, spread: bool) -> str:
+    return f"{common.DB_PREFIX}_{common.scale_label(deadlines)}_reminders" + ("_spread" if spread else "")
 
 
-def copy_into(model, objects) -> None:
-    """Write model instances with PostgreSQL's COPY (UUID keys are set on
-    construction, so nothing needs to come back)."""
-    fields = [field for field in model._meta.concrete_fields]
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    with connection.cursor() as cursor:
-        with cursor.copy(f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
-            for obj in objects:
-                copy.write_row([field.get_db_prep_save(field.pre_save(obj, add=True), connection)
-                                for field in fields])
+# --- The dataset ------------------------------------------------------------------------------
 
 
-def populate(deadlines: int, *, spread: bool, now: datetime.datetime) -> None:
+def _template(model, connection, **values) -> tuple[list[str], list]:
+    """Column names and database values of one row of ``model`` with its
+    defaults and ``values``: every row of the load starts from it."""
+    obj = model(**values)
+    fields = model._meta.concrete_fields
+    return ([field.column for field in fields],
+            [field.get_db_prep_save(field.pre_save(obj, add=True), connection) for field in fields])
+
+
+def populate(database: str, deadlines: int, *, spread: bool, seed: int) -> dict:
+    """Make the dataset (run in a child process: its memory is not the sweep's)."""
+    common.create_database(database)
+    common.django_setup(database)
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from cases.models import Agency, Case, Handoff, User
+    from cases.roles import Role
+    from cases.services import ensure_role_groups
+
+    started = time.monotonic()
+    call_command("migrate", verbosity=0, interactive=False)  # also writes the default reminder rules
     senders = [Agency.objects.create(code=f"pe-bench-{i}", name=f"Agencia PE {i}", country="PE",
-                                     contact_email=f"pe{i}@bench.example") for i in range(10)]
+                                     contact_email=f"pe{i}@bench.example") for i in range(AGENCIES)]
     receivers = [Agency.objects.create(code=f"cl-bench-{i}", name=f"Agencia CL {i}", country="CL",
-                                       contact_email=f"cl{i}@bench.example") for i in range(10)]
+                                       contact_email=f"cl{i}@bench.example") for i in range(AGENCIES)]
     secretariat = ensure_role_groups()[Role.SECRETARIAT]
-    for i in range(3):
-        user = User.objects.create(username=f"secretaria{i}", email=f"secretaria{i}@bench.example")
-        user.groups.add(secretariat)
-    rng = random.Random(6)
-    for start in range(0, deadlines, INSERT_BATCH):
-        size = min(INSERT_BATCH, deadlines - start)
-        cases = [Case(reference=f"BN-2026-{start + i:06d}", owner_agency=senders[(start + i) % 10],
-                      border_point="chacalluta_santa_rosa")
-                 for i in range(size)]
-        copy_into(Case, cases)
-        handoffs = []
-        for case in cases:
-            if spread:  # realistic: deadlines anywhere in the four days around now
-                due = now + datetime.timedelta(seconds=rng.uniform(-48 * 3600, 48 * 3600))
-            else:  # worst case: every one is due "at the deadline" in this sweep
-                due = now - datetime.timedelta(seconds=rng.uniform(0, 11 * 3600))
-            handoffs.append(Handoff(kind="referral", case=case, from_agency=case.owner_agency,
-                                    to_agency=receivers[rng.randrange(10)], reason="bench",
-                                    response_due=due, status="pending", legal_basis="consent"))
-        copy_into(Handoff, handoffs)
+    for i in range(SECRETARIAT_USERS):
+        User.objects.create(username=f"secretaria{i}", email=f"secretaria{i}@bench.example").groups.add(secretariat)
+    now = timezone.now().replace(microsecond=0)
+
+    case_columns, case_row = _template(Case, connection, reference="BN-2026-000000", owner_agency=senders[0],
+                                       border_point="chacalluta_santa_rosa")
+    handoff_columns, handoff_row = _template(
+        Handoff, connection, kind="referral", case_id=uuid.uuid4(), from_agency=senders[0], to_agency=receivers[0],
+        reason="bench", response_due=now, status="pending", legal_basis="consent")
+    index = {name: case_columns.index(name) for name in ("id", "reference", "owner_agency_id")}
+    h_index = {name: handoff_columns.index(name)
+               for name in ("id", "case_id", "from_agency_id", "to_agency_id", "response_due")}
+    rng = random.Random(seed)
+    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        case_ids = [uuid.UUID(int=rng.getrandbits(128), version=4) for _ in range(deadlines)]
+        with cursor.copy(f"COPY {quote(Case._meta.db_table)} ({', '.join(map(quote, case_columns))}) "
+                         f"FROM STDIN") as copy:
+            row = list(case_row)
+            for i, case_id in enumerate(case_ids):
+                row[index["id"]], row[index["reference"]] = case_id, f"BN-2026-{i:07d}"
+                row[index["owner_agency_id"]] = senders[i % AGENCIES].pk
+                copy.write_row(row)
+        with cursor.copy(f"COPY {quote(Handoff._meta.db_table)} ({', '.join(map(quote, handoff_columns))}) "
+                         f"FROM STDIN") as copy:
+            row = list(handoff_row)
+            for i, case_id in enumerate(case_ids):
+                if spread:  # the steady state: deadlines anywhere in the four days around now
+                    due = now + timedelta(seconds=rng.uniform(-48 * 3600, 48 * 3600))
+                else:  # the worst case: every one is due "at the deadline" in this sweep
+                    due = now - timedelta(seconds=rng.uniform(0, 11 * 3600))
+                row[h_index["id"]], row[h_index["case_id"]] = uuid.UUID(int=rng.getrandbits(128), version=4), case_id
+                row[h_index["from_agency_id"]] = senders[i % AGENCIES].pk
+                row[h_index["to_agency_id"]] = receivers[rng.randrange(AGENCIES)].pk
+                row[h_index["response_due"]] = due
+                copy.write_row(row)
+        del case_ids
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE)")
+    manifest = {"database": database, "deadlines": deadlines, "spread": spread, "seed": seed,
+                "now": now.isoformat(), "schema": common.schema_fingerprint(),
+                "seconds": round(time.monotonic() - started, 1)}
+    common.DATASETS_DIR.mkdir(parents=True, exist_ok=True)
+    common.manifest_path(database).write_text(json.dumps(manifest, indent=2))
+    print(f"generated {database} in {manifest['seconds']} s: {deadlines:,} pending handoffs", flush=True)
+    return manifest
+
+
+def ensure_dataset(deadlines: int, *, spread: bool, seed: int) -> dict:
+    database = dataset_name(deadlines, spread)
+    manifest = common.read_manifest(database)
+    if manifest is None or (manifest["seed"], manifest["deadlines"], manifest["schema"]) != (
+            seed, deadlines, common.schema_fingerprint()):
+        argv = [sys.executable, "-m", "bench.reminder_sweep", "--populate-only", "--deadlines", str(deadlines),
+                "--seed", str(seed)] + (["--spread"] if spread else [])
+        subprocess.run(argv, cwd=common.ROOT, check=True)
+        manifest = common.read_manifest(database)
+    return manifest
+
+
+# --- The measurements -----------------------------------------------------------------------------
 
 
 def sweep(now, *, trace: bool = False) -> dict:
-    counter = QueryCounter()
-    queued = 0
+    from django.db import connection
+
+    from reminders.services import reminders_sweep
+
+    queries, queued = [0], [0]
+
+    def counted(execute, sql, params, many, context):
+        queries[0] += 1
+        return execute(sql, params, many, context)
 
     def count(ids):
-        nonlocal queued
-        queued += len(ids)
+        queued[0] += len(ids)
 
+    rss_before = rss_mib()
     if trace:
         tracemalloc.start()
     started = time.perf_counter()
-    with connection.execute_wrapper(counter):
-        result = reminders_sweep(now=now, enqueue=count)
-    elapsed = time.perf_counter() - started
+    with connection.execute_wrapper(counted):
+        result = reminders_sweep(now=now, enqueue=count, keep_ids=False)
+    seconds = time.perf_counter() - started
     peak = None
     if trace:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-    return {"seconds": elapsed, "queries": counter.count, "created": len(result.created), "queued": queued,
-            "peak_bytes": peak, "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+    return {"seconds": round(seconds, 2), "queries": queries[0], "created": result.written,
+            "queued": queued[0], "requeued": result.queued_again, "rss_before_mib": round(rss_before, 1),
+            "rss_after_mib": round(rss_mib(), 1), "peak_traced_mib": round(peak / 2**20, 1) if trace else None,
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
-def main() -> int:
+def run(deadlines: int, *, spread: bool = False, seed: int = 1, drop: bool = False, trace: bool = True) -> Path:
+    manifest = ensure_dataset(deadlines, spread=spread, seed=seed)
+    database = manifest["database"]
+    load_before = common.load_average()
+    common.django_setup(database)
+    from django.conf import settings
+    from django.db import connection
+
+    from reminders.models import Reminder
+
+    now = datetime.fromisoformat(manifest["now"])
+    table = connection.ops.quote_name(Reminder._meta.db_table)
+
+    def empty_log():
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {table}")
+
+    try:
+        empty_log()
+        rss_start = rss_mib()
+        cold = sweep(now)
+        print(f"cold sweep: {cold}", flush=True)
+        traced = {"peak_traced_mib": None}
+        if trace:
+            empty_log()
+            traced = sweep(now, trace=True)
+            print(f"cold sweep under tracemalloc: {traced}", flush=True)
+        warm = sweep(now)
+        print(f"warm sweep: {warm}", flush=True)
+        empty_log()
+        connection.close()
+    finally:
+        if drop:
+            connection.close()
+            common.drop_database(database)
+            common.manifest_path(database).unlink(missing_ok=True)
+
+    result = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"), "deadlines": deadlines,
+              "spread": spread, "batch": settings.REMINDERS["BATCH_SIZE"], "rss_start_mib": round(rss_start, 1),
+              "cold": cold, "traced": traced, "warm": warm, "load_before": load_before,
+              "load_after": common.load_average(), "dataset": database}
+    placement = ("deadlines over the four days around now" if spread
+                 else "every deadline passed in the last 11 h: all due in one sweep")
+    lines = [
+        f"## Reminder sweep — {deadlines:,} open handoff deadlines, {placement} ({result['started_at']})",
+        "",
+        "| what | cold sweep | warm re-sweep |",
+        "| --- | --- | --- |",
+        f"| time | {cold['seconds']} s | {warm['seconds']} s |",
+        f"| queries | {cold['queries']:,} | {warm['queries']:,} |",
+        f"| reminder rows written | {cold['created']:,} | {warm['created']:,} |",
+        f"| peak RSS of the process | {cold['peak_rss_mib']} MiB ({rss_start:.1f} MiB before the first sweep, "
+        f"{cold['rss_after_mib']} MiB after) | {warm['rss_after_mib']} MiB after |",
+        "| peak traced Python allocation | "
+        + (f"{traced['peak_traced_mib']} MiB (a cold sweep under tracemalloc)" if trace else "not measured (--no-trace)")
+        + " | |",
+        f"| batch size (REMINDERS['BATCH_SIZE']) | {result['batch']:,} | |",
+        f"| load average before / after | {result['load_before']} / {result['load_after']} | |",
+        "",
+    ]
+    text = "\n".join(lines)
+    common.OUT_DIR.mkdir(parents=True, exist_ok=True)
+    label = common.scale_label(deadlines) + ("-spread" if spread else "")
+    path = common.OUT_DIR / f"reminder-sweep-{label}.md"
+    path.write_text(text)
+    (common.OUT_DIR / f"reminder-sweep-{label}.json").write_text(json.dumps(result, indent=2))
+    print(text)
+    return path
+
+
+def main(argv=None) -> Path | None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--deadlines", type=int, default=100_000, help="open handoff deadlines (default 100000)")
     parser.add_argument("--spread", action="store_true", help="deadlines over ±48 h instead of all due at once")
-    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
-    args = parser.parse_args()
-    if connection.vendor != "postgresql":
-        parser.error("set DATABASE_URL to a PostgreSQL database")
-
-    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = f"{settings.DATABASES['default']['NAME']}_bench"
-    original_name = connection.settings_dict["NAME"]
-    bench_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
-        now = timezone.now()
-        started = time.perf_counter()
-        populate(args.deadlines, spread=args.spread, now=now)
-        print(f"database {bench_name}: {args.deadlines} pending handoffs created in "
-              f"{time.perf_counter() - started:.1f} s; batch size {settings.REMINDERS['BATCH_SIZE']}; "
-              f"baseline max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
-
-        cold = sweep(now)
-        print(f"cold sweep:  {cold['seconds']:6.2f} s  {cold['queries']:5d} queries  "
-              f"{cold['created']:6d} reminders written ({cold['queued']} queued)  "
-              f"max RSS {cold['max_rss_kib'] / 1024:.0f} MiB")
-        with connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {Reminder._meta.db_table}")
-        traced = sweep(now, trace=True)
-        print(f"cold sweep under tracemalloc: peak Python allocation {traced['peak_bytes'] / 2**20:.1f} MiB "
-              f"({traced['created']} reminders written, {traced['queries']} queries)")
-        warm = sweep(now)
-        print(f"warm sweep:  {warm['seconds']:6.2f} s  {warm['queries']:5d} queries  "
-              f"{warm['created']:6d} reminders written")
-    finally:
-        if not args.keep:
-            connection.creation.destroy_test_db(original_name, verbosity=0)
-    return 0
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--drop", action="store_true", help="drop the dataset afterwards")
+    parser.add_argument("--no-trace", dest="trace", action="store_false",
+                        help="skip the pass under tracemalloc (several times slower than the sweep itself)")
+    parser.add_argument("--populate-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.populate_only:
+        populate(dataset_name(args.deadlines, args.spread), args.deadlines, spread=args.spread, seed=args.seed)
+        return None
+    return run(args.deadlines, spread=args.spread, seed=args.seed, drop=args.drop, trace=args.trace)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -8,15 +8,18 @@ before sending — two deliveries of one task message send once."""
 import datetime
 import logging
 import smtplib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+
+from api_core.queueing import publish, publish_on_commit
 
 from .emails import build_message
 from .models import EVENT_KINDS, Reminder, ReminderRule, ReminderStatus
@@ -25,6 +28,7 @@ from .sources import SOURCES, Directory, Due, DueQuery, Recipient, current_due, 
 logger = logging.getLogger(__name__)
 
 Enqueue = Callable[[list[int]], None]
+SEND_TASK = "reminders.send"  # the name of tasks.send_reminder, which imports this module
 
 
 def _config(name: str):
@@ -35,36 +39,40 @@ def queue_sends(reminder_ids: list[int]) -> None:
     """Publish one send task per reminder, over one broker connection."""
     from .tasks import send_reminder
 
-    if not reminder_ids:
-        return
-    with send_reminder.app.producer_or_acquire() as producer:
-        for reminder_id in reminder_ids:
-            send_reminder.apply_async((reminder_id,), producer=producer)
+    if reminder_ids:
+        publish(send_reminder, [((reminder_id,), {}) for reminder_id in reminder_ids])
 
 
 def _queue_on_commit(reminder_ids: list[int], enqueue: Enqueue) -> None:
-    # Robust: a broker that is down must not turn a committed change (a
-    # cancelled meeting, an admin action) into an error. The rows are written;
-    # the sweep queues them again once they have waited REQUEUE_AFTER.
+    # A broker that is down must not turn a committed change (a cancelled
+    # meeting, an admin action) into an error: the rows are written, and the
+    # sweep queues them again once they have waited REQUEUE_AFTER.
     if reminder_ids:
-        transaction.on_commit(lambda: enqueue(reminder_ids), robust=True)
+        publish_on_commit(SEND_TASK, partial(enqueue, reminder_ids))
 
 
 # --- The sweep ----------------------------------------------------------------------
 
 @dataclass
 class SweepResult:
+    # How many rows the sweep wrote and queued again: always counted.
+    written: int = 0
+    queued_again: int = 0
+    # Their ids, when asked for (``keep_ids``): a list that grows with the
+    # sweep, which the periodic task does without so its memory stays flat.
     created: list[int] = field(default_factory=list)
     requeued: list[int] = field(default_factory=list)
 
 
 def reminders_sweep(*, now: datetime.datetime | None = None, enqueue: Enqueue | None = None,
-                    requeue_after: datetime.timedelta | None = None) -> SweepResult:
+                    requeue_after: datetime.timedelta | None = None, keep_ids: bool = True) -> SweepResult:
     """Write a reminder row for every (active rule, open target, recipient)
     whose moment has come, and queue a send for each row this sweep wrote;
     then queue again the rows whose message got lost. Safe to run any number
     of times, concurrently: rows another sweep wrote are neither written nor
-    queued again."""
+    queued again. Works batch by batch (``REMINDERS['BATCH_SIZE']`` targets,
+    one transaction each), so its memory does not grow with the number of
+    deadlines unless ``keep_ids`` asks for every id written."""
     now = now or timezone.now()
     enqueue = enqueue or queue_sends
     directory = Directory()
@@ -77,9 +85,15 @@ def reminders_sweep(*, now: datetime.datetime | None = None, enqueue: Enqueue | 
         for batch in SOURCES[rule.deadline_kind](query):
             rows = [row for due in batch for row in _rows(rule, due)]
             if rows:
-                result.created += _insert(rows, now=now, enqueue=enqueue)
-    result.requeued = _requeue_stranded(now=now, enqueue=enqueue,
-                                        grace=_config("REQUEUE_AFTER") if requeue_after is None else requeue_after)
+                created = _insert(rows, now=now, enqueue=enqueue)
+                result.written += len(created)
+                if keep_ids:
+                    result.created += created
+    for requeued in _requeue_stranded(now=now, enqueue=enqueue,
+                                      grace=_config("REQUEUE_AFTER") if requeue_after is None else requeue_after):
+        result.queued_again += len(requeued)
+        if keep_ids:
+            result.requeued += requeued
     return result
 
 
@@ -163,18 +177,19 @@ def _insert(rows: list[tuple], *, now: datetime.datetime, enqueue: Enqueue) -> l
     return created
 
 
-def _requeue_stranded(*, now: datetime.datetime, enqueue: Enqueue, grace: datetime.timedelta) -> list[int]:
-    requeued = []
+def _requeue_stranded(*, now: datetime.datetime, enqueue: Enqueue,
+                      grace: datetime.timedelta) -> Iterator[list[int]]:
+    """Queue again, batch by batch, the pending rows nobody took; yields each batch's ids."""
     while True:
         with transaction.atomic():
             ids = list(Reminder.objects.stranded(now, grace).order_by("next_attempt_at", "id")
                        .values_list("id", flat=True)[:_config("BATCH_SIZE")])
             if not ids:
-                return requeued
+                return
             # Moves them out of ``stranded`` until the grace period passes again.
             Reminder.objects.filter(id__in=ids).update(next_attempt_at=now, updated_at=now)
             _queue_on_commit(ids, enqueue)
-        requeued += ids
+        yield ids
 
 
 # --- Sending one reminder ---------------------------------------------------------

@@ -76,6 +76,12 @@ class Directory:
         self._agencies: dict[int, list[Recipient]] = {}
         self._members: dict = {}
 
+    @cached_property
+    def agencies(self) -> dict[int, Agency]:
+        """Every agency by id, read once: a few hundred rows, shared by every
+        target of a sweep instead of joined and built again for each one."""
+        return Agency.objects.in_bulk()
+
     def agency(self, agency: Agency) -> list[Recipient]:
         if agency.pk not in self._agencies:
             self._agencies[agency.pk] = [Recipient.for_agency(agency)] if agency.active else []
@@ -239,12 +245,14 @@ def _link_bases() -> tuple[str, str]:
 def handoff_response_due(query: DueQuery) -> Iterator[list[Due]]:
     """Pending handoffs, due at ``response_due``: the receiving agency must
     accept or reject; after it passes, the secretariat follows up."""
-    agency_fields = ("name", "country", "contact_email", "language", "time_zone", "active")
-    handoffs = (Handoff.objects.pending().select_related("case", "from_agency", "to_agency")
-                .only("kind", "response_due", "case__reference", *(f"{side}__{name}" for name in agency_fields
-                                                                    for side in ("from_agency", "to_agency"))))
+    handoffs = (Handoff.objects.pending().select_related("case")
+                .only("kind", "response_due", "from_agency_id", "to_agency_id", "case__reference"))
     api, admin = _link_bases()
+    agencies = query.directory.agencies
     for batch in query.batches(handoffs, "response_due"):
+        for handoff in batch:
+            handoff.from_agency = agencies[handoff.from_agency_id]
+            handoff.to_agency = agencies[handoff.to_agency_id]
         yield [
             Due(
                 target=handoff,

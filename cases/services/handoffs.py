@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,7 +33,7 @@ from cases.models.handoffs import crosses_border
 from cases.roles import Role
 from cases.selectors import case_for, handoffs_visible_to
 
-from .audit import diff, emit, record, snapshot
+from .audit import diff, emit, emit_many, record, snapshot
 
 # What the history of a handoff records: its state, never the free text.
 TRACKED_FIELDS = ["kind", "status", "from_agency", "to_agency", "response_due", "legal_basis", "rejection_reason",
@@ -315,18 +315,72 @@ def handoff_reschedule(*, actor, handoff_id, response_due: datetime, note: str =
 # --- Deadlines -----------------------------------------------------------------
 
 
-@transaction.atomic
 def handoff_emit_overdue(*, handoff_id, now: datetime | None = None) -> bool:
-    """Write ``handoff.overdue`` once for the handoff's current deadline.
-    The conditional update claims the (handoff, deadline) pair: of two sweeps
-    racing on one row the second waits, re-reads it and updates nothing."""
-    claimed = (
-        Handoff.objects.overdue_not_yet_announced(now or timezone.now())
-        .filter(pk=handoff_id)
-        .update(overdue_emitted_for=F("response_due"))
-    )
-    if not claimed:
-        return False
-    handoff = Handoff.objects.select_related("case").get(pk=handoff_id)
-    emit("handoff.overdue", obj=handoff, case=handoff.case, agencies=_audience(handoff))
-    return True
+    """Write ``handoff.overdue`` once for the handoff's current deadline, if
+    it has passed: the batch below, for one handoff."""
+    return bool(handoffs_emit_overdue(now=now, limit=1, handoff_ids=[handoff_id]))
+
+
+@transaction.atomic
+def handoffs_emit_overdue(*, now: datetime | None = None, limit: int = 1000, handoff_ids=None,
+                          after: tuple | None = None) -> list[Handoff]:
+    """Write ``handoff.overdue`` once for the current deadline of up to
+    ``limit`` overdue handoffs (of ``handoff_ids`` when given), the earliest
+    deadlines first, in one transaction. Returns the handoffs announced (ids,
+    case, agencies and deadline only), in deadline order.
+
+    ``after``, the ``(response_due, id)`` of the last handoff of the previous
+    batch of a run, lets the next batch start there instead of reading again
+    past every handoff already announced: those stay pending and overdue
+    until answered, and a backlog would otherwise cost a quadratic scan. It
+    narrows where to look, never the claim: a row skipped because another
+    sweep held it is that sweep's, and anything left behind is found by the
+    next run, which starts from the beginning.
+
+    One UPDATE claims the batch: it records the deadline being announced
+    (``overdue_emitted_for``) on the handoffs that are still overdue and not
+    yet announced, and returns them. The rows are picked FOR UPDATE SKIP
+    LOCKED, so two sweeps running at once take disjoint batches instead of
+    queueing behind each other, and a row's condition is checked again under
+    its lock — a handoff answered or announced meanwhile is left out. A
+    moved deadline no longer equals ``overdue_emitted_for``, so it is
+    announced again once it passes. The events and their audience are then
+    written with one INSERT each: a constant number of queries per batch."""
+    pending = Handoff.objects.overdue_not_yet_announced(now or timezone.now())
+    if handoff_ids is not None:
+        pending = pending.filter(pk__in=list(handoff_ids))
+    if after is not None:
+        pending = pending.filter(Q(response_due__gt=after[0]) | Q(response_due=after[0], pk__gt=after[1]))
+    pick = pending.order_by("response_due", "id").values("pk")
+    if connection.features.has_select_for_update_skip_locked:
+        pick = pick.select_for_update(skip_locked=True)
+    pick = pick[:limit]
+    pick_sql, params = pick.query.sql_with_params()
+    ops = connection.ops
+    table = ops.quote_name(Handoff._meta.db_table)
+    fields = [Handoff._meta.get_field(name) for name in ("id", "case", "from_agency", "to_agency", "response_due")]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {ops.quote_name('overdue_emitted_for')} = {ops.quote_name('response_due')} "
+            f"WHERE {ops.quote_name('id')} IN ({pick_sql}) "
+            f"RETURNING {', '.join(ops.quote_name(field.column) for field in fields)}",
+            params,
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return []
+    # Values as the ORM would read them (SQLite returns UUIDs and dates as text).
+    columns = [field.get_col(Handoff._meta.db_table) for field in fields]
+    converters = [ops.get_db_converters(col) + col.get_db_converters(connection) for col in columns]
+    claimed = []
+    for row in rows:
+        values = []
+        for value, col, column_converters in zip(row, columns, converters, strict=True):
+            for converter in column_converters:
+                value = converter(value, col, connection)
+            values.append(value)
+        claimed.append(Handoff(**dict(zip([field.attname for field in fields], values, strict=True))))
+    claimed.sort(key=lambda handoff: (handoff.response_due, handoff.pk))  # the order of the pick
+    cases = Case.objects.only("reference").in_bulk({handoff.case_id for handoff in claimed})
+    emit_many("handoff.overdue", [(handoff, cases[handoff.case_id], _audience(handoff)) for handoff in claimed])
+    return claimed

@@ -1,14 +1,19 @@
-"""``api_core.queueing.enqueue_on_commit`` with the broker down: the write
-commits, the client is answered, the failure is logged (docs/reliability.md)."""
+"""``api_core.queueing`` with the broker down: the write commits, the client
+is answered, the failure is logged (docs/reliability.md) — for a request's
+task and for the reminders' sends alike."""
+import datetime
 import logging
 
 import pytest
 from celery import shared_task
 from django.db import transaction
+from django.utils import timezone
 
-from api_core.queueing import enqueue_on_commit
+from api_core.queueing import enqueue_on_commit, publish_on_commit
 from cases.models import Agency
 from config.celery import app
+from reminders.models import Reminder
+from reminders.services import reminders_sweep
 
 DEAD_BROKER = "redis://127.0.0.1:1/0"
 
@@ -52,3 +57,49 @@ def test_nothing_is_queued_when_the_transaction_rolls_back(broker_down, caplog):
             raise RuntimeError("the change fails")
     assert not Agency.objects.filter(code="pe-otra").exists()
     assert "not queued" not in caplog.text  # never even tried
+
+
+@pytest.fixture
+def overdue_handoff_with_rules(db):
+    from django.apps import apps
+
+    from reminders.defaults import create_default_rules
+    from tests.factories import HandoffFactory
+
+    create_default_rules(apps, kinds=["handoff_response_due"])
+    return HandoffFactory(response_due=timezone.now() - datetime.timedelta(minutes=5))
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_reminders_written_while_the_broker_is_down_stay_for_the_sweep(overdue_handoff_with_rules, broker_down,
+                                                                       caplog):
+    """The reminders' sends go through the same helper: the sweep's rows are
+    committed, one warning names the task (no address, no id), and the rows
+    wait for the requeue of a later sweep."""
+    with caplog.at_level(logging.WARNING, logger="api_core.queueing"):
+        created = reminders_sweep().created  # the real publisher, against the dead broker
+    assert created
+    assert Reminder.objects.filter(pk__in=created, status="pending").count() == len(created)
+    warnings = [r.getMessage() for r in caplog.records if r.name == "api_core.queueing"]
+    assert warnings == ["Task reminders.send not queued (OperationalError); the periodic sweep will pick the work up"]
+    emails = Reminder.objects.filter(pk__in=created).values_list("email", flat=True)
+    assert all(email not in caplog.text for email in emails if email)
+    later = timezone.now() + datetime.timedelta(hours=1)
+    assert sorted(reminders_sweep(now=later, enqueue=lambda ids: None).requeued) == sorted(created)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_publisher_does_not_stop_the_other_callbacks_of_the_commit(caplog):
+    ran = []
+
+    def broken():
+        raise OSError("connection refused")
+
+    with caplog.at_level(logging.WARNING, logger="api_core.queueing"):
+        with transaction.atomic():
+            publish_on_commit("tests.broken", broken)
+            transaction.on_commit(lambda: ran.append("next"))
+    assert ran == ["next"]
+    assert "Task tests.broken not queued (OSError)" in caplog.text

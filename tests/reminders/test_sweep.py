@@ -167,6 +167,18 @@ class TestSweepCost:
         assert sorted(queued) == sorted(result.created)
         assert {r.target_id for r in Reminder.objects.all()} == {target_key(h.pk) for h in handoffs}
 
+    def test_without_ids_it_counts_what_it_wrote_and_queued_again(self, rules, make_handoff, settings):
+        """What the periodic task runs: nothing kept that grows with the number of deadlines."""
+        settings.REMINDERS = {**settings.REMINDERS, "BATCH_SIZE": 4, "REQUEUE_AFTER": datetime.timedelta(minutes=10)}
+        for index in range(10):
+            make_handoff(response_due=DEADLINE - index * S)
+        result, queued = sweep_at(DEADLINE, keep_ids=False)
+        assert (result.written, result.queued_again, result.created, result.requeued) == (10, 0, [], [])
+        assert sorted(queued) == sorted(Reminder.objects.values_list("id", flat=True))
+        again, queued_again = sweep_at(DEADLINE + 11 * 60 * S, keep_ids=False)
+        assert (again.written, again.queued_again, again.requeued) == (0, 10, [])
+        assert sorted(queued_again) == sorted(queued)
+
 
 @pytest.mark.django_db
 class TestRequeue:
