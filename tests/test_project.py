@@ -50,3 +50,20 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True, env=env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_periodic_tasks_have_a_queue_every_worker_consumes():
+    """A sweep must not wait behind a backlog of deliveries on the default
+    queue: every beat task goes to the periodic queue, and a worker started
+    without -Q consumes both queues."""
+    from django.conf import settings
+
+    from config.celery import app
+
+    periodic = settings.PERIODIC_QUEUE
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "reminders.sweep" in tasks
+    for name in tasks:
+        assert app.amqp.router.route({}, name)["queue"].name == periodic, name
+    assert app.amqp.router.route({}, "integrations.deliver_webhook")["queue"].name == settings.CELERY_TASK_DEFAULT_QUEUE
+    assert {periodic, settings.CELERY_TASK_DEFAULT_QUEUE} <= set(app.amqp.queues)

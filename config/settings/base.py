@@ -6,6 +6,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -294,6 +295,16 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": REMINDERS["SWEEP_INTERVAL"].total_seconds()},
     },
 }
+
+# The periodic tasks have a queue of their own, which every worker consumes
+# next to the default one (a worker started without -Q consumes every queue
+# declared here, and takes from them in turn). On the default queue a sweep
+# would wait behind every webhook delivery and reminder send queued before
+# it, and expire unrun exactly when the system is busiest.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+PERIODIC_QUEUE = "periodic"
+CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(PERIODIC_QUEUE))
+CELERY_TASK_ROUTES = {entry["task"]: {"queue": PERIODIC_QUEUE} for entry in CELERY_BEAT_SCHEDULE.values()}
 
 # --- Puente -----------------------------------------------------------------
 PUENTE = {
