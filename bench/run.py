@@ -1,12 +1,13 @@
 """``make bench``: every figure of docs/performance.md, end to end.
 
-    .venv/bin/python -m bench.run [--scales 10k 100k 1m] [--sweeps-1m] [--no-sweeps] [--duration 20]
+    .venv/bin/python -m bench.run [--scales 10k 100k 1m] [--sweeps-1m] [--no-sweeps] [--duration 20] [--soak 600]
 
 For each scale: generate the dataset if it is missing or stale, clone it,
 start gunicorn, run every endpoint, stop gunicorn, drop the clone. Then both
 sweeps — the overdue handoffs against a backlog, the reminders over open
 deadlines — at 100k, and at 1M too when ``1m`` is among the scales (or with
-``--sweeps-1m``). Every table goes to ``var/bench/`` and all of them,
+``--sweeps-1m``). With ``--soak SECONDS``, the soak run (every endpoint at
+once from 200 clients) at the largest scale. Every table goes to ``var/bench/`` and all of them,
 together, to ``var/bench/latest.md``, which is also printed.
 """
 import argparse
@@ -16,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench import common, load
+from bench import common, load, soak
 
 
 def ensure_wrk() -> None:
@@ -37,6 +38,8 @@ def main(argv=None) -> None:
     parser.add_argument("--sweep-seconds", type=float, default=900, help="stop the overdue sweep after this")
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--soak", type=int, default=0, metavar="SECONDS",
+                        help="then every endpoint at once from 200 clients for this long, at the largest scale")
     args = parser.parse_args(argv)
 
     ensure_wrk()
@@ -44,6 +47,10 @@ def main(argv=None) -> None:
     for scale in args.scales:
         written.append(load.run(load.parse_args(["--cases", str(common.SCALES[scale]), "--seed", str(args.seed),
                                                  "--duration", str(args.duration)])))
+    if args.soak:
+        largest = max(args.scales, key=common.SCALES.__getitem__)
+        written.append(soak.run(soak.parse_args(["--cases", str(common.SCALES[largest]), "--seed", str(args.seed),
+                                                 "--duration", str(args.soak)])))
     sizes = [] if args.no_sweeps else [100_000] + (
         [1_000_000] if args.sweeps_1m or "1m" in args.scales else [])
     for size in sizes:
