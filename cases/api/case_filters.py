@@ -6,7 +6,9 @@ must not let anyone probe who is on a case by filtering for them.
 """
 import django_filters
 from django.core.validators import RegexValidator
-from django.db.models import Exists, OuterRef, Q
+from django.db import connections
+from django.db.models import BooleanField, Exists, OuterRef, Q
+from django.db.models.expressions import RawSQL
 from rest_framework.filters import OrderingFilter
 
 from api_core.filters import FilterSet, SlugFilter
@@ -15,13 +17,12 @@ from cases.models import (
     Case,
     CaseMember,
     CaseStatus,
-    Person,
     Priority,
     Vulnerability,
-    normalise_document_number,
     vulnerability_field,
 )
 from cases.selectors import FULL_ACCESS
+from cases.services.search import search_words
 
 
 def _fully_visible():
@@ -56,26 +57,58 @@ class CaseFilter(FilterSet):
         return queryset.filter(_fully_visible() & Exists(members))
 
     def filter_search(self, queryset, name, value):
-        """Every word must match the reference, or every word one and the same
-        member (a name or the document number): "maría gonzález" finds María
-        González, not a María and a González who share a case."""
+        """Every word must match the reference, or every word the start of a
+        word of one and the same member (a name or the document number):
+        "maría gonz" finds María González, not a María and a González who
+        share a case."""
         words = value.split()
         if not words:
             return queryset
-        person, reference = Q(), Q()
+        reference = Q()
         for word in words:
-            matches = Q(given_names__icontains=word) | Q(family_names__icontains=word)
-            document = normalise_document_number(word)
-            if document:
-                matches |= Q(document_number_normalised__contains=document)
-            person &= matches
             reference &= Q(reference__icontains=word)
-        # The candidates come first, from the trigram indexes, where PostgreSQL
-        # intersects the words before reading a row; a member's match then
-        # counts only where the caller reads the case in full.
-        members = CaseMember.objects.filter(person__in=Person.objects.filter(person).values("pk"))
-        candidates = members.order_by().values("case_id").union(Case.objects.filter(reference).order_by().values("pk"))
-        return queryset.filter(pk__in=candidates).filter(reference | _fully_visible())
+        members = member_match(words, connections[queryset.db].vendor)
+        if members is None:
+            return queryset.filter(reference)
+        return queryset.filter(reference | (members & _fully_visible()))
+
+
+def _word_alternatives(word: str) -> list[list[str]]:
+    """What a typed word may match, each a list of word starts one member must
+    all have: "V-12.345.678" is the document v12345678, or a member with
+    words starting v, 12, 345 and 678; "Pérez-Rojas" is perezrojas, or perez
+    and rojas."""
+    parts = search_words(word)
+    if not parts:
+        return []
+    return [["".join(parts)], parts] if len(parts) > 1 else [parts]
+
+
+def member_match(words, vendor: str) -> Q | None:
+    """Cases with a member matching every word (None: no word can match one).
+
+    The rule is a regular expression over the members' lines of the search
+    document (cases.services.search), checked only on the cases the word
+    index finds on PostgreSQL: those holding every word anywhere.
+    """
+    per_word = [alternatives for alternatives in map(_word_alternatives, words) if alternatives]
+    if len(per_word) < len(words):
+        return None
+
+    def starts(part):
+        return f"(?=(?:.* )?{part})"
+
+    line = "".join("(?:" + "|".join("".join(map(starts, parts)) for parts in alternatives) + ")"
+                   for alternatives in per_word)
+    # A line is a member: "." never crosses one, "^" starts each.
+    match = Q(search_document__regex=("(?n)^" if vendor == "postgresql" else "(?m)^") + line)
+    if vendor != "postgresql":
+        return match
+    query = " & ".join("(" + " | ".join("(" + " & ".join(f"{part}:*" for part in parts) + ")"
+                                        for parts in alternatives) + ")" for alternatives in per_word)
+    indexed = RawSQL(f"to_tsvector('simple'::regconfig, {Case._meta.db_table}.search_document) "
+                     "@@ to_tsquery('simple'::regconfig, %s)", [query], output_field=BooleanField())
+    return Q(indexed) & match
 
 
 class CaseOrdering(OrderingFilter):

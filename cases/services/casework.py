@@ -43,6 +43,7 @@ from cases.roles import Role
 from cases.selectors import Access, cases_visible_to, collaborator_agency_ids, people_visible_to
 
 from .audit import diff, emit, record, snapshot
+from .search import case_search_refresh
 
 PERSON_FIELDS = (
     "given_names", "family_names", "sex", "date_of_birth", "date_of_birth_is_estimate", "nationality",
@@ -297,6 +298,7 @@ def case_create(*, actor, members, summary: str = "", priority: str = Priority.N
     created["reference"] = [None, case.reference]
     record(actor=actor, case=case, action="case.created", obj=case, changes=created)
     case.created_memberships = [_carry_out(actor, case, plan) for plan in plans]
+    case_search_refresh(case_ids=[case.pk])
     emit("case.created", obj=case, case=case, agencies=[agency])
     case.access = Access.OWNER
     return case
@@ -379,6 +381,7 @@ def member_add(*, actor, case_id, relationship: str, person=None, **person_field
     membership = _carry_out(actor, case, plan)
     case.member_count += 1
     _touch(case, "member_count")
+    case_search_refresh(case_ids=[case.pk])
     emit("case.updated", obj=case, case=case, agencies=_audience(case))
     return membership
 
@@ -442,6 +445,7 @@ def member_remove(*, actor, case_id, person_id) -> None:
     membership.delete()
     case.member_count -= 1
     _touch(case, "member_count")
+    case_search_refresh(case_ids=[case.pk])
     emit("case.updated", obj=case, case=case, agencies=_audience(case))
 
 
@@ -485,6 +489,8 @@ def person_update(*, actor, person_id, if_match: IfMatch | None = None, **fields
         record(actor=actor, case=case, action="person.updated", obj=person, changes=changes)
         _touch(case)
         emit("case.updated", obj=case, case=case, agencies=_audience(case))
+    if {"given_names", "family_names", "document_number"} & set(changes):
+        case_search_refresh(case_ids=person.memberships.values_list("case_id", flat=True))
     return person
 
 
