@@ -45,7 +45,9 @@ class CaseFilter(FilterSet):
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte",
                                                      help_text="ISO 8601 with offset; for incremental sync.")
     search = django_filters.CharFilter(method="filter_search", max_length=100,
-                                       help_text="Reference, member names or document number.")
+                                       help_text="Words, all of them matching the reference (any part), or all the start of a "
+                                                 "word of one member's names or document number; accents and case "
+                                                 "do not matter.")
 
     def filter_vulnerability(self, queryset, name, flags):
         for flag in flags:
@@ -88,8 +90,8 @@ def member_match(words, vendor: str) -> Q | None:
     """Cases with a member matching every word (None: no word can match one).
 
     The rule is a regular expression over the members' lines of the search
-    document (cases.services.search), checked only on the cases the word
-    index finds on PostgreSQL: those holding every word anywhere.
+    document (cases.services.search), checked only on the cases the index of
+    word starts finds on PostgreSQL: those holding every word anywhere.
     """
     per_word = [alternatives for alternatives in map(_word_alternatives, words) if alternatives]
     if len(per_word) < len(words):
@@ -104,10 +106,12 @@ def member_match(words, vendor: str) -> Q | None:
     match = Q(search_document__regex=("(?n)^" if vendor == "postgresql" else "(?m)^") + line)
     if vendor != "postgresql":
         return match
-    query = " & ".join("(" + " | ".join("(" + " & ".join(f"{part}:*" for part in parts) + ")"
+    # Lexemes written as they are (letters and digits only, nothing to quote):
+    # the index holds every word start (migration 0004_case_search_document).
+    query = " & ".join("(" + " | ".join("(" + " & ".join(f"'{part}'" for part in parts) + ")"
                                         for parts in alternatives) + ")" for alternatives in per_word)
-    indexed = RawSQL(f"to_tsvector('simple'::regconfig, {Case._meta.db_table}.search_document) "
-                     "@@ to_tsquery('simple'::regconfig, %s)", [query], output_field=BooleanField())
+    indexed = RawSQL(f"case_search_prefixes({Case._meta.db_table}.search_document) @@ %s::tsquery", [query],
+                     output_field=BooleanField())
     return Q(indexed) & match
 
 

@@ -1,5 +1,5 @@
 """The search document of each case (cases.services.search), its backfill and
-its word index.
+its index of word starts.
 
 Not atomic, so that a large installation keeps working while it runs: adding
 the column with a constant default is instant; the backfill then writes the
@@ -7,7 +7,8 @@ documents in batches of cases, each batch in its own transaction with its
 cases locked as the services lock them (a member added meanwhile is not
 overwritten with an older document); the index is built with CREATE INDEX
 CONCURRENTLY on PostgreSQL, without blocking writes. At a million cases the
-backfill takes a few minutes (docs/performance.md).
+backfill took 11 minutes and the index 8 on a busy 2-core machine (510 MB;
+docs/performance.md).
 """
 from django.db import migrations, models, transaction
 
@@ -42,6 +43,20 @@ def backfill(apps, schema_editor):
             last = ids[-1]
 
 
+# Every start of every word of the document, as lexemes taken as they are
+# (no parser, no dictionary): a search word is then one exact lookup in the
+# index, however common the word, where a prefix query (word:*) would gather
+# every lexeme it starts and recheck every row.
+PREFIXES_FUNCTION = """
+CREATE OR REPLACE FUNCTION case_search_prefixes(document text) RETURNS tsvector
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT array_to_tsvector(coalesce(array_agg(DISTINCT left(word, n)), '{}'))
+  FROM regexp_split_to_table(document, '\\s+') AS word, generate_series(1, length(word)) AS n
+  WHERE word <> ''
+$$
+"""
+
+
 class PostgreSQLOnly(migrations.RunSQL):
     """Raw SQL that only PostgreSQL understands; a no-op elsewhere."""
 
@@ -68,10 +83,11 @@ class Migration(migrations.Migration):
             field=models.TextField(blank=True, default="", editable=False),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop, elidable=True),
+        PostgreSQLOnly(sql=PREFIXES_FUNCTION, reverse_sql="DROP FUNCTION IF EXISTS case_search_prefixes(text)"),
         # The expression must be the one cases.api.case_filters compares, or PostgreSQL ignores the index.
         PostgreSQLOnly(
             sql=f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{INDEX}" ON "cases_case" '
-                f"USING gin (to_tsvector('simple'::regconfig, \"search_document\"))",
+                'USING gin (case_search_prefixes("search_document"))',
             reverse_sql=f'DROP INDEX CONCURRENTLY IF EXISTS "{INDEX}"',
         ),
     ]

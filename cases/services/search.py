@@ -7,9 +7,9 @@ number, written without accents, in lower case, separated by spaces:
     luis rojas silva
 
 A case keeps its document in ``Case.search_document`` and PostgreSQL indexes
-its words (``to_tsvector('simple', …)``, GIN), so a search intersects the
-posting lists of all its words in one index and reads only the cases holding
-every one of them. The line of the member that matches every word is then
+every start of every word in it (GIN over ``case_search_prefixes``, migration
+0004), so a search intersects the posting lists of all its words in one index
+and reads only the cases holding every one of them. The line of the member that matches every word is then
 checked on those few rows (``cases.api.case_filters``).
 
 Whatever changes a membership or a person's names or document calls

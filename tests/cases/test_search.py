@@ -206,15 +206,15 @@ class TestTheServicesKeepTheDocument:
 
 
 @pytest.mark.django_db
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the word index exists on PostgreSQL only")
-def test_postgresql_finds_the_candidates_in_the_word_index(client_for, pe_caseworker, pe_agency):
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the index of word starts exists on PostgreSQL only")
+def test_postgresql_finds_the_candidates_in_the_index_of_word_starts(client_for, pe_caseworker, pe_agency):
     """The filter compares the very expression the index holds, or the index is never used."""
     case_of(pe_agency, "Wilmer", "Camacho")
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         with CaptureQueriesContext(connection) as queries:
             assert references(client_for(pe_caseworker), "wilmer camacho") != set()
-        search = next(q["sql"] for q in queries.captured_queries if "to_tsquery" in q["sql"])
+        search = next(q["sql"] for q in queries.captured_queries if "case_search_prefixes" in q["sql"])
         cursor.execute("EXPLAIN " + search)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "case_search_document_idx" in plan
