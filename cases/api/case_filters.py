@@ -69,9 +69,17 @@ class CaseFilter(FilterSet):
         reference = Q()
         for word in words:
             reference &= Q(reference__icontains=word)
-        members = member_match(words, connections[queryset.db].vendor)
+        vendor = connections[queryset.db].vendor
+        members = member_match(words, vendor)
         if members is None:
             return queryset.filter(reference)
+        if vendor == "postgresql":
+            # The candidates come first, each from its own index (the union keeps
+            # the outer filter from evaluating the index expression on every row);
+            # the same-member rule and the access rule then apply to those few.
+            candidates = (Case.objects.filter(indexed_words(words)).order_by().values("pk")
+                          .union(Case.objects.filter(reference).order_by().values("pk")))
+            queryset = queryset.filter(pk__in=candidates)
         return queryset.filter(reference | (members & _fully_visible()))
 
 
@@ -87,14 +95,12 @@ def _word_alternatives(word: str) -> list[list[str]]:
 
 
 def member_match(words, vendor: str) -> Q | None:
-    """Cases with a member matching every word (None: no word can match one).
-
-    The rule is a regular expression over the members' lines of the search
-    document (cases.services.search), checked only on the cases the index of
-    word starts finds on PostgreSQL: those holding every word anywhere.
-    """
-    per_word = [alternatives for alternatives in map(_word_alternatives, words) if alternatives]
-    if len(per_word) < len(words):
+    """Cases with a member matching every word (None: no word can match one):
+    a regular expression over the members' lines of the search document
+    (cases.services.search). On PostgreSQL it is checked only on the cases
+    the index of word starts finds (``indexed_words``)."""
+    per_word = _per_word(words)
+    if per_word is None:
         return None
 
     def starts(part):
@@ -103,16 +109,22 @@ def member_match(words, vendor: str) -> Q | None:
     line = "".join("(?:" + "|".join("".join(map(starts, parts)) for parts in alternatives) + ")"
                    for alternatives in per_word)
     # A line is a member: "." never crosses one, "^" starts each.
-    match = Q(search_document__regex=("(?n)^" if vendor == "postgresql" else "(?m)^") + line)
-    if vendor != "postgresql":
-        return match
-    # Lexemes written as they are (letters and digits only, nothing to quote):
-    # the index holds every word start (migration 0004_case_search_document).
+    return Q(search_document__regex=("(?n)^" if vendor == "postgresql" else "(?m)^") + line)
+
+
+def indexed_words(words) -> RawSQL:
+    """Cases holding every word somewhere in their search document, from the
+    index of word starts (migration 0004_case_search_document). Lexemes are
+    written as they are: letters and digits only, nothing to quote."""
     query = " & ".join("(" + " | ".join("(" + " & ".join(f"'{part}'" for part in parts) + ")"
-                                        for parts in alternatives) + ")" for alternatives in per_word)
-    indexed = RawSQL(f"case_search_prefixes({Case._meta.db_table}.search_document) @@ %s::tsquery", [query],
-                     output_field=BooleanField())
-    return Q(indexed) & match
+                                        for parts in alternatives) + ")" for alternatives in _per_word(words))
+    return RawSQL(f"case_search_prefixes({Case._meta.db_table}.search_document) @@ %s::tsquery", [query],
+                  output_field=BooleanField())
+
+
+def _per_word(words) -> list | None:
+    per_word = [alternatives for alternatives in map(_word_alternatives, words) if alternatives]
+    return per_word if len(per_word) == len(words) else None
 
 
 class CaseOrdering(OrderingFilter):
