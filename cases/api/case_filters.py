@@ -7,7 +7,7 @@ must not let anyone probe who is on a case by filtering for them.
 import django_filters
 from django.core.validators import RegexValidator
 from django.db import connections
-from django.db.models import BooleanField, Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, TextField
 from django.db.models.expressions import RawSQL
 from rest_framework.filters import OrderingFilter
 
@@ -74,9 +74,10 @@ class CaseFilter(FilterSet):
         if members is None:
             return queryset.filter(reference)
         if vendor == "postgresql":
-            # The candidates come first, each from its own index (the union keeps
-            # the outer filter from evaluating the index expression on every row);
-            # the same-member rule and the access rule then apply to those few.
+            # The candidates come first, each from its own index (a union: OR-ed
+            # in one WHERE, PostgreSQL would evaluate the index expression again
+            # on every row); the reference, the member line and the access rule
+            # are then checked on those few.
             candidates = (Case.objects.filter(indexed_words(words)).order_by().values("pk")
                           .union(Case.objects.filter(reference).order_by().values("pk")))
             queryset = queryset.filter(pk__in=candidates)
@@ -112,14 +113,21 @@ def member_match(words, vendor: str) -> Q | None:
     return Q(search_document__regex=("(?n)^" if vendor == "postgresql" else "(?m)^") + line)
 
 
-def indexed_words(words) -> RawSQL:
+def indexed_words(words) -> Func:
     """Cases holding every word somewhere in their search document, from the
     index of word starts (migration 0004_case_search_document). Lexemes are
     written as they are: letters and digits only, nothing to quote."""
     query = " & ".join("(" + " | ".join("(" + " & ".join(f"'{part}'" for part in parts) + ")"
                                         for parts in alternatives) + ")" for alternatives in _per_word(words))
-    return RawSQL(f"case_search_prefixes({Case._meta.db_table}.search_document) @@ %s::tsquery", [query],
-                  output_field=BooleanField())
+    prefixes = Func(F("search_document"), function="case_search_prefixes", output_field=TextField())
+    return _Matches(prefixes, RawSQL("%s::tsquery", [query], output_field=TextField()))
+
+
+class _Matches(Func):
+    """``tsvector @@ tsquery``."""
+    arg_joiner = " @@ "
+    template = "(%(expressions)s)"
+    output_field = BooleanField()
 
 
 def _per_word(words) -> list | None:
