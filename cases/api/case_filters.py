@@ -76,9 +76,9 @@ class CaseFilter(FilterSet):
         if vendor == "postgresql":
             # The candidates come first, each from its own index (a union: OR-ed
             # in one WHERE, PostgreSQL would evaluate the index expression again
-            # on every row); the reference, the member line and the access rule
-            # are then checked on those few.
-            candidates = (Case.objects.filter(indexed_words(words)).order_by().values("pk")
+            # on every row), those of the word index already on the member line
+            # as the row is read; the access rule then applies to those few.
+            candidates = (Case.objects.filter(indexed_words(words)).filter(members).order_by().values("pk")
                           .union(Case.objects.filter(reference).order_by().values("pk")))
             queryset = queryset.filter(pk__in=candidates)
         return queryset.filter(reference | (members & _fully_visible()))
