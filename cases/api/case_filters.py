@@ -86,13 +86,15 @@ class CaseFilter(FilterSet):
 
 def _word_alternatives(word: str) -> list[list[str]]:
     """What a typed word may match, each a list of word starts one member must
-    all have: "V-12.345.678" is the document v12345678, or a member with
-    words starting v, 12, 345 and 678; "Pérez-Rojas" is perezrojas, or perez
-    and rojas."""
+    all have: "V-12.345.678" is the document v12345678; "Pérez-Rojas" is
+    perezrojas, or perez and rojas. Parts are words of their own only when
+    each has a letter: "v", "12" and "345" would start half the index."""
     parts = search_words(word)
     if not parts:
         return []
-    return [["".join(parts)], parts] if len(parts) > 1 else [parts]
+    if len(parts) > 1 and all(any(ch.isalpha() for ch in part) for part in parts):
+        return [["".join(parts)], parts]
+    return [["".join(parts)]]
 
 
 def member_match(words, vendor: str) -> Q | None:

@@ -68,7 +68,7 @@ class TestWhatAWordMatches:
         client = client_for(pe_caseworker)
         for term in ("V-12.345.678", "v12345678", "V 12345678", "12.345.678", "12345678", "v1234", "1234"):
             assert references(client, term) == {case.reference}, term
-        for term in ("345678", "v12345679", "p12345678"):
+        for term in ("345678", "v12345679", "p12345678", "luis-12"):
             assert references(client, term) == set(), term
 
     def test_a_word_without_letters_or_digits_matches_no_member(self, client_for, pe_caseworker, pe_agency):
