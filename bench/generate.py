@@ -35,6 +35,7 @@ transfer per case (all cases open): the backlog for the overdue sweep bench.
 """
 import argparse
 import bisect
+import functools
 import heapq
 import io
 import json
@@ -354,8 +355,8 @@ def write_cases(cursor, plan: Plan) -> int:
     pick_border = weighted(rng, BORDER_POINTS)
     flags = [f"vulnerable_{name}" for name, _rate in FLAG_RATES]
     columns = ["id", "reference", "summary", "status", "closure_reason", "closure_note", "closed_at", "priority",
-               "border_point", *flags, "member_count", "version", "anonymised_at", "created_at", "updated_at",
-               "assigned_to_id", "created_by_id", "owner_agency_id"]
+               "border_point", *flags, "member_count", "search_document", "version", "anonymised_at", "created_at",
+               "updated_at", "assigned_to_id", "created_by_id", "owner_agency_id"]
     out = Writer(cursor, "cases_case", columns)
     agencies = plan.agencies
     for i in range(plan.n):
@@ -375,7 +376,7 @@ def write_cases(cursor, plan: Plan) -> int:
         out.row(plan.ids("case", i), plan.references[i], rng.choice(SUMMARIES), plan.status[i],
                 rng.choice(CLOSURE_REASONS) if closed else "", "Cierre registrado por la agencia." if closed else "",
                 ts(plan.closed_at[i]) if closed else None, pick_priority(), pick_border(), *values, size,
-                plan.version[i], None, plan.created_s[i], ts(plan.updated[i]), assigned, agencies[owner][2],
+                plan.search_documents[i].replace("\n", "\\n"), plan.version[i], None, plan.created_s[i], ts(plan.updated[i]), assigned, agencies[owner][2],
                 agencies[final][0])
     return out.close()
 
@@ -392,6 +393,10 @@ def write_people_and_members(cursor, plan: Plan) -> tuple[int, int]:
                       "updated_at", "created_by_agency_id"]
     people = Writer(cursor, "cases_person", person_columns)
     member_rows = []  # written after the people: one COPY at a time per connection
+    # The search document of each case, as cases.services.search writes it (the cases are written after).
+    from cases.services import search
+    name_words = functools.lru_cache(maxsize=None)(lambda names: " ".join(search.search_words(names)))
+    plan.search_documents = []
     case_ids, person_ids = plan.ids.lists["case"], plan.ids.lists["person"]
     for i in range(plan.n):
         nationality = pick_nationality()
@@ -399,6 +404,7 @@ def write_people_and_members(cursor, plan: Plan) -> tuple[int, int]:
         created = plan.created_s[i]
         case_id = case_ids[i]
         agency_id = plan.agencies[plan.owner[i]][0]
+        lines = []
         for m in range(plan.size[i]):
             index = plan.person_start[i] + m
             if m == 0:
@@ -442,6 +448,9 @@ def write_people_and_members(cursor, plan: Plan) -> tuple[int, int]:
                         f"{'t' if rng.random() < 0.1 else 'f'}\t{nationality}\t{document_type}\t{country}\t"
                         f"{number}\t{normalised}\t{phone}\t{languages}\t1\t\\N\t{created}\t{created}\t{agency_id}")
             member_rows.append(f"{index + 1}\t{relationship}\t{created}\t{case_id}\t{person_id}")
+            lines.append(" ".join(w for w in [name_words(given), name_words(family), *search.document_words(number)]
+                                  if w))
+        plan.search_documents.append(search.MEMBER_SEPARATOR.join(lines))
     people_count = people.close()
     members = Writer(cursor, "cases_casemember", ["id", "relationship", "added_at", "case_id", "person_id"])
     for row in member_rows:
@@ -1031,8 +1040,9 @@ def generate(*, cases: int, seed: int, anchor: datetime, database: str, profile:
             constraints, indexes = saved_schema(cursor)
             drop_schema(cursor, constraints, indexes)
             t = time.monotonic()
-            counts["cases"] = write_cases(cursor, plan)
+            # People first: the cases carry their members' search document.
             counts["people"], counts["members"] = write_people_and_members(cursor, plan)
+            counts["cases"] = write_cases(cursor, plan)
             counts["consents"], counts["notes"] = write_consents_and_notes(cursor, plan)
             counts.update(write_handoffs_history_events(cursor, plan))
             number_events(cursor)
@@ -1088,6 +1098,11 @@ def check_consistency(conn, plan: Plan) -> None:
         "SELECT count(*) FROM cases_case c WHERE NOT EXISTS (SELECT 1 FROM cases_casemember m "
         "WHERE m.case_id = c.id AND m.relationship = 'head')").fetchone()[0]
     assert heads == 0, f"{heads} cases without a head of family"
+    from cases.services.search import case_search_documents
+    stored = dict(conn.execute("SELECT id, search_document FROM cases_case TABLESAMPLE SYSTEM (1) LIMIT 500"))
+    rebuilt = case_search_documents(stored)
+    wrong = [case_id for case_id, document in stored.items() if rebuilt[case_id] != document]
+    assert not wrong, f"{len(wrong)} of {len(stored)} sampled cases with a search document the services would not write"
 
 
 def main(argv=None) -> None:

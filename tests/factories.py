@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from cases.models import Agency, Case, CaseMember, Consent, Country, Handoff, Note, Person, User
 from cases.services import ensure_role_groups
+from cases.services.search import case_search_refresh
 
 
 class AgencyFactory(factory.django.DjangoModelFactory):
@@ -83,6 +84,7 @@ class CaseMemberFactory(factory.django.DjangoModelFactory):
         member = super()._create(model_class, *args, **kwargs)
         Case.objects.filter(pk=member.case_id).update(member_count=F("member_count") + 1)
         member.case.member_count += 1
+        case_search_refresh(case_ids=[member.case_id])  # as the services do
         return member
 
 

@@ -6,7 +6,9 @@ must not let anyone probe who is on a case by filtering for them.
 """
 import django_filters
 from django.core.validators import RegexValidator
-from django.db.models import Exists, OuterRef, Q
+from django.db import connections
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, TextField
+from django.db.models.expressions import RawSQL
 from rest_framework.filters import OrderingFilter
 
 from api_core.filters import FilterSet, SlugFilter
@@ -15,13 +17,12 @@ from cases.models import (
     Case,
     CaseMember,
     CaseStatus,
-    Person,
     Priority,
     Vulnerability,
-    normalise_document_number,
     vulnerability_field,
 )
 from cases.selectors import FULL_ACCESS
+from cases.services.search import search_words
 
 
 def _fully_visible():
@@ -44,7 +45,9 @@ class CaseFilter(FilterSet):
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte",
                                                      help_text="ISO 8601 with offset; for incremental sync.")
     search = django_filters.CharFilter(method="filter_search", max_length=100,
-                                       help_text="Reference, member names or document number.")
+                                       help_text="Words, all of them matching the reference (any part), or all the start of a "
+                                                 "word of one member's names or document number; accents and case "
+                                                 "do not matter.")
 
     def filter_vulnerability(self, queryset, name, flags):
         for flag in flags:
@@ -56,26 +59,82 @@ class CaseFilter(FilterSet):
         return queryset.filter(_fully_visible() & Exists(members))
 
     def filter_search(self, queryset, name, value):
-        """Every word must match the reference, or every word one and the same
-        member (a name or the document number): "maría gonzález" finds María
-        González, not a María and a González who share a case."""
+        """Every word must match the reference, or every word the start of a
+        word of one and the same member (a name or the document number):
+        "maría gonz" finds María González, not a María and a González who
+        share a case."""
         words = value.split()
         if not words:
             return queryset
-        person, reference = Q(), Q()
+        reference = Q()
         for word in words:
-            matches = Q(given_names__icontains=word) | Q(family_names__icontains=word)
-            document = normalise_document_number(word)
-            if document:
-                matches |= Q(document_number_normalised__contains=document)
-            person &= matches
             reference &= Q(reference__icontains=word)
-        # The candidates come first, from the trigram indexes, where PostgreSQL
-        # intersects the words before reading a row; a member's match then
-        # counts only where the caller reads the case in full.
-        members = CaseMember.objects.filter(person__in=Person.objects.filter(person).values("pk"))
-        candidates = members.order_by().values("case_id").union(Case.objects.filter(reference).order_by().values("pk"))
-        return queryset.filter(pk__in=candidates).filter(reference | _fully_visible())
+        vendor = connections[queryset.db].vendor
+        members = member_match(words, vendor)
+        if members is None:
+            return queryset.filter(reference)
+        if vendor == "postgresql":
+            # The candidates come first, each from its own index (a union: OR-ed
+            # in one WHERE, PostgreSQL would evaluate the index expression again
+            # on every row), those of the word index already on the member line
+            # as the row is read; the access rule then applies to those few.
+            candidates = (Case.objects.filter(indexed_words(words)).filter(members).order_by().values("pk")
+                          .union(Case.objects.filter(reference).order_by().values("pk")))
+            queryset = queryset.filter(pk__in=candidates)
+        return queryset.filter(reference | (members & _fully_visible()))
+
+
+def _word_alternatives(word: str) -> list[list[str]]:
+    """What a typed word may match, each a list of word starts one member must
+    all have: "V-12.345.678" is the document v12345678; "Pérez-Rojas" is
+    perezrojas, or perez and rojas. Parts are words of their own only when
+    each has a letter: "v", "12" and "345" would start half the index."""
+    parts = search_words(word)
+    if not parts:
+        return []
+    if len(parts) > 1 and all(any(ch.isalpha() for ch in part) for part in parts):
+        return [["".join(parts)], parts]
+    return [["".join(parts)]]
+
+
+def member_match(words, vendor: str) -> Q | None:
+    """Cases with a member matching every word (None: no word can match one):
+    a regular expression over the members' lines of the search document
+    (cases.services.search). On PostgreSQL it is checked only on the cases
+    the index of word starts finds (``indexed_words``)."""
+    per_word = _per_word(words)
+    if per_word is None:
+        return None
+
+    def starts(part):
+        return f"(?=(?:.* )?{part})"
+
+    line = "".join("(?:" + "|".join("".join(map(starts, parts)) for parts in alternatives) + ")"
+                   for alternatives in per_word)
+    # A line is a member: "." never crosses one, "^" starts each.
+    return Q(search_document__regex=("(?n)^" if vendor == "postgresql" else "(?m)^") + line)
+
+
+def indexed_words(words) -> Func:
+    """Cases holding every word somewhere in their search document, from the
+    index of word starts (migration 0004_case_search_document). Lexemes are
+    written as they are: letters and digits only, nothing to quote."""
+    query = " & ".join("(" + " | ".join("(" + " & ".join(f"'{part}'" for part in parts) + ")"
+                                        for parts in alternatives) + ")" for alternatives in _per_word(words))
+    prefixes = Func(F("search_document"), function="case_search_prefixes", output_field=TextField())
+    return _Matches(prefixes, RawSQL("%s::tsquery", [query], output_field=TextField()))
+
+
+class _Matches(Func):
+    """``tsvector @@ tsquery``."""
+    arg_joiner = " @@ "
+    template = "(%(expressions)s)"
+    output_field = BooleanField()
+
+
+def _per_word(words) -> list | None:
+    per_word = [alternatives for alternatives in map(_word_alternatives, words) if alternatives]
+    return per_word if len(per_word) == len(words) else None
 
 
 class CaseOrdering(OrderingFilter):

@@ -169,6 +169,11 @@ class Case(models.Model):
     # Kept by the services in the same transaction as the membership change, so
     # lists never count rows.
     member_count = models.PositiveIntegerField(_("members"), default=0, editable=False)
+    # What ?search= compares members with: a line of words per member, without
+    # accents, in lower case (cases.services.search). Kept by the services in
+    # the same transaction as the change of a member or a person; indexed on
+    # PostgreSQL by migration 0004_case_search_document.
+    search_document = models.TextField(default="", blank=True, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("opened at"), auto_now_add=True)

@@ -46,6 +46,7 @@ from cases.roles import Role
 from cases.selectors import Access, cases_visible_to, collaborator_agency_ids, people_visible_to
 
 from .audit import diff, emit, history_entry, record, record_many, snapshot
+from .search import case_search_refresh, search_document
 
 PERSON_FIELDS = (
     "given_names", "family_names", "sex", "date_of_birth", "date_of_birth_is_estimate", "nationality",
@@ -313,12 +314,13 @@ def _case_state(case: Case) -> dict:
     return state
 
 
-def _give_reference(case: Case) -> None:
+def _give_reference(case: Case, **also) -> None:
     """Give ``case`` its ``BC-<year>-<number>``, gapless: the counter row is
     incremented and locked in one statement and stays locked until the
     creating transaction ends (a rollback gives the number back). Call it as
     the last write before the commit, so creations queue on the counter for
-    the fewest statements."""
+    the fewest statements. ``also``: other columns of the case written in the
+    same UPDATE."""
     year = timezone.localdate().year
     counter = connection.ops.quote_name(CaseReferenceCounter._meta.db_table)
     with connection.cursor() as cursor:
@@ -329,7 +331,7 @@ def _give_reference(case: Case) -> None:
         )
         (number,) = cursor.fetchone()
     case.reference = f"BC-{year}-{number:06d}"
-    Case.objects.filter(pk=case.pk).update(reference=case.reference)
+    Case.objects.filter(pk=case.pk).update(reference=case.reference, **also)
 
 
 def _provisional_reference() -> str:
@@ -368,8 +370,11 @@ def case_create(*, actor, members, summary: str = "", priority: str = Priority.N
         created["owner_agency"] = [None, agency.code]
         history = [history_entry(actor=actor, case=case, action="case.created", obj=case, changes=created)]
         case.created_memberships, member_history = _carry_out(actor, case, plans)
+        case.search_document = search_document(
+            (member.person.given_names, member.person.family_names, member.person.document_number)
+            for member in case.created_memberships)
         # Last: the counter row is locked from here until commit.
-        _give_reference(case)
+        _give_reference(case, search_document=case.search_document)
         created["reference"] = [None, case.reference]
         record_many([*history, *member_history])
         emit("case.created", obj=case, case=case, agencies=[agency])
@@ -455,6 +460,7 @@ def member_add(*, actor, case_id, relationship: str, person=None, **person_field
     record_many(history)
     case.member_count += 1
     _touch(case, "member_count")
+    case_search_refresh(case_ids=[case.pk])
     emit("case.updated", obj=case, case=case, agencies=_audience(case))
     return membership
 
@@ -518,6 +524,7 @@ def member_remove(*, actor, case_id, person_id) -> None:
     membership.delete()
     case.member_count -= 1
     _touch(case, "member_count")
+    case_search_refresh(case_ids=[case.pk])
     emit("case.updated", obj=case, case=case, agencies=_audience(case))
 
 
@@ -561,6 +568,8 @@ def person_update(*, actor, person_id, if_match: IfMatch | None = None, **fields
         record(actor=actor, case=case, action="person.updated", obj=person, changes=changes)
         _touch(case)
         emit("case.updated", obj=case, case=case, agencies=_audience(case))
+    if {"given_names", "family_names", "document_number"} & set(changes):
+        case_search_refresh(case_ids=person.memberships.values_list("case_id", flat=True))
     return person
 
 

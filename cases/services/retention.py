@@ -16,6 +16,7 @@ from django.utils import timezone
 from cases.models import Case, CaseMember, CaseStatus, DocumentType, DuplicateCandidate, HistoryEntry, Person
 
 from .audit import emit, record
+from .search import case_search_refresh
 
 # Values scrubbed from history ``changes``. Sex and nationality stay, as on the
 # anonymised person: the committee's statistics need them and they identify nobody.
@@ -76,6 +77,7 @@ def case_anonymise(*, case_id, now=None) -> bool:
         still_used = CaseMember.objects.filter(person=person, case__anonymised_at__isnull=True).exclude(case=case)
         if not still_used.exists():
             _anonymise_person(person, now)
+    case_search_refresh(case_ids=[case.pk])
 
     entries = list(HistoryEntry.objects.filter(case=case).exclude(changes={}))
     for entry in entries:

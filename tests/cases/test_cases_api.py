@@ -17,6 +17,7 @@ from cases.models import (
     Person,
 )
 from cases.roles import Role
+from cases.services.search import case_search_refresh
 from tests.factories import CaseMemberFactory, UserFactory, case_with_family
 
 from .conftest import case_body, member
@@ -257,6 +258,7 @@ class TestCaseList:
         minor_person.nationality, minor_person.given_names = "CO", "Brayan Stiven"
         minor_person.document_number = "CO-778.123"
         minor_person.save()
+        case_search_refresh(case_ids=[minor.pk])  # as person_update does
         Case.objects.filter(pk=minor.pk).update(status="closed", closure_reason="resolved")
         client = client_for(pe_caseworker)
 
