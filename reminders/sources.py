@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.conf import settings
-from django.db.models import Model, Q, QuerySet
+from django.db.models import CharField, Exists, Func, Model, OuterRef, Q, QuerySet, UUIDField, Value
+from django.db.models.functions import Cast, Replace
 from django.urls import reverse
 
 from cases.models import DEFAULT_TIME_ZONES, Agency, Handoff, Language, User
@@ -112,6 +113,15 @@ def target_key(pk) -> str:
     return pk.hex if isinstance(pk, uuid.UUID) else str(pk)
 
 
+def target_key_sql(model: type[Model]) -> Func:
+    """``target_key`` of the outer query's row, in SQL: the text a reminder
+    stores in ``target_id`` (a UUID's 32 hex digits, without dashes)."""
+    key = Cast(OuterRef("pk"), output_field=CharField())
+    if isinstance(model._meta.pk, UUIDField):
+        key = Replace(key, Value("-"), Value(""))
+    return key
+
+
 # --- Due items and the query a source pages through -----------------------------
 
 @dataclass
@@ -148,6 +158,12 @@ class DueQuery:
     def for_target(cls, target_id: str) -> "DueQuery":
         return cls(target_id=target_id)
 
+    @property
+    def sweeping(self) -> bool:
+        """A sweep writes rows (target, deadline, label, recipients) and builds
+        no email: a source may leave out what only the email reads."""
+        return self.target_id is None
+
     def wants(self, kind: RecipientKind) -> bool:
         """Whether this query's rule writes to ``kind``: spares a source the
         queries for recipients nobody asked for (and a send, any at all)."""
@@ -162,35 +178,37 @@ class DueQuery:
         rule, now = self.rule, self.now
         # The rule fires at deadline + delta; due when that moment lies in
         # [now - max_lateness, now].
-        window = Q(**{f"{deadline_field}__gte": now - self.max_lateness - rule.delta,
-                      f"{deadline_field}__lte": now - rule.delta})
+        low, high = now - self.max_lateness - rule.delta, now - rule.delta
+        window = Q(**{f"{deadline_field}__gte": low, f"{deadline_field}__lte": high})
         if rule.timing == Timing.BEFORE:
             window &= Q(**{f"{deadline_field}__gt": now})  # never "due soon" once it has passed
-        candidates = queryset.filter(window).order_by(deadline_field, "pk").values_list("pk", deadline_field)
+        candidates = queryset.filter(window).order_by(deadline_field, "pk")
+        target = target_key_sql(model)
         after = None
-        # Three plain queries a page rather than one with an anti-join: each
-        # keeps an index plan whatever the size of the reminder log, so a
-        # sweep's cost grows with what is due, not with what was sent before.
+        # One statement a page: the open targets in the window that have no
+        # reminder of this rule for their current deadline yet, an anti-join on
+        # the reminders' unique key. Targets already reminded cost neither
+        # Python nor a round trip, so a sweep that finds nothing to write is one
+        # statement per rule whatever the number of open deadlines.
         while True:
-            page = candidates
+            start = low if after is None else after[1]
+            # The reminders' deadlines bounded like the page's: whichever join
+            # the planner picks reads only the index range this page can match,
+            # never the rule's history nor what earlier pages wrote.
+            written = Reminder.objects.filter(rule_id=rule.pk, deadline=OuterRef(deadline_field),
+                                              deadline__gte=start, deadline__lte=high, target_id=target)
+            page = candidates.filter(~Exists(written))
             if after is not None:
                 # The first condition is redundant but lets the index skip what is behind us.
                 page = page.filter(Q(**{f"{deadline_field}__gte": after[1]}),
                                    Q(**{f"{deadline_field}__gt": after[1]}) | Q(pk__gt=after[0]))
-            keys = list(page[:self.batch_size])
-            if not keys:
+            batch = list(page[:self.batch_size])
+            if not batch:
                 return
-            written = set(Reminder.objects.order_by()
-                          .filter(rule_id=rule.pk, deadline__gte=keys[0][1], deadline__lte=keys[-1][1],
-                                  target_id__in=[target_key(pk) for pk, _ in keys])
-                          .values_list("target_id", "deadline"))
-            due = [pk for pk, deadline in keys if (target_key(pk), deadline) not in written]
-            if due:
-                targets = queryset.in_bulk(due)
-                yield [targets[pk] for pk in due if pk in targets]  # gone since the first query: nothing due
-            if len(keys) < self.batch_size:
+            yield batch
+            if len(batch) < self.batch_size:
                 return
-            after = keys[-1]
+            after = (batch[-1].pk, getattr(batch[-1], deadline_field))
 
     def recipients(self, **by_kind: Agency | User | Iterable[User] | None) -> list[Recipient]:
         """The rule's recipients for one target. Sources pass whatever recipient
@@ -250,28 +268,27 @@ def handoff_response_due(query: DueQuery) -> Iterator[list[Due]]:
     api, admin = _link_bases()
     agencies = query.directory.agencies
     for batch in query.batches(handoffs, "response_due"):
+        dues = []
         for handoff in batch:
-            handoff.from_agency = agencies[handoff.from_agency_id]
-            handoff.to_agency = agencies[handoff.to_agency_id]
-        yield [
-            Due(
+            to_agency, from_agency = agencies[handoff.to_agency_id], agencies[handoff.from_agency_id]
+            dues.append(Due(
                 target=handoff,
                 deadline=handoff.response_due,
                 label=handoff.case.reference,
-                recipients=query.recipients(receiving_agency=handoff.to_agency, sending_agency=handoff.from_agency),
+                recipients=query.recipients(receiving_agency=to_agency, sending_agency=from_agency),
                 # Agency names and the case reference only: never the reason
                 # (free text that may name people) nor anything about the members.
-                context={
+                # Only the email reads it: a sweep, which writes rows, goes without.
+                context={} if query.sweeping else {
                     "reference": handoff.case.reference,
                     "kind": handoff.kind,
-                    "from_agency": handoff.from_agency.name,
-                    "to_agency": handoff.to_agency.name,
+                    "from_agency": from_agency.name,
+                    "to_agency": to_agency.name,
                     "api_url": f"{api}handoffs/{handoff.pk}/",
                     "admin_url": f"{admin}cases/handoff/{handoff.pk}/change/",
                 },
-            )
-            for handoff in batch
-        ]
+            ))
+        yield dues
 
 
 @register(DeadlineKind.ACTION_ITEM_DUE)
