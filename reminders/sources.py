@@ -134,7 +134,7 @@ def target_key_sql(model: type[Model]) -> Func:
 class Due:
     # The target, or only its primary key when a sweep read just the columns
     # its rows need (``DueQuery.rows``).
-    target: Model | Any
+    target: Any
     deadline: datetime.datetime
     recipients: list[Recipient]
     # Shown in the reminder log and the email: a case reference or a meeting
@@ -192,10 +192,9 @@ class DueQuery:
                                lambda target: (target.pk, getattr(target, deadline_field)))
 
     def rows(self, queryset: QuerySet, deadline_field: str, *fields: str) -> Iterator[list[tuple]]:
-        """For a sweep only: the targets due as tuples ``(pk, deadline,
-        *fields)``, a page at a time — no model instance built, only the
-        columns the reminder rows need (a million targets cost a third less)."""
-        assert self.sweeping, "a send reads the target itself (batches)"
+        """For a sweep (a send reads the target itself, ``batches``): the
+        targets due as tuples ``(pk, deadline, *fields)``, a page at a time —
+        only the columns the reminder rows need, no model instance built."""
         yield from self._pages(queryset, deadline_field,
                                lambda page: page.values_list("pk", deadline_field, *fields),
                                lambda row: (row[0], row[1]))
