@@ -117,7 +117,7 @@ def reminders_write_for_target(*, deadline_kind: str, target_id, now: datetime.d
 def _rows(rule: ReminderRule, due: Due) -> list[tuple]:
     """One row per recipient of ``due`` under ``rule``, in ``_ROW_COLUMNS`` order."""
     return [
-        (rule.pk, rule.deadline_kind, target_key(due.target.pk), due.label[:200], due.deadline,
+        (rule.pk, rule.deadline_kind, target_key(due.target_pk), due.label[:200], due.deadline,
          due.deadline + rule.delta, recipient.key, recipient.agency_id, recipient.user_id, recipient.email)
         for recipient in due.recipients
     ]

@@ -14,17 +14,24 @@ cancelled meeting is simply not in it) and lets the query page through it:
 
 The same function serves the sweep (every open target whose reminder moment
 has come and which has no reminder for that rule and deadline yet, in
-batches: a constant number of queries per batch) and the send task (one
-target by id, to check it is still open and its deadline unchanged).
+batches: one statement per batch, the database leaving out the targets
+already reminded) and the send task (one target by id, to check it is still
+open and its deadline unchanged). A source with many targets may read, in a
+sweep (``query.sweeping``), only the columns its rows need with
+``query.rows(queryset, deadline_field, *fields)`` — tuples ``(pk, deadline,
+*fields)`` instead of models — as long as one function of its own maps them
+to recipients in both paths (``_handoff_recipients``).
 """
 import datetime
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Model, Q, QuerySet
+from django.db.models import CharField, Exists, Func, Model, OuterRef, Q, QuerySet, UUIDField, Value
+from django.db.models.functions import Cast, Replace
 from django.urls import reverse
 
 from cases.models import DEFAULT_TIME_ZONES, Agency, Handoff, Language, User
@@ -112,11 +119,22 @@ def target_key(pk) -> str:
     return pk.hex if isinstance(pk, uuid.UUID) else str(pk)
 
 
+def target_key_sql(model: type[Model]) -> Func:
+    """``target_key`` of the outer query's row, in SQL: the text a reminder
+    stores in ``target_id`` (a UUID's 32 hex digits, without dashes)."""
+    key = Cast(OuterRef("pk"), output_field=CharField())
+    if isinstance(model._meta.pk, UUIDField):
+        key = Replace(key, Value("-"), Value(""))
+    return key
+
+
 # --- Due items and the query a source pages through -----------------------------
 
 @dataclass
 class Due:
-    target: Model
+    # The target, or only its primary key when a sweep read just the columns
+    # its rows need (``DueQuery.rows``).
+    target: Any
     deadline: datetime.datetime
     recipients: list[Recipient]
     # Shown in the reminder log and the email: a case reference or a meeting
@@ -128,6 +146,10 @@ class Due:
     details: Callable[[], dict] | None = None
     # Files for the email, built only when it is sent: (filename, content, mimetype).
     attachments: Callable[[], list[tuple[str, bytes | str, str]]] | None = None
+
+    @property
+    def target_pk(self):
+        return self.target.pk if isinstance(self.target, Model) else self.target
 
 
 class DueQuery:
@@ -148,49 +170,72 @@ class DueQuery:
     def for_target(cls, target_id: str) -> "DueQuery":
         return cls(target_id=target_id)
 
+    @property
+    def sweeping(self) -> bool:
+        """A sweep writes rows (target, deadline, label, recipients) and builds
+        no email: a source may leave out what only the email reads."""
+        return self.target_id is None
+
     def wants(self, kind: RecipientKind) -> bool:
         """Whether this query's rule writes to ``kind``: spares a source the
         queries for recipients nobody asked for (and a send, any at all)."""
         return self.rule is not None and self.rule.recipients == kind
 
     def batches(self, queryset: QuerySet, deadline_field: str) -> Iterator[list[Model]]:
-        model = queryset.model
+        """The targets due, as model instances, a page at a time (or the one
+        target a send asks about)."""
         if self.target_id is not None:
-            pk = model._meta.pk.to_python(self.target_id)
+            pk = queryset.model._meta.pk.to_python(self.target_id)
             yield list(queryset.filter(pk=pk)[:1])
             return
+        yield from self._pages(queryset, deadline_field, lambda page: page,
+                               lambda target: (target.pk, getattr(target, deadline_field)))
+
+    def rows(self, queryset: QuerySet, deadline_field: str, *fields: str) -> Iterator[list[tuple]]:
+        """For a sweep (a send reads the target itself, ``batches``): the
+        targets due as tuples ``(pk, deadline, *fields)``, a page at a time —
+        only the columns the reminder rows need, no model instance built."""
+        yield from self._pages(queryset, deadline_field,
+                               lambda page: page.values_list("pk", deadline_field, *fields),
+                               lambda row: (row[0], row[1]))
+
+    def _pages(self, queryset: QuerySet, deadline_field: str, select: Callable[[QuerySet], QuerySet],
+               position: Callable[[Any], tuple]) -> Iterator[list]:
+        model = queryset.model
         rule, now = self.rule, self.now
         # The rule fires at deadline + delta; due when that moment lies in
         # [now - max_lateness, now].
-        window = Q(**{f"{deadline_field}__gte": now - self.max_lateness - rule.delta,
-                      f"{deadline_field}__lte": now - rule.delta})
+        low, high = now - self.max_lateness - rule.delta, now - rule.delta
+        window = Q(**{f"{deadline_field}__gte": low, f"{deadline_field}__lte": high})
         if rule.timing == Timing.BEFORE:
             window &= Q(**{f"{deadline_field}__gt": now})  # never "due soon" once it has passed
-        candidates = queryset.filter(window).order_by(deadline_field, "pk").values_list("pk", deadline_field)
+        candidates = queryset.filter(window).order_by(deadline_field, "pk")
+        target = target_key_sql(model)
         after = None
-        # Three plain queries a page rather than one with an anti-join: each
-        # keeps an index plan whatever the size of the reminder log, so a
-        # sweep's cost grows with what is due, not with what was sent before.
+        # One statement a page: the open targets in the window that have no
+        # reminder of this rule for their current deadline yet, an anti-join on
+        # the reminders' unique key. Targets already reminded cost neither
+        # Python nor a round trip, so a sweep that finds nothing to write is one
+        # statement per rule whatever the number of open deadlines.
         while True:
-            page = candidates
+            start = low if after is None else after[1]
+            # The reminders' deadlines bounded like the page's: whichever join
+            # the planner picks reads only the index range this page can match,
+            # never the rule's history nor what earlier pages wrote.
+            written = Reminder.objects.filter(rule_id=rule.pk, deadline=OuterRef(deadline_field),
+                                              deadline__gte=start, deadline__lte=high, target_id=target)
+            page = candidates.filter(~Exists(written))
             if after is not None:
                 # The first condition is redundant but lets the index skip what is behind us.
                 page = page.filter(Q(**{f"{deadline_field}__gte": after[1]}),
                                    Q(**{f"{deadline_field}__gt": after[1]}) | Q(pk__gt=after[0]))
-            keys = list(page[:self.batch_size])
-            if not keys:
+            batch = list(select(page)[:self.batch_size])
+            if not batch:
                 return
-            written = set(Reminder.objects.order_by()
-                          .filter(rule_id=rule.pk, deadline__gte=keys[0][1], deadline__lte=keys[-1][1],
-                                  target_id__in=[target_key(pk) for pk, _ in keys])
-                          .values_list("target_id", "deadline"))
-            due = [pk for pk, deadline in keys if (target_key(pk), deadline) not in written]
-            if due:
-                targets = queryset.in_bulk(due)
-                yield [targets[pk] for pk in due if pk in targets]  # gone since the first query: nothing due
-            if len(keys) < self.batch_size:
+            yield batch
+            if len(batch) < self.batch_size:
                 return
-            after = keys[-1]
+            after = position(batch[-1])
 
     def recipients(self, **by_kind: Agency | User | Iterable[User] | None) -> list[Recipient]:
         """The rule's recipients for one target. Sources pass whatever recipient
@@ -245,33 +290,42 @@ def _link_bases() -> tuple[str, str]:
 def handoff_response_due(query: DueQuery) -> Iterator[list[Due]]:
     """Pending handoffs, due at ``response_due``: the receiving agency must
     accept or reject; after it passes, the secretariat follows up."""
-    handoffs = (Handoff.objects.pending().select_related("case")
-                .only("kind", "response_due", "from_agency_id", "to_agency_id", "case__reference"))
-    api, admin = _link_bases()
+    handoffs = Handoff.objects.pending()
     agencies = query.directory.agencies
-    for batch in query.batches(handoffs, "response_due"):
+    if query.sweeping:
+        # The columns the rows need and no more: at a million deadlines due
+        # at once, building models is most of a sweep's Python time.
+        for batch in query.rows(handoffs, "response_due", "case__reference", "to_agency_id", "from_agency_id"):
+            yield [Due(target=pk, deadline=deadline, label=reference,
+                       recipients=_handoff_recipients(query, agencies[to_agency], agencies[from_agency]))
+                   for pk, deadline, reference, to_agency, from_agency in batch]
+        return
+    api, admin = _link_bases()
+    for batch in query.batches(handoffs.select_related("case"), "response_due"):
+        dues = []
         for handoff in batch:
-            handoff.from_agency = agencies[handoff.from_agency_id]
-            handoff.to_agency = agencies[handoff.to_agency_id]
-        yield [
-            Due(
+            to_agency, from_agency = agencies[handoff.to_agency_id], agencies[handoff.from_agency_id]
+            dues.append(Due(
                 target=handoff,
                 deadline=handoff.response_due,
                 label=handoff.case.reference,
-                recipients=query.recipients(receiving_agency=handoff.to_agency, sending_agency=handoff.from_agency),
+                recipients=_handoff_recipients(query, to_agency, from_agency),
                 # Agency names and the case reference only: never the reason
                 # (free text that may name people) nor anything about the members.
                 context={
                     "reference": handoff.case.reference,
                     "kind": handoff.kind,
-                    "from_agency": handoff.from_agency.name,
-                    "to_agency": handoff.to_agency.name,
+                    "from_agency": from_agency.name,
+                    "to_agency": to_agency.name,
                     "api_url": f"{api}handoffs/{handoff.pk}/",
                     "admin_url": f"{admin}cases/handoff/{handoff.pk}/change/",
                 },
-            )
-            for handoff in batch
-        ]
+            ))
+        yield dues
+
+
+def _handoff_recipients(query: DueQuery, to_agency: Agency, from_agency: Agency) -> list[Recipient]:
+    return query.recipients(receiving_agency=to_agency, sending_agency=from_agency)
 
 
 @register(DeadlineKind.ACTION_ITEM_DUE)

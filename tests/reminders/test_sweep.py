@@ -206,3 +206,66 @@ class TestRequeue:
         sweep_at(DEADLINE)
         Reminder.objects.update(status=status)
         assert sweep_at(DEADLINE + 24 * H)[0].requeued == []
+
+
+@pytest.mark.django_db
+class TestWhatIsAlreadyWritten:
+    """The sweep asks the database for the targets still lacking their
+    reminder: those already reminded cost no query and no Python."""
+
+    def test_a_sweep_that_finds_everything_written_costs_the_same_for_one_target_or_many(
+            self, rules, make_handoff, settings):
+        settings.REMINDERS = {**settings.REMINDERS, "BATCH_SIZE": 4}
+        make_handoff()
+        sweep_at(DEADLINE)
+        with CaptureQueriesContext(connection) as one:
+            assert sweep_at(DEADLINE + S)[0].written == 0
+        for index in range(30):  # several pages' worth
+            make_handoff(response_due=DEADLINE - index * S)
+        assert sweep_at(DEADLINE + S)[0].written == 30
+        with CaptureQueriesContext(connection) as many:
+            again, queued = sweep_at(DEADLINE + 2 * S, keep_ids=False)
+        assert (again.written, queued) == (0, [])
+        assert len(many) == len(one)
+
+    def test_targets_with_one_deadline_are_paged_by_id_and_only_the_missing_are_written(
+            self, rules, make_handoff, settings):
+        settings.REMINDERS = {**settings.REMINDERS, "BATCH_SIZE": 4}
+        handoffs = [make_handoff() for _ in range(10)]  # one deadline for all: pages split by id
+        first, _ = sweep_at(DEADLINE)
+        assert len(first.created) == 10
+        lost = sorted(target_key(h.pk) for h in handoffs)[1::3]
+        Reminder.objects.filter(target_id__in=lost).delete()
+        again, queued = sweep_at(DEADLINE + S)
+        assert sorted(Reminder.objects.get(pk=pk).target_id for pk in again.created) == lost
+        assert sorted(queued) == sorted(again.created)
+        assert Reminder.objects.count() == 10
+
+    def test_a_deadline_moved_into_the_past_after_a_sweep_gets_its_reminder(self, rules, make_handoff):
+        handoff = make_handoff()
+        assert len(sweep_at(DEADLINE)[0].created) == 1
+        moved = DEADLINE + 30 * 60 * S
+        handoff.response_due = moved
+        handoff.save()
+        result, _ = sweep_at(DEADLINE + H)
+        fresh = Reminder.objects.get(pk__in=result.created)
+        assert (fresh.rule, fresh.target_id, fresh.deadline) == (rules[(HANDOFF, "at")], handoff.id.hex, moved)
+
+    def test_a_target_appearing_inside_the_window_after_a_sweep_gets_its_reminder(self, rules, make_handoff):
+        """Created (or reopened) with a moment already passed: the next sweep
+        writes it, whatever the sweeps before it saw."""
+        make_handoff()
+        sweep_at(DEADLINE + H)
+        late = make_handoff(response_due=DEADLINE + 30 * 60 * S)
+        result, _ = sweep_at(DEADLINE + H + S)
+        assert [Reminder.objects.get(pk=pk).target_id for pk in result.created] == [late.id.hex]
+
+    def test_a_reminder_of_the_rule_for_an_earlier_deadline_does_not_count(self, rules, make_handoff):
+        handoff = make_handoff()
+        sweep_at(DEADLINE - 24 * H)
+        # As if the "at" rule had fired for a value the deadline had a second earlier.
+        Reminder.objects.update(rule=rules[(HANDOFF, "at")], deadline=DEADLINE - S)
+        result, _ = sweep_at(DEADLINE)
+        assert [(r.rule, r.deadline) for r in Reminder.objects.filter(pk__in=result.created)] == [
+            (rules[(HANDOFF, "at")], DEADLINE)]
+        assert Reminder.objects.filter(target_id=handoff.id.hex).count() == 2
