@@ -97,7 +97,7 @@ class CaseList(CaseAPIView):
         serializer = s.CaseCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         case = casework.case_create(actor=request.user, **serializer.validated_data)
-        response = Response(s.CaseCreatedSerializer(case).data, status=status.HTTP_201_CREATED,
+        response = Response(s.case_created_representation(case), status=status.HTTP_201_CREATED,
                             headers={"Location": reverse("v1:case-detail", kwargs={"case_id": case.pk})})
         return with_etag(response, case)
 

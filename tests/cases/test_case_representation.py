@@ -9,10 +9,19 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
-from cases.api.case_serializers import CaseAnySerializer, case_rows, cases_representation
+from cases.api.case_serializers import (
+    CaseAnySerializer,
+    CaseCreatedSerializer,
+    CaseCreateSerializer,
+    case_created_representation,
+    case_rows,
+    cases_representation,
+)
 from cases.api.case_views import MEMBERS
 from cases.models import Case, CaseMember
+from cases.roles import Role
 from cases.selectors import cases_visible_to
+from cases.services.casework import case_create
 from tests.factories import CaseMemberFactory, HandoffFactory, PersonFactory, UserFactory, case_with_family
 
 UTC = datetime.timezone.utc
@@ -116,3 +125,64 @@ class TestCasesRepresentation:
     def test_a_user_without_cases_gets_nothing(self, varied):
         stranger = UserFactory(username="nadie")
         assert by_rows(stranger) == [] and CaseMember.objects.exists()
+
+
+def created(actor, body):
+    serializer = CaseCreateSerializer(data=body)
+    serializer.is_valid(raise_exception=True)
+    return case_create(actor=actor, **serializer.validated_data)
+
+
+def assert_same_created(case):
+    want, have = CaseCreatedSerializer(case).data, case_created_representation(case)
+    assert list(have) == list(want)
+    for name in want:
+        assert have[name] == want[name], name
+        assert type(have[name]) is type(want[name]) or want[name] is None, name
+    for want_member, have_member in zip(want["members"], have["members"], strict=True):
+        assert list(have_member) == list(want_member)
+        for name in want_member:
+            assert type(have_member[name]) is type(want_member[name]) or want_member[name] is None, name
+    assert JSONRenderer().render(have) == JSONRenderer().render(want)
+
+
+@pytest.mark.django_db
+class TestCreatedRepresentation:
+    """A creation's answer is built from the objects in hand
+    (``case_created_representation``), as ``CaseCreatedSerializer`` would."""
+
+    @pytest.mark.parametrize("zone", ["UTC", "America/Santiago"])
+    def test_it_matches_the_serializer(self, pe_caseworker, pe_agency, zone):
+        colleague = UserFactory(agency=pe_agency, roles=[Role.CASEWORKER])
+        earlier = created(pe_caseworker, {"members": [
+            {"relationship": "head", "given_names": "Yusmary", "family_names": "Pérez", "document_type": "passport",
+             "document_country": "VE", "document_number": "P-7701234"}]})
+        body = {
+            "summary": "Familia varada en Chacalluta.", "priority": "urgent", "border_point": "chacalluta_santa_rosa",
+            "vulnerabilities": ["pregnancy", "unaccompanied_minor"], "assigned_to": colleague.username,
+            "members": [
+                {"relationship": "head", "given_names": "José Luis", "family_names": "Rojas", "sex": "male",
+                 "date_of_birth": "1988-02-29", "nationality": "VE", "document_type": "national_id",
+                 "document_country": "VE", "document_number": "V-12.345.678", "phone": "+51 952 000 111",
+                 "languages": ["es", "wayuunaiki"]},
+                {"relationship": "spouse", "given_names": "Yusmary", "family_names": "Pérez",
+                 "document_type": "passport", "document_country": "VE", "document_number": "P-7701234"},
+                {"relationship": "child", "given_names": "Sofía", "family_names": "Rojas Pérez",
+                 "date_of_birth": "2021-06-01", "date_of_birth_is_estimate": True},
+                {"relationship": "relative", "person": str(earlier.created_memberships[0].person_id)},
+            ],
+        }
+        with timezone.override(zone):
+            case = created(pe_caseworker, {**body, "members": body["members"][:3]})
+            assert any(getattr(m, "matched_existing", False) for m in case.created_memberships)
+            assert_same_created(case)
+            assert_same_created(earlier)
+
+    def test_the_create_endpoint_sends_it(self, client_for, pe_caseworker):
+        response = client_for(pe_caseworker).post("/api/v1/cases/", {"members": [
+            {"relationship": "head", "given_names": "Luis", "family_names": "Silva"}]}, format="json")
+        assert response.status_code == 201, response.content
+        case = Case.objects.get(pk=response.json()["id"])
+        assert response.json()["reference"] == case.reference
+        assert response.json()["members"][0]["given_names"] == "Luis"
+        assert response.json()["members"][0]["matched_existing"] is False
