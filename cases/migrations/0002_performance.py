@@ -15,24 +15,14 @@ same names; ``IF NOT EXISTS`` then skips them here.
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
+from api_core.migration_operations import PostgreSQLOnly
+
 TRIGRAM_INDEXES = [
     ("person_given_names_trgm", "cases_person", 'UPPER("given_names")'),
     ("person_family_names_trgm", "cases_person", 'UPPER("family_names")'),
     ("person_document_trgm", "cases_person", '"document_number_normalised"'),
     ("case_reference_trgm", "cases_case", 'UPPER("reference")'),
 ]
-
-
-class PostgreSQLOnly(migrations.RunSQL):
-    """Raw SQL that only PostgreSQL understands; a no-op elsewhere."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):

@@ -12,6 +12,8 @@ docs/performance.md).
 """
 from django.db import migrations, models, transaction
 
+from api_core.migration_operations import PostgreSQLOnly
+
 BATCH = 2000
 INDEX = "case_search_document_idx"
 
@@ -55,18 +57,6 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
   WHERE word <> ''
 $$
 """
-
-
-class PostgreSQLOnly(migrations.RunSQL):
-    """Raw SQL that only PostgreSQL understands; a no-op elsewhere."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):
