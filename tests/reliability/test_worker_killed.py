@@ -12,19 +12,10 @@ from django.utils import timezone
 from integrations.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from integrations.services import claim_lease, webhooks_dispatch
 from tests.integration.test_reminders_worker import Workers, broker  # noqa: F401  (fixture)
-from tests.integrations.conftest import Receiver, make_endpoint, make_event, webhook_settings  # noqa: F401
+from tests.integrations.conftest import make_endpoint, make_event, receiver, webhook_settings  # noqa: F401
 from tests.reminders.smtp import free_port, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def holding_receiver():
-    server = Receiver()
-    server.thread.start()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
 
 
 @pytest.fixture
@@ -35,18 +26,18 @@ def workers(tmp_path, broker):  # noqa: F811
 
 
 def test_a_worker_killed_mid_post_leaves_one_recorded_success(
-        pe_agency, make_endpoint, make_event, webhook_settings, holding_receiver, workers):  # noqa: F811
+        pe_agency, make_endpoint, make_event, webhook_settings, receiver, workers):  # noqa: F811
     webhook_settings(WEBHOOK_RETRY_DELAYS=[1, 1, 1, 1, 1, 1, 1])
-    endpoint = make_endpoint(pe_agency, url=holding_receiver.url)
+    endpoint = make_endpoint(pe_agency, url=receiver.url)
     event = make_event("case.created", pe_agency)
-    holding_receiver.delay = 60  # the first POST hangs until the worker is gone
+    receiver.delay = 60  # the first POST hangs until the worker is gone
     first = workers.start()
     assert webhooks_dispatch() == {"created": 1, "recovered": 0, "queued": 1}
-    assert holding_receiver.wait_for(1, timeout=30) == 1, workers.logs()
+    assert receiver.wait_for(1, timeout=30) == 1, workers.logs()
     delivery = WebhookDelivery.objects.get(endpoint=endpoint, event=event)
     assert delivery.status == DeliveryStatus.SENDING
     workers.kill(first)
-    holding_receiver.delay = 0
+    receiver.delay = 0
 
     # The claim stays until its lease has passed (CELERY_TASK_TIME_LIMIT + 60 s); let that time go by.
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
@@ -58,9 +49,9 @@ def test_a_worker_killed_mid_post_leaves_one_recorded_success(
                          .exists(), timeout=30)
     assert delivered, workers.logs()
     webhooks_dispatch()
-    wait_for(lambda: len(holding_receiver.requests) > 2, timeout=2)  # give a third copy the chance to show up
+    wait_for(lambda: len(receiver.requests) > 2, timeout=2)  # give a third copy the chance to show up
 
-    ids = [request["headers"]["webhook-id"] for request in holding_receiver.requests]
+    ids = [request["headers"]["webhook-id"] for request in receiver.requests]
     assert ids == [f"evt_{event.pk}"] * 2  # at least once, under one id the receiver dedupes on
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempt_count, delivery.claim) == (DeliveryStatus.SUCCEEDED, 2, None)
