@@ -69,6 +69,8 @@ def case_search_documents(case_ids) -> dict:
 def case_search_refresh(*, case_ids) -> None:
     """Rewrite the search document of these cases from their members: after a
     member is added or removed, or a person's names or document change. One
-    read, then one update per case."""
-    for case_id, document in case_search_documents(case_ids).items():
-        Case.objects.filter(pk=case_id).update(search_document=document)
+    read and one update, however many cases the person is in."""
+    documents = case_search_documents(case_ids)
+    if documents:
+        Case.objects.bulk_update([Case(pk=case_id, search_document=document)
+                                  for case_id, document in documents.items()], ["search_document"])
