@@ -46,7 +46,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         try:
             raw = header[1].decode()
         except UnicodeError:
-            raise exceptions.AuthenticationFailed(_("Invalid token."))
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
         now = timezone.now()
         token = (
             ApiToken.objects.select_related("user", "user__agency")

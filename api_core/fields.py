@@ -117,7 +117,7 @@ class DateTimeField(serializers.DateTimeField):
     default_error_messages = {"offset_required": _("Give the time with its offset, e.g. 2026-03-01T10:00:00-05:00.")}
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("default_timezone", datetime.timezone.utc)
+        kwargs.setdefault("default_timezone", datetime.UTC)
         super().__init__(**kwargs)
 
     def to_internal_value(self, value):
@@ -133,7 +133,7 @@ class DateTimeField(serializers.DateTimeField):
     def enforce_timezone(self, value):
         if timezone.is_aware(value):
             try:
-                return value.astimezone(datetime.timezone.utc)
+                return value.astimezone(datetime.UTC)
             except OverflowError:
                 raise Unprocessable(_("The date is out of the range this service can store (years 1 to 9999)."),
                                     code="out_of_range", field=self.field_name) from None

@@ -54,10 +54,10 @@ def as_utc(value: datetime.datetime) -> datetime.datetime:
     """An aware datetime in UTC. An offset may push an instant at the edge of
     year 1 or 9999 out of range; for comparing, the edge itself does."""
     try:
-        return value.astimezone(datetime.timezone.utc)
+        return value.astimezone(datetime.UTC)
     except OverflowError:
         edge = datetime.datetime.min if value.year == datetime.MINYEAR else datetime.datetime.max
-        return edge.replace(tzinfo=datetime.timezone.utc)
+        return edge.replace(tzinfo=datetime.UTC)
 
 
 class StrictParameters:

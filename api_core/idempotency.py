@@ -43,6 +43,7 @@ What happens (see docs/api/idempotency.md for the partner-facing contract):
 - A body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is not read here: the view
   answers 413 for it.
 """
+import contextlib
 import hashlib
 import json
 import re
@@ -89,10 +90,8 @@ def request_hash(*, method: str, path: str, body: bytes, content_type: str) -> s
     """A fingerprint of what the request asks for, to tell a retry from a new request."""
     media_type = content_type.split(";", 1)[0].strip().lower()
     if body and (media_type == "application/json" or media_type.endswith("+json")):
-        try:
+        with contextlib.suppress(ValueError):  # not JSON after all: compare the bytes
             body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-        except ValueError:
-            pass  # not JSON after all: compare the bytes
     digest = hashlib.sha256(f"{method}\n{path}\n".encode())
     digest.update(body)
     return digest.hexdigest()

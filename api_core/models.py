@@ -30,7 +30,8 @@ class ApiToken(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
     )
     name = models.CharField(_("name"), max_length=100, blank=True)
-    prefix = models.CharField(_("prefix"), max_length=12, editable=False, help_text=_("First characters, to recognise a token."))
+    prefix = models.CharField(_("prefix"), max_length=12, editable=False,
+                              help_text=_("First characters, to recognise a token."))
     digest = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)

@@ -31,6 +31,7 @@ Writes a markdown report to ``var/drills/`` and prints it; exits 1 when a
 check of the crash drill fails."""
 import argparse
 import collections
+import contextlib
 import http.client
 import json
 import os
@@ -112,10 +113,8 @@ class Cluster:
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
 
     def destroy(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -698,7 +697,8 @@ def run_abuse(args, workdir: Path) -> bool:
         f"# Abuse drill, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
         f"gunicorn 3 workers (production settings), rate limit {rate}/minute per token; `GET {path}`; "
-        f"the victim token sends one request every {pace * 1000:.0f} ms, {args.hammers} threads hammer with the other token "
+        f"the victim token sends one request every {pace * 1000:.0f} ms, "
+        f"{args.hammers} threads hammer with the other token "
         f"for {hammer_seconds:.0f} s; clients in Python on the same 2 cores; load average "
         f"{os.getloadavg()[0]:.1f}.",
         "",
@@ -726,7 +726,7 @@ def run_abuse(args, workdir: Path) -> bool:
         "",
         "| 10 MiB body | status | ms to the answer | bytes sent before it |", "| --- | --- | --- | --- |",
         *[f"| {name} | {status} | {ms:.1f} | {sent:,} |"
-          for name, (status, ms, sent) in zip(("with Content-Length", "chunked"), bodies)],
+          for name, (status, ms, sent) in zip(("with Content-Length", "chunked"), bodies, strict=False)],
     ]
     report(workdir, "abuse", lines)
     return True

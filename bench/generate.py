@@ -113,7 +113,7 @@ BULK_TABLES = ["cases_person", "cases_case", "cases_casemember", "cases_consent"
 
 
 def weighted(rng: random.Random, pairs):
-    values, weights = zip(*pairs)
+    values, weights = zip(*pairs, strict=False)
     cumulative, total = [], 0.0
     for weight in weights:
         total += weight
@@ -150,7 +150,7 @@ class Ids:
 
 
 def random_uuid(bits) -> str:
-    h = "%032x" % bits(128)
+    h = f"{bits(128):032x}"
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
@@ -246,10 +246,7 @@ def build_plan(plan: Plan) -> None:
         owner = pick_owner()
         size = pick_size()
         age = anchor - created[index]
-        if plan.profile == "sweep":
-            closed = False
-        else:
-            closed = rng.random() < min(0.6, 0.45 * age / (365 * DAY))
+        closed = False if plan.profile == "sweep" else rng.random() < min(0.6, 0.45 * age / (365 * DAY))
         closed_at = created[index] + rng.uniform(DAY, max(2 * DAY, min(age, 180 * DAY))) if closed else None
         if closed_at is not None and closed_at > anchor - HOUR:
             closed_at = anchor - HOUR
@@ -376,7 +373,8 @@ def write_cases(cursor, plan: Plan) -> int:
         out.row(plan.ids("case", i), plan.references[i], rng.choice(SUMMARIES), plan.status[i],
                 rng.choice(CLOSURE_REASONS) if closed else "", "Cierre registrado por la agencia." if closed else "",
                 ts(plan.closed_at[i]) if closed else None, pick_priority(), pick_border(), *values, size,
-                plan.search_documents[i].replace("\n", "\\n"), plan.version[i], None, plan.created_s[i], ts(plan.updated[i]), assigned, agencies[owner][2],
+                plan.search_documents[i].replace("\n", "\\n"), plan.version[i], None, plan.created_s[i],
+                ts(plan.updated[i]), assigned, agencies[owner][2],
                 agencies[final][0])
     return out.close()
 
@@ -840,7 +838,7 @@ def write_committee(conn, plan: Plan, members: list[dict]) -> dict[str, int]:
                     if action_status != "cancelled":
                         follow_up.append((due, action_id, action_title, done_at))
             presences = []
-            for member in members:
+            for _member in members:
                 if held:
                     presences.append(pick_attendance())
                 elif upcoming:
@@ -859,10 +857,11 @@ def write_committee(conn, plan: Plan, members: list[dict]) -> dict[str, int]:
             meetings.row(
                 meeting_id, committee_id, title, ts(starts), ts(ends), zone, mode,
                 place if mode != "online" else "",
-                "https://reuniones.comite-binacional.example.org/sesion-%d" % number if mode != "in_person" else "",
+                f"https://reuniones.comite-binacional.example.org/sesion-{number}" if mode != "in_person" else "",
                 status, 1 if cancelled else 0, ts(created + DAY) if cancelled else None,
                 "Falta de quórum confirmado." if cancelled else "",
-                minutes_text(number, place if mode != "online" else "") if held else "", minutes_status, ts(circulated) if circulated else None,
+                minutes_text(number, place if mode != "online" else "") if held else "", minutes_status,
+                ts(circulated) if circulated else None,
                 ts(approved) if approved else None, secretary if approved else None, version, secretary, ts(created),
                 ts(approved or circulated or created))
         counts["meetings"] = meetings.close()
@@ -960,7 +959,7 @@ def saved_schema(cursor) -> tuple[list, list]:
 
 
 def drop_schema(cursor, constraints, indexes) -> None:
-    for table, name, _definition, kind in sorted(constraints, key=lambda c: c[3] != "f"):
+    for table, name, _definition, _kind in sorted(constraints, key=lambda c: c[3] != "f"):
         cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT IF EXISTS "{name}"')
     for _table, name, _definition in indexes:
         cursor.execute(f'DROP INDEX IF EXISTS "{name}"')

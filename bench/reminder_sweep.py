@@ -225,7 +225,8 @@ def run(deadlines: int, *, spread: bool = False, seed: int = 1, drop: bool = Fal
         f"| peak RSS of the process | {cold['peak_rss_mib']} MiB ({rss_start:.1f} MiB before the first sweep, "
         f"{cold['rss_after_mib']} MiB after) | {warm['rss_after_mib']} MiB after |",
         "| peak traced Python allocation | "
-        + (f"{traced['peak_traced_mib']} MiB (a cold sweep under tracemalloc)" if trace else "not measured (--no-trace)")
+        + (f"{traced['peak_traced_mib']} MiB (a cold sweep under tracemalloc)" if trace
+           else "not measured (--no-trace)")
         + " | |",
         f"| batch size (REMINDERS['BATCH_SIZE']) | {result['batch']:,} | |",
         f"| load average before / after | {result['load_before']} / {result['load_after']} | |",

@@ -116,7 +116,7 @@ def _the_visible_case(visible: models.QuerySet, case_id):
     try:
         return visible.get(pk=case_id)
     except (Case.DoesNotExist, ValueError, TypeError):
-        raise Http404
+        raise Http404 from None
 
 
 def case_for(user, case_id, *, with_access=None) -> Case:

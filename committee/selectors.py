@@ -177,7 +177,7 @@ def _get_or_404(queryset, pk):
     try:
         return queryset.get(pk=pk)
     except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise Http404
+        raise Http404 from None
 
 
 # --- Docket ----------------------------------------------------------------

@@ -484,7 +484,8 @@ def decision_record(*, actor, agenda_item: AgendaItem, text: str, outcome: str, 
 # --- Attendance ------------------------------------------------------------
 
 @transaction.atomic
-def attendance_set(*, actor, meeting: Meeting, entries: list[dict], if_match: IfMatch | None = None) -> list[Attendance]:
+def attendance_set(*, actor, meeting: Meeting, entries: list[dict],
+                   if_match: IfMatch | None = None) -> list[Attendance]:
     """Replace the meeting's attendance list. Each entry: ``user``, ``status``
     and, for someone who is not a member, ``delegation``."""
     _require_manager(actor)

@@ -82,14 +82,13 @@ def sequence_events(*, batch: int = SEQUENCE_BATCH) -> int:
     if not Event.objects.filter(position__isnull=True).exists():
         return 0
     numbered = 0
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # Held until commit: the next run cannot read MAX(position) before these are visible.
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEQUENCER_LOCK])
-            sql, params = _sequence_sql(batch)
-            cursor.execute(sql, params)
-            numbered = cursor.rowcount
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Held until commit: the next run cannot read MAX(position) before these are visible.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEQUENCER_LOCK])
+        sql, params = _sequence_sql(batch)
+        cursor.execute(sql, params)
+        numbered = cursor.rowcount
     return numbered
 
 

@@ -147,10 +147,10 @@ def post(url: str, *, body: bytes, headers: dict[str, str]) -> Outcome:
     timeout = httpx.Timeout(_setting("WEBHOOK_TIMEOUT_SECONDS"), connect=min(5.0, _setting("WEBHOOK_TIMEOUT_SECONDS")))
     try:
         # trust_env=False: a proxy from the environment would bypass the address check.
-        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
-            with client.stream("POST", pinned, content=body, headers=request_headers,
-                               extensions=extensions) as response:
-                return outcome(status=response.status_code)
+        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client, \
+                client.stream("POST", pinned, content=body, headers=request_headers,
+                              extensions=extensions) as response:
+            return outcome(status=response.status_code)
     except httpx.TimeoutException:
         return outcome(error="timeout")
     except httpx.HTTPError as exc:

@@ -23,4 +23,4 @@ def notify_endpoint_disabled(self, endpoint_id):
     try:
         return services.endpoint_notify_disabled(endpoint_id=endpoint_id)
     except (smtplib.SMTPException, OSError) as exc:
-        raise self.retry(exc=exc, countdown=min(60 * 2 ** self.request.retries, 1800))
+        raise self.retry(exc=exc, countdown=min(60 * 2 ** self.request.retries, 1800)) from exc

@@ -150,7 +150,7 @@ def _insert(rows: list[tuple], *, now: datetime.datetime, enqueue: Enqueue) -> l
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) SELECT *, {', '.join(['%s'] * len(constant))} "
                 f"FROM unnest({unnest}) ON CONFLICT DO NOTHING RETURNING id",
-                list(constant.values()) + [list(column) for column in zip(*rows)],
+                list(constant.values()) + [list(column) for column in zip(*rows, strict=True)],
             )
             created = [row[0] for row in cursor.fetchall()]
         else:

@@ -387,7 +387,8 @@ def meeting_cancelled(query: DueQuery) -> Iterator[list[Due]]:
     links = _link_bases()
     for batch in query.batches(meetings, "cancelled_at"):
         members = _members_of(query, batch)
-        yield [_meeting_due(query, meeting, deadline=meeting.cancelled_at, members=members.get(meeting.committee_id, []),
+        yield [_meeting_due(query, meeting, deadline=meeting.cancelled_at,
+                            members=members.get(meeting.committee_id, []),
                             method="CANCEL", links=links) for meeting in batch]
 
 

@@ -45,9 +45,9 @@ class CaseFilter(FilterSet):
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte",
                                                      help_text="ISO 8601 with offset; for incremental sync.")
     search = django_filters.CharFilter(method="filter_search", max_length=100,
-                                       help_text="Words, all of them matching the reference (any part), or all the start of a "
-                                                 "word of one member's names or document number; accents and case "
-                                                 "do not matter.")
+                                       help_text="Words, all of them matching the reference (any part), or all the "
+                                                 "start of a word of one member's names or document number; accents "
+                                                 "and case do not matter.")
 
     def filter_vulnerability(self, queryset, name, flags):
         for flag in flags:

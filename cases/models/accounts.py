@@ -31,7 +31,8 @@ DEFAULT_TIME_ZONES = {
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(_("%(value)s is not an IANA time zone."), params={"value": value}, code="invalid_time_zone")
+        raise ValidationError(_("%(value)s is not an IANA time zone."), params={"value": value},
+                              code="invalid_time_zone")
 
 
 class AgencyKind(models.TextChoices):
@@ -52,7 +53,8 @@ class AgencyQuerySet(models.QuerySet):
 
 
 class Agency(models.Model):
-    code = models.SlugField(_("code"), max_length=50, unique=True, help_text=_("For example pe-migraciones, cl-sermig."))
+    code = models.SlugField(_("code"), max_length=50, unique=True,
+                            help_text=_("For example pe-migraciones, cl-sermig."))
     name = models.CharField(_("name"), max_length=200)
     country = models.CharField(_("country"), max_length=3, choices=Country.choices)
     kind = models.CharField(_("kind"), max_length=40, choices=AgencyKind.choices, default=AgencyKind.OTHER)

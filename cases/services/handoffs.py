@@ -179,7 +179,7 @@ def _locked_handoff(actor, handoff_id, action: str) -> Handoff:
     try:
         case_id = handoffs_visible_to(actor).values_list("case_id", flat=True).get(pk=handoff_id)
     except (Handoff.DoesNotExist, ValueError, ValidationError):
-        raise Http404
+        raise Http404 from None
     case = _lock_case(case_id)
     # Re-read under the lock: a concurrent request may have answered it meanwhile.
     # The agencies come in the same statement (the answer names them) but are

@@ -80,7 +80,7 @@ class TestDateTimeField:
         assert serializer.is_valid(), serializer.errors
         at = serializer.validated_data["at"]
         assert at.utcoffset() == datetime.timedelta(0)
-        assert at == datetime.datetime(2026, 2, 28, 10, 1, tzinfo=datetime.timezone.utc)
+        assert at == datetime.datetime(2026, 2, 28, 10, 1, tzinfo=datetime.UTC)
 
     def test_the_first_instant_of_year_one_is_taken(self):
         """Converted to the server's zone (UTC−5) it would not exist."""

@@ -19,7 +19,8 @@ from .conftest import case_body, member
 ROLES = ("owner", "collaborator", "pending_recipient", "former_owner", "agenda_member", "secretariat",
          "committee_member", "outsider", "no_agency")
 ROLE_FIXTURES = {"owner": "pe_caseworker", "collaborator": "collaborator", "pending_recipient": "pending_recipient",
-                 "former_owner": "former_owner", "agenda_member": "agenda_member", "secretariat": "secretariat", "committee_member": "committee_member",
+                 "former_owner": "former_owner", "agenda_member": "agenda_member", "secretariat": "secretariat",
+                 "committee_member": "committee_member",
                  "outsider": "outsider"}
 
 

@@ -24,7 +24,7 @@ from cases.selectors import cases_visible_to
 from cases.services.casework import case_create
 from tests.factories import CaseMemberFactory, HandoffFactory, PersonFactory, UserFactory, case_with_family
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 
 
 def by_serializer(user) -> list:
@@ -40,7 +40,7 @@ def by_rows(user) -> list:
 def assert_same(user):
     expected, got = by_serializer(user), by_rows(user)
     assert len(got) == len(expected) > 0
-    for want, have in zip(expected, got):
+    for want, have in zip(expected, got, strict=True):
         # Field by field, in order: a difference names its field.
         assert list(have) == list(want)
         for name in want:

@@ -208,10 +208,10 @@ class TestCaseCreate:
 
     def test_each_year_starts_its_own_sequence(self, client_for, pe_caseworker):
         client = client_for(pe_caseworker)
-        with time_machine.travel(datetime.datetime(2026, 12, 31, 23, 0, tzinfo=datetime.timezone.utc)):
+        with time_machine.travel(datetime.datetime(2026, 12, 31, 23, 0, tzinfo=datetime.UTC)):
             assert client.post("/api/v1/cases/", case_body(), format="json").json()["reference"] == "BC-2026-000001"
         # 1 January 2027 in Lima, where the committee's year turns.
-        with time_machine.travel(datetime.datetime(2027, 1, 1, 5, 30, tzinfo=datetime.timezone.utc)):
+        with time_machine.travel(datetime.datetime(2027, 1, 1, 5, 30, tzinfo=datetime.UTC)):
             body = case_body(members=[member(document_number="Z9")])
             assert client.post("/api/v1/cases/", body, format="json").json()["reference"] == "BC-2027-000001"
 

@@ -13,7 +13,7 @@ from cases.services.casework import case_close, case_update, note_add, person_up
 from cases.tasks.retention import anonymise_closed_cases
 from tests.factories import CaseMemberFactory, ConsentFactory, PersonFactory, case_with_family
 
-NOW = datetime.datetime(2032, 6, 1, 12, 0, tzinfo=datetime.timezone.utc)
+NOW = datetime.datetime(2032, 6, 1, 12, 0, tzinfo=datetime.UTC)
 
 
 def closed_case(agency, actor, *, closed_on):

@@ -112,8 +112,8 @@ def _fingerprint():
 
 
 def _cases():
-    for name, method, template, body, expected in MATRIX:
-        for role, status in zip(ROLES, expected):
+    for _name, method, template, body, expected in MATRIX:
+        for role, status in zip(ROLES, expected, strict=True):
             yield pytest.param(method, template, body, role, status, id=f"{method} {template} as {role}")
 
 

@@ -146,7 +146,7 @@ def main() -> int:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server_log = open(workdir / "server.log", "w")
+    server_log = open(workdir / "server.log", "w")  # noqa: SIM115 - the server writes to it until stopped
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
          "--workers", "1", "--timeout", "60", "--access-logfile", "-"],

@@ -129,7 +129,7 @@ def step_register_a_family_at_the_border(ctx):
 
 def step_record_consent_to_share_across_the_border(ctx):
     body = ConsentInputRequest(scope=ConsentScopeEnum.SHARE_CROSS_BORDER, method=ConsentMethodEnum.WRITTEN,
-                               given_at=datetime.datetime.now(datetime.timezone.utc), given_by=ctx["head"])
+                               given_at=datetime.datetime.now(datetime.UTC), given_by=ctx["head"])
     response = cases_consents_create.sync_detailed(ctx["case"].id, client=ctx["pe"], body=body,
                                                    idempotency_key=str(uuid.uuid4()))
     consent = expect(response, 201, Consent)

@@ -57,9 +57,9 @@ class TestAnswerRace:
             handoff = HandoffFactory(case=case, to_agency=cl_agency, kind=kind,
                                      legal_basis="cooperation_agreement", legal_basis_note="Acuerdo.")
             results = run_together(
-                lambda: services.handoff_accept(actor=cl_caseworker, handoff_id=handoff.pk),
-                lambda: services.handoff_reject(actor=cl_colleague, handoff_id=handoff.pk, reason="no_capacity"),
-                lambda: services.handoff_withdraw(actor=pe_caseworker, handoff_id=handoff.pk),
+                lambda h=handoff: services.handoff_accept(actor=cl_caseworker, handoff_id=h.pk),
+                lambda h=handoff: services.handoff_reject(actor=cl_colleague, handoff_id=h.pk, reason="no_capacity"),
+                lambda h=handoff: services.handoff_withdraw(actor=pe_caseworker, handoff_id=h.pk),
             )
             won = [result for result in results if isinstance(result, Handoff)]
             lost = [result for result in results if isinstance(result, Conflict)]

@@ -40,21 +40,20 @@ def broker_down():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_broker_failure_after_commit_is_logged_not_raised(broker_down, caplog):
-    with caplog.at_level(logging.WARNING, logger="api_core.queueing"):
-        with transaction.atomic():
-            agency = Agency.objects.create(code="pe-nueva", name="Nueva", country="PE")
-            enqueue_on_commit(nudge, agency.pk)
+    with caplog.at_level(logging.WARNING, logger="api_core.queueing"), transaction.atomic():
+        agency = Agency.objects.create(code="pe-nueva", name="Nueva", country="PE")
+        enqueue_on_commit(nudge, agency.pk)
     assert Agency.objects.filter(code="pe-nueva").exists()  # committed, and nothing raised
     assert "Task tests.integration.nudge not queued (OperationalError)" in caplog.text
 
 
 @pytest.mark.django_db(transaction=True)
 def test_nothing_is_queued_when_the_transaction_rolls_back(broker_down, caplog):
-    with caplog.at_level(logging.WARNING, logger="api_core.queueing"):
-        with pytest.raises(RuntimeError), transaction.atomic():
-            agency = Agency.objects.create(code="pe-otra", name="Otra", country="PE")
-            enqueue_on_commit(nudge, agency.pk)
-            raise RuntimeError("the change fails")
+    with caplog.at_level(logging.WARNING, logger="api_core.queueing"), \
+            pytest.raises(RuntimeError), transaction.atomic():
+        agency = Agency.objects.create(code="pe-otra", name="Otra", country="PE")
+        enqueue_on_commit(nudge, agency.pk)
+        raise RuntimeError("the change fails")
     assert not Agency.objects.filter(code="pe-otra").exists()
     assert "not queued" not in caplog.text  # never even tried
 
@@ -97,9 +96,8 @@ def test_a_failing_publisher_does_not_stop_the_other_callbacks_of_the_commit(cap
     def broken():
         raise OSError("connection refused")
 
-    with caplog.at_level(logging.WARNING, logger="api_core.queueing"):
-        with transaction.atomic():
-            publish_on_commit("tests.broken", broken)
-            transaction.on_commit(lambda: ran.append("next"))
+    with caplog.at_level(logging.WARNING, logger="api_core.queueing"), transaction.atomic():
+        publish_on_commit("tests.broken", broken)
+        transaction.on_commit(lambda: ran.append("next"))
     assert ran == ["next"]
     assert "Task tests.broken not queued (OSError)" in caplog.text

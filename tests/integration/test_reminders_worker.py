@@ -68,7 +68,7 @@ class Workers:
 
     def start(self) -> subprocess.Popen:
         number = len(self.processes) + 1
-        log = open(self.tmp_path / f"worker-{number}.log", "w")
+        log = open(self.tmp_path / f"worker-{number}.log", "w")  # noqa: SIM115 - the worker writes to it until stopped
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=1",
              "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"reminders-{number}@%h"],
@@ -223,7 +223,7 @@ def test_a_meeting_reminder_arrives_once_with_its_event_and_so_does_its_cancella
         UserFactory(username="delegate.cl", email="delegate.cl@comite.example", agency=santiago, language="en",
                     time_zone="America/Santiago"),
     ]
-    for user, delegation in zip(delegates, ("PE", "CL")):
+    for user, delegation in zip(delegates, ("PE", "CL"), strict=True):
         MembershipFactory(committee=committee, user=user, delegation=delegation)
     starts_at = (timezone.now() + 47 * H).replace(microsecond=0)  # its "48 h before" reminder is due
     meeting = MeetingFactory(committee=committee, title="II Sesión ordinaria", starts_at=starts_at,

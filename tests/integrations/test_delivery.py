@@ -163,7 +163,7 @@ class TestRetrySchedule:
 
         schedule = [5, 300, 1800, 7200, 18000, 36000, 36000]
         assert len(delays) == len(schedule)
-        for delay, nominal in zip(delays, schedule):
+        for delay, nominal in zip(delays, schedule, strict=True):
             assert nominal * 0.9 <= delay <= nominal * 1.1
         assert 22 * 3600 < sum(delays) < 31 * 3600  # about a day
         assert delivery.attempt_count == 8 and len(receiver.requests) == 8

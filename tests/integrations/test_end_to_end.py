@@ -33,7 +33,7 @@ def worker(tmp_path):
                          f"{database['PORT'] or 5432}/{connection.settings_dict['NAME']}"),
         "REDIS_URL": os.environ["REDIS_URL"],
     }
-    log = open(tmp_path / "worker.log", "w")
+    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - the worker writes to it until stopped
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=2",
          "--without-gossip", "--without-mingle", "--without-heartbeat", "--hostname", f"e2e-{os.getpid()}@%h"],

@@ -67,8 +67,8 @@ class TestCaseCreateQueries:
         assert response.status_code == 201
         assert after == before
         assert Case.objects.filter(owner_agency=pe_agency, created_by=pe_caseworker).count() == 2
-        # the key: its lock (PostgreSQL only), a stored answer looked for, the answer stored; the token (read once, by the
-        # key's check) with its roles; the documents of the family; the case, its people, its memberships, the
+        # the key: its lock (PostgreSQL only), a stored answer looked for, the answer stored; the token (read once,
+        # by the key's check) with its roles; the documents of the family; the case, its people, its memberships, the
         # reference, the history of all of them, the event and its audience
         assert before == (13 if connection.vendor == "postgresql" else 12)
 

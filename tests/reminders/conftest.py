@@ -23,7 +23,7 @@ from tests.factories import AgencyFactory, HandoffFactory, UserFactory, case_wit
 
 from .smtp import smtp_server
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 # Well away from any daylight-saving change.
 DEADLINE = datetime.datetime(2026, 3, 18, 15, 0, tzinfo=UTC)
 

@@ -99,7 +99,8 @@ class TestRuleAdmin:
 
 @pytest.mark.django_db
 class TestReminderLog:
-    def test_the_secretariat_reads_the_log(self, admin_client_for, secretariat, reminders, django_assert_max_num_queries):
+    def test_the_secretariat_reads_the_log(self, admin_client_for, secretariat, reminders,
+                                           django_assert_max_num_queries):
         client = admin_client_for(secretariat)
         with django_assert_max_num_queries(12):
             response = client.get(LOG)

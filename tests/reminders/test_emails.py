@@ -26,11 +26,11 @@ class TestFormatMoment:
 
     @pytest.mark.parametrize("moment, expected", [
         # Chile's summer time ends at 00:00 on Sunday 5 April 2026 (03:00 UTC): clocks go back to 23:00.
-        (datetime.datetime(2026, 4, 5, 2, 59, tzinfo=UTC), "sábado 4 de abril de 2026, 23:59 America/Santiago (UTC-03:00)"),
-        (datetime.datetime(2026, 4, 5, 3, 0, tzinfo=UTC), "sábado 4 de abril de 2026, 23:00 America/Santiago (UTC-04:00)"),
+        (datetime.datetime(2026, 4, 5, 2, 59, tzinfo=UTC), "sábado 4 de abril de 2026, 23:59 America/Santiago (UTC-03:00)"),  # noqa: E501
+        (datetime.datetime(2026, 4, 5, 3, 0, tzinfo=UTC), "sábado 4 de abril de 2026, 23:00 America/Santiago (UTC-04:00)"),  # noqa: E501
         # And starts at 00:00 on Sunday 6 September 2026 (04:00 UTC): clocks jump to 01:00.
-        (datetime.datetime(2026, 9, 6, 3, 59, tzinfo=UTC), "sábado 5 de septiembre de 2026, 23:59 America/Santiago (UTC-04:00)"),
-        (datetime.datetime(2026, 9, 6, 4, 0, tzinfo=UTC), "domingo 6 de septiembre de 2026, 01:00 America/Santiago (UTC-03:00)"),
+        (datetime.datetime(2026, 9, 6, 3, 59, tzinfo=UTC), "sábado 5 de septiembre de 2026, 23:59 America/Santiago (UTC-04:00)"),  # noqa: E501
+        (datetime.datetime(2026, 9, 6, 4, 0, tzinfo=UTC), "domingo 6 de septiembre de 2026, 01:00 America/Santiago (UTC-03:00)"),  # noqa: E501
     ])
     def test_santiago_follows_its_daylight_saving_changes(self, moment, expected):
         assert format_moment(moment, time_zone="America/Santiago", language="es") == expected

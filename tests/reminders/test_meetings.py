@@ -129,7 +129,7 @@ class TestMeetingEmail:
         sweep_and_send(DEADLINE - 48 * H)
         spanish, = smtp.to(MEMBERS[0])
         english, = smtp.to(MEMBERS[1])
-        assert spanish["Subject"].strip() == "Reunión el 18 mar 2026, 10:00 America/Lima (UTC-05:00): II Sesión ordinaria"
+        assert spanish["Subject"].strip() == "Reunión el 18 mar 2026, 10:00 America/Lima (UTC-05:00): II Sesión ordinaria"  # noqa: E501
         assert english["Subject"].strip() == (
             "Meeting 18 Mar 2026, 12:00 America/Santiago (UTC-03:00): II Sesión ordinaria")
         assert (spanish["Content-Language"], english["Content-Language"]) == ("es", "en")
@@ -249,7 +249,7 @@ class TestCancellationNotice:
             send(notice, DEADLINE - 24 * H)
         spanish, = smtp.to(MEMBERS[0])
         english, = smtp.to(MEMBERS[1])
-        assert spanish["Subject"].strip() == "Cancelada: II Sesión ordinaria, 18 mar 2026, 10:00 America/Lima (UTC-05:00)"
+        assert spanish["Subject"].strip() == "Cancelada: II Sesión ordinaria, 18 mar 2026, 10:00 America/Lima (UTC-05:00)"  # noqa: E501
         assert english["Subject"].strip() == (
             "Cancelled: II Sesión ordinaria, 18 Mar 2026, 12:00 America/Santiago (UTC-03:00)")
         assert ("The meeting “II Sesión ordinaria” of Comité Binacional Perú–Chile, planned for Wednesday "

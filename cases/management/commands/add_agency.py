@@ -24,5 +24,5 @@ class Command(BaseCommand):
                 language=language, time_zone=time_zone,
             )
         except ServiceError as exc:
-            raise CommandError(f"{exc.field or 'agency'}: {exc.message}")
+            raise CommandError(f"{exc.field or 'agency'}: {exc.message}") from exc
         self.stdout.write(f"{'Created' if created else 'Updated'} agency {agency.code} ({agency.time_zone})")

@@ -33,5 +33,5 @@ class Command(BaseCommand):
                 language=language, time_zone=time_zone, password=password,
             )
         except ServiceError as exc:
-            raise CommandError(f"{exc.field or 'user'}: {exc.message}")
+            raise CommandError(f"{exc.field or 'user'}: {exc.message}") from exc
         self.stdout.write(f"{'Created' if created else 'Updated'} user {user.username}")
