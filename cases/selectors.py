@@ -39,8 +39,8 @@ FULL_ACCESS = frozenset({Access.OWNER, Access.COLLABORATOR, Access.OVERSIGHT})
 
 def _handoff_access(agency_id) -> Subquery:
     """What the agency's handoffs of the case give it: ``collaborator`` (an
-    accepted referral to it), ``limited`` (a pending handoff to it, or a
-    transfer it made that was accepted), or NULL.
+    accepted referral to it), ``limited`` (a pending handoff to it from the
+    case's owner, or a transfer it made that was accepted), or NULL.
 
     One scalar subquery per case row rather than an EXISTS per rule:
     PostgreSQL may answer an EXISTS by hashing every handoff of the agency
@@ -48,7 +48,8 @@ def _handoff_access(agency_id) -> Subquery:
     while a scalar subquery is always a probe of the handoffs of that one case.
     """
     collaborator = Q(to_agency_id=agency_id, kind=HandoffKind.REFERRAL, status=HandoffStatus.ACCEPTED)
-    limited = Q(to_agency_id=agency_id, status=HandoffStatus.PENDING) | Q(
+    # A pending handoff counts only while its sender owns the case (stale authority).
+    limited = Q(to_agency_id=agency_id, status=HandoffStatus.PENDING, from_agency_id=OuterRef("owner_agency_id")) | Q(
         from_agency_id=agency_id, kind=HandoffKind.TRANSFER,
         status__in=[HandoffStatus.ACCEPTED, HandoffStatus.COMPLETED])
     strongest_first = [(Access.COLLABORATOR, collaborator), (Access.LIMITED, limited)]
@@ -151,6 +152,16 @@ def handoffs_visible_to(user) -> models.QuerySet:
     if user.agency_id is None or not user.has_role(Role.CASEWORKER):
         return handoffs.none()
     return handoffs.filter(Q(from_agency_id=user.agency_id) | Q(to_agency_id=user.agency_id))
+
+
+def handoffs_actionable_by(user) -> models.QuerySet:
+    """``handoffs_visible_to``, and for a caseworker also every handoff of a
+    case its agency owns: the owner answers for collaborations a former owner
+    started."""
+    handoffs = handoffs_visible_to(user)
+    if user.has_role(Role.SECRETARIAT) or user.agency_id is None or not user.has_role(Role.CASEWORKER):
+        return handoffs
+    return handoffs | Handoff.objects.filter(case__owner_agency_id=user.agency_id)
 
 
 def must_log_read(user, access: str) -> bool:

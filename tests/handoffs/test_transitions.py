@@ -19,7 +19,9 @@ KINDS = ["transfer", "referral"]
 ACTORS = ["sender", "receiver", "secretariat", "outsider", "committee_member", "receiver_clerk"]
 CANNOT_SEE = {"outsider", "committee_member", "receiver_clerk"}
 
-# (status, action) → who may do it. Everything else is refused.
+# (status, action) → who may do it. Everything else is refused. The sender
+# owns the case here; a referral's collaboration is ended by withdrawing it.
+ALLOWED_FOR_KIND = {("referral", "accepted", "withdraw"): "sender"}
 ALLOWED = {
     ("pending", "accept"): "receiver",
     ("pending", "reject"): "receiver",
@@ -43,10 +45,11 @@ def body_for(action):
     }[action]
 
 
-def expected(actor, status, action):
+def expected(actor, status, action, kind):
     if actor in CANNOT_SEE:
         return 404
-    return 200 if ALLOWED.get((status, action)) == actor else 409
+    allowed = ALLOWED_FOR_KIND.get((kind, status, action)) or ALLOWED.get((status, action))
+    return 200 if allowed == actor else 409
 
 
 MATRIX = list(itertools.product(KINDS, STATUSES, ACTIONS, ACTORS))
@@ -68,7 +71,7 @@ class TestHandoffTransitionMatrix:
         written = counts()
         response = client_for(actors[actor]).post(f"/api/v1/handoffs/{handoff.pk}/{action}/", body_for(action))
 
-        want = expected(actor, status, action)
+        want = expected(actor, status, action, kind)
         assert response.status_code == want, response.content
         handoff.refresh_from_db()
         pe_case.refresh_from_db()
@@ -173,7 +176,7 @@ class TestAcceptHandoff:
         Case.objects.filter(pk=pe_case.pk).update(owner_agency=outsider_agency)
         response = client_for(cl_caseworker).post(f"/api/v1/handoffs/{handoff.pk}/accept/", {})
         assert response.status_code == 409
-        assert response.json()["code"] == "case_owner_changed"
+        assert response.json()["code"] == "handoff_sender_not_owner"
         pe_case.refresh_from_db()
         assert pe_case.owner_agency == outsider_agency
 
