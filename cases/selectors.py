@@ -217,6 +217,20 @@ def people_visible_to(user) -> models.QuerySet:
     return Person.objects.filter(Exists(CaseMember.objects.filter(person=OuterRef("pk"), case__in=case_ids)))
 
 
+def people_owned_by(user) -> models.QuerySet:
+    """People on a case (not anonymised) that the user's agency owns: the only
+    people a caseworker may link into another case."""
+    case_ids = cases_visible_to(user).filter(access=Access.OWNER, anonymised_at__isnull=True).values("pk")
+    return Person.objects.filter(Exists(CaseMember.objects.filter(person=OuterRef("pk"), case__in=case_ids)))
+
+
+def person_on_cases_not_owned_by(user, person) -> bool:
+    """Whether ``person`` is on a case in use that the user's agency does not
+    own: then the agency may not change the person for the other owner."""
+    return CaseMember.objects.filter(person=person, case__anonymised_at__isnull=True).exclude(
+        case__owner_agency_id=user.agency_id).exists()
+
+
 def history_visible_to(user, case: Case) -> models.QuerySet:
     """History of a case the user reads in full, without the entries about
     notes the user may not read."""
