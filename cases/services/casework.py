@@ -53,6 +53,7 @@ from cases.selectors import (
 )
 
 from .audit import diff, emit, history_entry, record, record_many, snapshot
+from .redaction import history_scrub
 from .search import case_search_refresh, search_document
 
 PERSON_FIELDS = (
@@ -550,8 +551,8 @@ def member_update(*, actor, case_id, person_id, relationship: str | None = None,
 
 @transaction.atomic
 def member_remove(*, actor, case_id, person_id) -> None:
-    """Take a person off the case. The person stays (other cases, consents and
-    history may refer to them)."""
+    """Take a person off the case. The person stays (other cases and consents
+    may refer to them); their details are scrubbed from this case's history."""
     case = _case_for_change(actor, case_id)
     membership = _membership(case, person_id)
     if membership.relationship == Relationship.HEAD:
@@ -559,6 +560,9 @@ def member_remove(*, actor, case_id, person_id) -> None:
                        code="head_required")
     record(actor=actor, case=case, action="member.removed", obj=membership,
            changes={"person": [str(membership.person_id), None], "relationship": [membership.relationship, None]})
+    # Their details leave the case's history with them: whoever reads the case
+    # later (a next owner included) has no business with them.
+    history_scrub(case.history.filter(object_type="person", object_id=str(membership.person_id)))
     membership.delete()
     case.member_count -= 1
     _touch(case, "member_count")

@@ -342,7 +342,7 @@ def handoff_reschedule(*, actor, handoff_id, response_due: datetime, note: str =
     handoff.response_due = response_due
     note = (note or "").strip()
     _save_transition(actor=actor, handoff=handoff, before=before, action="rescheduled", fields=["response_due"],
-                     extra_changes={"note": note} if note else None)
+                     extra_changes={"note": [None, note]} if note else None)
     return handoff
 
 

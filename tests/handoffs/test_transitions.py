@@ -270,7 +270,7 @@ class TestRescheduleHandoff:
         handoff.refresh_from_db()
         assert handoff.response_due == new_due and handoff.status == "pending"
         entry = HistoryEntry.objects.get(action="handoff.rescheduled")
-        assert entry.changes["note"] == "Feriado en Arica."
+        assert entry.changes["note"] == [None, "Feriado en Arica."]
         assert set(entry.changes) == {"response_due", "note"}
         assert written.events == ["handoff.rescheduled"]
 
