@@ -246,13 +246,8 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         readonly = list(self.readonly_fields)
         if obj is not None:
-            readonly.append("committee")
-            if obj.status in (MeetingStatus.HELD, MeetingStatus.CANCELLED):
-                readonly += ["starts_at", "ends_at", "time_zone", "mode", "place", "video_link"]
-            if obj.minutes_status != "draft" or obj.status in (MeetingStatus.DRAFT, MeetingStatus.CANCELLED):
-                readonly.append("minutes")
-            if obj.minutes_locked or obj.status == MeetingStatus.CANCELLED:
-                readonly.append("title")
+            # What the service would refuse to change is read-only here: one rule.
+            readonly += ["committee", *services.meeting_locked_fields(obj)]
         return readonly
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
