@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test contract install migrate demo check schema clean bench bench-soak
+.PHONY: run test contract install migrate demo check schema clean bench bench-soak fuzz
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ test: install
 ## Uses a database of its own next to DATABASE_URL's (or a temporary SQLite file).
 contract: install
 	$(PY) -m tests.contract.run
+
+## fuzz: the stateful access test (tests/security/) at length: many more and longer random sequences than CI's.
+FUZZ_EXAMPLES ?= 300
+FUZZ_STEPS ?= 50
+fuzz: install
+	PUENTE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) PUENTE_FUZZ_STEPS=$(FUZZ_STEPS) $(PY) -m pytest -q -p no:cacheprovider tests/security/test_stateful_access.py
 
 check: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
