@@ -206,7 +206,7 @@ class CaseworkMachine(RuleBasedStateMachine):
     @rule(who=agency, i=index, j=index)
     def remove_member(self, who, i, j):
         c, case = self._pick(self.cases, i)
-        _m, person_id = self._pick(sorted(case.members, key=str), j)
+        _m, person_id = self._pick(list(case.members), j)  # in the order they were added: replays are exact
         allowed = case.owner == who and case.open and case.members[person_id] != "head"
         done = self._attempt(allowed, lambda: casework.member_remove(
             actor=self.users[who], case_id=case.id, person_id=person_id) or True, "member_remove")
