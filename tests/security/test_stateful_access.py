@@ -39,7 +39,7 @@ from cases.selectors import cases_visible_to
 from cases.services import casework, handoffs
 from tests.factories import AgencyFactory, UserFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 EXAMPLES = int(os.environ.get("PUENTE_FUZZ_EXAMPLES", "4"))
 STEPS = int(os.environ.get("PUENTE_FUZZ_STEPS", "15"))
