@@ -90,6 +90,12 @@ class HandoffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         data = self._input(HandoffNoteSerializer)
         return self._answer(services.handoff_withdraw(actor=request.user, handoff_id=pk, **data))
 
+    @_action_schema("End a collaboration: an accepted referral (the case's owner agency)", HandoffNoteSerializer)
+    @action(detail=True, methods=["post"])
+    def end(self, request, pk=None):
+        data = self._input(HandoffNoteSerializer)
+        return self._answer(services.handoff_end(actor=request.user, handoff_id=pk, **data))
+
     @_action_schema("Mark completed (receiving agency)", HandoffNoteSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):

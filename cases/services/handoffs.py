@@ -152,12 +152,13 @@ def _pending_transfer_exists() -> Conflict:
 
 # action: (the statuses it starts from, the status it leads to, the party
 # allowed to do it). "case_owner" is the agency owning the case now: it takes
-# back its pending handoffs and may end a collaboration, even one a former
-# owner started (see ``handoff_withdraw``).
+# back its pending handoffs and ends collaborations, also one a former owner
+# started (see ``handoff_end``).
 TRANSITIONS = {
     "accept": ({HandoffStatus.PENDING}, HandoffStatus.ACCEPTED, "to_agency_id"),
     "reject": ({HandoffStatus.PENDING}, HandoffStatus.REJECTED, "to_agency_id"),
-    "withdraw": ({HandoffStatus.PENDING, HandoffStatus.ACCEPTED}, HandoffStatus.WITHDRAWN, "case_owner"),
+    "withdraw": ({HandoffStatus.PENDING}, HandoffStatus.WITHDRAWN, "case_owner"),
+    "end": ({HandoffStatus.ACCEPTED}, HandoffStatus.WITHDRAWN, "case_owner"),
     "complete": ({HandoffStatus.ACCEPTED}, HandoffStatus.COMPLETED, "to_agency_id"),
     "reschedule": ({HandoffStatus.PENDING}, HandoffStatus.PENDING, "case_owner"),
 }
@@ -168,7 +169,8 @@ def _wrong_status_message(action: str, handoff: Handoff) -> str:
     messages = {
         "accept": _("Only a pending handoff can be accepted; this one is %(status)s."),
         "reject": _("Only a pending handoff can be rejected; this one is %(status)s."),
-        "withdraw": _("Only a pending handoff or an accepted referral can be withdrawn; this one is %(status)s."),
+        "withdraw": _("Only a pending handoff can be withdrawn; this one is %(status)s."),
+        "end": _("Only an accepted referral can be ended; this one is %(status)s."),
         "complete": _("Only an accepted handoff can be completed; this one is %(status)s."),
         "reschedule": _("Only a pending handoff can get a new deadline; this one is %(status)s."),
     }
@@ -205,7 +207,8 @@ def _locked_handoff(actor, handoff_id, action: str) -> Handoff:
     party_agency_id = case.owner_agency_id if party == "case_owner" else getattr(handoff, party)
     if not _is_caseworker_of(actor, party_agency_id):
         if party == "case_owner":
-            message = _("Only the agency that owns the case can withdraw a handoff or change its deadline.")
+            message = _("Only the agency that owns the case can withdraw a handoff, end a collaboration or change "
+                        "a deadline.")
         else:
             message = _("Only the receiving agency can accept, reject or complete a handoff.")
         raise Conflict(message, code="invalid_transition")
@@ -298,20 +301,35 @@ def handoff_reject(*, actor, handoff_id, reason: str, note: str = "") -> Handoff
 
 @transaction.atomic
 def handoff_withdraw(*, actor, handoff_id, note: str = "") -> Handoff:
-    """The owner agency takes back a handoff that has not been answered, or
-    ends a collaboration (an accepted referral) — also one that a former owner
-    started. Its note is kept as the handoff's ``response_note``, for the
-    receiver to read."""
+    """The sending agency takes back a handoff that has not been answered. Its
+    note is kept as the handoff's ``response_note``, for the receiver to read."""
     handoff = _locked_handoff(actor, handoff_id, "withdraw")
-    if handoff.status == HandoffStatus.ACCEPTED and handoff.kind != HandoffKind.REFERRAL:
-        raise Conflict(_("An accepted transfer cannot be withdrawn: the case has moved."),
-                       code="invalid_transition")
     before = snapshot(handoff, TRACKED_FIELDS)
     handoff.status = HandoffStatus.WITHDRAWN
     handoff.withdrawn_at = timezone.now()
     handoff.response_note = (note or "").strip()
     _save_transition(actor=actor, handoff=handoff, before=before, action="withdrawn",
                      fields=["status", "withdrawn_at", "response_note"])
+    return handoff
+
+
+@transaction.atomic
+def handoff_end(*, actor, handoff_id, note: str = "") -> Handoff:
+    """The agency owning the case ends a collaboration: an accepted referral,
+    also one a former owner started, becomes ``withdrawn`` and the receiver's
+    access ends. Its own action, so that a late withdrawal of a request never
+    ends a collaboration that was accepted meanwhile."""
+    handoff = _locked_handoff(actor, handoff_id, "end")
+    if handoff.kind != HandoffKind.REFERRAL:
+        raise Conflict(_("Only a referral is a collaboration; an accepted transfer cannot be ended."),
+                       code="invalid_transition")
+    before = snapshot(handoff, TRACKED_FIELDS)
+    handoff.status = HandoffStatus.WITHDRAWN
+    handoff.withdrawn_at = timezone.now()
+    handoff.response_note = (note or "").strip()
+    _save_transition(actor=actor, handoff=handoff, before=before, action="withdrawn",
+                     fields=["status", "withdrawn_at", "response_note"],
+                     extra_changes={"withdrawn_because": [None, "collaboration_ended"]})
     return handoff
 
 

@@ -123,7 +123,7 @@ class TestACollaborationWhenTheOwnerChanges:
 
     def test_the_new_owner_ends_it(self, client_for, collaboration, cl_caseworker, int_caseworker, pe_case, counts):
         written = counts()
-        response = client_for(cl_caseworker).post(f"/api/v1/handoffs/{collaboration.pk}/withdraw/",
+        response = client_for(cl_caseworker).post(f"/api/v1/handoffs/{collaboration.pk}/end/",
                                                   {"note": "Seguimos nosotros."})
         assert response.status_code == 200, response.content
         assert response.json()["status"] == "withdrawn"
@@ -134,8 +134,17 @@ class TestACollaborationWhenTheOwnerChanges:
 
     def test_the_former_owner_cannot_end_it(self, client_for, collaboration, pe_caseworker, counts):
         written = counts()
-        response = client_for(pe_caseworker).post(f"/api/v1/handoffs/{collaboration.pk}/withdraw/", {})
+        response = client_for(pe_caseworker).post(f"/api/v1/handoffs/{collaboration.pk}/end/", {})
         assert response.status_code == 409
+        collaboration.refresh_from_db()
+        assert collaboration.status == "accepted"
+        written.assert_nothing_written()
+
+    def test_withdrawing_it_is_not_ending_it(self, client_for, collaboration, cl_caseworker, counts):
+        """A late "withdraw" of the request never ends a collaboration accepted meanwhile."""
+        written = counts()
+        response = client_for(cl_caseworker).post(f"/api/v1/handoffs/{collaboration.pk}/withdraw/", {})
+        assert response.status_code == 409 and response.json()["code"] == "invalid_transition"
         collaboration.refresh_from_db()
         assert collaboration.status == "accepted"
         written.assert_nothing_written()

@@ -12,7 +12,7 @@ from tests.factories import ConsentFactory, UserFactory
 from tests.privacy import assert_no_personal_data
 
 STATUSES = ["pending", "accepted", "rejected", "withdrawn", "completed"]
-ACTIONS = ["accept", "reject", "withdraw", "complete", "reschedule"]
+ACTIONS = ["accept", "reject", "withdraw", "complete", "reschedule", "end"]
 KINDS = ["transfer", "referral"]
 # sender: caseworker of pe-migraciones; receiver: caseworker of cl-sermig;
 # receiver_clerk: a user of cl-sermig without the caseworker role.
@@ -20,8 +20,8 @@ ACTORS = ["sender", "receiver", "secretariat", "outsider", "committee_member", "
 CANNOT_SEE = {"outsider", "committee_member", "receiver_clerk"}
 
 # (status, action) → who may do it. Everything else is refused. The sender
-# owns the case here; a referral's collaboration is ended by withdrawing it.
-ALLOWED_FOR_KIND = {("referral", "accepted", "withdraw"): "sender"}
+# owns the case here, so it is the one who ends an accepted referral.
+ALLOWED_FOR_KIND = {("referral", "accepted", "end"): "sender"}
 ALLOWED = {
     ("pending", "accept"): "receiver",
     ("pending", "reject"): "receiver",
@@ -30,9 +30,9 @@ ALLOWED = {
     ("pending", "reschedule"): "sender",
 }
 RESULT = {"accept": "accepted", "reject": "rejected", "withdraw": "withdrawn", "complete": "completed",
-          "reschedule": "pending"}
+          "reschedule": "pending", "end": "withdrawn"}
 EVENT = {"accept": "handoff.accepted", "reject": "handoff.rejected", "withdraw": "handoff.withdrawn",
-         "complete": "handoff.completed", "reschedule": "handoff.rescheduled"}
+         "complete": "handoff.completed", "reschedule": "handoff.rescheduled", "end": "handoff.withdrawn"}
 
 
 def body_for(action):
@@ -41,6 +41,7 @@ def body_for(action):
         "reject": {"reason": "no_capacity", "note": "Sin cupos en el albergue."},
         "withdraw": {"note": "La familia ya no lo necesita."},
         "complete": {"note": "Servicio prestado."},
+        "end": {"note": "Seguimos nosotros."},
         "reschedule": {"response_due": (timezone.now() + datetime.timedelta(days=5)).isoformat()},
     }[action]
 

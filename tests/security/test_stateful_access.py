@@ -4,7 +4,7 @@ model of who may read what.
 Three agencies (two Peruvian, one Chilean) and the secretariat register cases
 and families, give and withdraw consent, write notes, take members off,
 close and reopen cases, link and edit people, and create, accept, reject,
-withdraw, reschedule and complete transfers and referrals — through the
+withdraw, reschedule, complete and end transfers and referrals — through the
 services, as every entry point does. The model predicts whether each step is
 allowed, and after each step:
 
@@ -311,8 +311,8 @@ class CaseworkMachine(RuleBasedStateMachine):
             "accept": handoff.status == "pending" and who == handoff.receiver and case.open
             and (handoff.basis != "consent" or case.consent_active),
             "reject": handoff.status == "pending" and who == handoff.receiver,
-            "withdraw": who == case.owner and (handoff.status == "pending" or (
-                handoff.status == "accepted" and handoff.kind == "referral")),
+            "withdraw": handoff.status == "pending" and who == case.owner,
+            "end": handoff.status == "accepted" and handoff.kind == "referral" and who == case.owner,
             "complete": handoff.status == "accepted" and who == handoff.receiver,
             "reschedule": handoff.status == "pending" and who == case.owner,
         }[action]
@@ -321,6 +321,7 @@ class CaseworkMachine(RuleBasedStateMachine):
             "accept": lambda: handoffs.handoff_accept(actor=actor, handoff_id=handoff.id),
             "reject": lambda: handoffs.handoff_reject(actor=actor, handoff_id=handoff.id, reason="no_capacity"),
             "withdraw": lambda: handoffs.handoff_withdraw(actor=actor, handoff_id=handoff.id),
+            "end": lambda: handoffs.handoff_end(actor=actor, handoff_id=handoff.id),
             "complete": lambda: handoffs.handoff_complete(actor=actor, handoff_id=handoff.id),
             "reschedule": lambda: handoffs.handoff_reschedule(
                 actor=actor, handoff_id=handoff.id, response_due=timezone.now() + datetime.timedelta(days=9),
@@ -328,7 +329,7 @@ class CaseworkMachine(RuleBasedStateMachine):
         }[action]
         done = self._attempt(allowed, call, f"handoff {action} ({handoff})")
         if done is not None:
-            handoff.status = {"accept": "accepted", "reject": "rejected", "withdraw": "withdrawn",
+            handoff.status = {"accept": "accepted", "reject": "rejected", "withdraw": "withdrawn", "end": "withdrawn",
                               "complete": "completed", "reschedule": "pending"}[action]
             if action == "accept" and handoff.kind == "transfer":
                 case.owner = handoff.receiver
@@ -338,7 +339,8 @@ class CaseworkMachine(RuleBasedStateMachine):
         self.touched = handoff.case
 
     @precondition(lambda self: self.handoffs)
-    @rule(who=agency, i=index, action=st.sampled_from(["accept", "reject", "withdraw", "complete", "reschedule"]))
+    @rule(who=agency, i=index,
+          action=st.sampled_from(["accept", "reject", "withdraw", "complete", "reschedule", "end"]))
     def handoff_step(self, who, i, action):
         self._handoff_step(who, i, action)
 
