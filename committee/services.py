@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from api_core.errors import Conflict, InvalidInput
 from api_core.preconditions import IfMatch, check_if_match
 from cases.models import validate_time_zone
-from cases.services.audit import diff, emit, record, snapshot
+from cases.services.audit import diff, record, snapshot
+from outbox.services import emit
 from reminders.models import DeadlineKind
 from reminders.services import reminders_write_for_target
 

@@ -10,10 +10,10 @@ import pytest
 from django.conf import settings
 from django.db import connection, transaction
 
-from cases.services.audit import emit
 from config.celery import app as celery_app
 from integrations.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from integrations.tasks import dispatch_webhooks
+from outbox.services import emit
 from tests.factories import CaseFactory
 
 from .conftest import verify_request
