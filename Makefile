@@ -27,9 +27,10 @@ demo: migrate
 run: demo
 	$(PY) -m config.run_local
 
-## test: the whole suite. Services come from DATABASE_URL / REDIS_URL when set.
+## test: ruff, the import contracts (pyproject.toml), the whole suite. Services come from DATABASE_URL / REDIS_URL when set.
 test: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-logo
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## contract: the live service against its OpenAPI schema (schemathesis) and a generated client.
