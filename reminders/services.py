@@ -127,7 +127,6 @@ def _rows(rule: ReminderRule, due: Due) -> list[tuple]:
 _ROW_COLUMNS = ("rule_id", "deadline_kind", "target_id", "target_label", "deadline", "due_at", "recipient_key",
                 "recipient_agency_id", "recipient_user_id", "email")
 _POSTGRES_TYPES = ("bigint", "text", "text", "text", "timestamptz", "timestamptz", "text", "bigint", "bigint", "text")
-_DATETIME_COLUMNS = {"deadline", "due_at"}
 
 
 @transaction.atomic
@@ -143,36 +142,15 @@ def _insert(rows: list[tuple], *, now: datetime.datetime, enqueue: Enqueue) -> l
     constant = {"status": ReminderStatus.PENDING.value, "attempts": 0, "last_error": "",
                 "next_attempt_at": now, "created_at": now, "updated_at": now}
     columns = ", ".join(ops.quote_name(column) for column in (*_ROW_COLUMNS, *constant))
+    # One array per column: 16 parameters whatever the batch size.
+    unnest = ", ".join(f"%s::{kind}[]" for kind in _POSTGRES_TYPES)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One array per column: 16 parameters whatever the batch size.
-            unnest = ", ".join(f"%s::{kind}[]" for kind in _POSTGRES_TYPES)
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT *, {', '.join(['%s'] * len(constant))} "
-                f"FROM unnest({unnest}) ON CONFLICT DO NOTHING RETURNING id",
-                list(constant.values()) + [list(column) for column in zip(*rows, strict=True)],
-            )
-            created = [row[0] for row in cursor.fetchall()]
-        else:
-            adapt = ops.adapt_datetimefield_value
-            datetimes = [index for index, column in enumerate(_ROW_COLUMNS) if column in _DATETIME_COLUMNS]
-            placeholder = "(" + ", ".join(["%s"] * (len(_ROW_COLUMNS) + len(constant))) + ")"
-            tail = [adapt(value) if isinstance(value, datetime.datetime) else value for value in constant.values()]
-            created = []
-            for start in range(0, len(rows), 500):  # within SQLite's limit on parameters
-                chunk = rows[start:start + 500]
-                params = []
-                for row in chunk:
-                    row = list(row)
-                    for index in datetimes:
-                        row[index] = adapt(row[index])
-                    params += row + tail
-                cursor.execute(
-                    f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholder] * len(chunk))} "
-                    f"ON CONFLICT DO NOTHING RETURNING id",
-                    params,
-                )
-                created += [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT *, {', '.join(['%s'] * len(constant))} "
+            f"FROM unnest({unnest}) ON CONFLICT DO NOTHING RETURNING id",
+            list(constant.values()) + [list(column) for column in zip(*rows, strict=True)],
+        )
+        created = [row[0] for row in cursor.fetchall()]
     _queue_on_commit(created, enqueue)
     return created
 

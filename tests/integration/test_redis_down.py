@@ -47,7 +47,6 @@ def redis_down(settings):
     return settings
 
 
-@pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 class TestRedisDown:

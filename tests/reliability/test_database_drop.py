@@ -16,7 +16,7 @@ from cases.models import Case, CaseMember, Person
 from outbox.models import Event
 from tests.integration.test_redis_down import FAMILY
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def terminate(pid: int) -> None:
