@@ -51,8 +51,9 @@ from cases.selectors import (
     people_visible_to,
     person_on_cases_not_owned_by,
 )
+from outbox.services import emit
 
-from .audit import diff, emit, history_entry, record, record_many, snapshot
+from .audit import diff, history_entry, record, record_many, snapshot
 from .redaction import history_scrub
 from .search import case_search_refresh, search_document
 

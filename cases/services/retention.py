@@ -15,8 +15,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cases.models import Case, CaseMember, CaseStatus, DocumentType, DuplicateCandidate, HistoryEntry, Person
+from outbox.services import emit
 
-from .audit import emit, record
+from .audit import record
 from .redaction import HANDOFF_FREE_TEXT, history_scrub
 from .search import case_search_refresh
 

@@ -15,6 +15,6 @@ def note_as_change(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0004_case_search_document")]
+    dependencies = [("cases", "0005_event_moves_to_outbox")]
 
     operations = [migrations.RunPython(note_as_change, migrations.RunPython.noop, elidable=True)]
