@@ -6,9 +6,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from cases.models import Case, Event, Handoff, HistoryEntry
+from cases.models import Case, Handoff, HistoryEntry
 from cases.roles import Role
 from cases.selectors import cases_visible_to
+from outbox.models import Event
 from tests.factories import UserFactory
 
 
