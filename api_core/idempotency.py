@@ -59,6 +59,7 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
+from . import parsers
 from .errors import ServiceError
 from .exceptions import problem_response
 from .services import (
@@ -90,8 +91,8 @@ def request_hash(*, method: str, path: str, body: bytes, content_type: str) -> s
     """A fingerprint of what the request asks for, to tell a retry from a new request."""
     media_type = content_type.split(";", 1)[0].strip().lower()
     if body and (media_type == "application/json" or media_type.endswith("+json")):
-        with contextlib.suppress(ValueError):  # not JSON after all: compare the bytes
-            body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+        with contextlib.suppress(ValueError):  # not JSON after all (or too deep): compare the bytes
+            body = json.dumps(parsers.loads(body), sort_keys=True, separators=(",", ":")).encode()
     digest = hashlib.sha256(f"{method}\n{path}\n".encode())
     digest.update(body)
     return digest.hexdigest()
