@@ -42,8 +42,10 @@ class CaseFilter(FilterSet):
     nationality = django_filters.CharFilter(
         method="filter_nationality", max_length=2, validators=[RegexValidator(r"^[A-Za-z]{2}$")],
         help_text="ISO 3166-1 alpha-2 nationality of any member (either case).")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte",
-                                                     help_text="ISO 8601 with offset; for incremental sync.")
+    updated_since = django_filters.IsoDateTimeFilter(
+        method="filter_updated_since",
+        help_text="ISO 8601 with offset; for incremental sync. Cases you read in the limited view are always "
+                  "listed (compare their bodies): when they change is not part of what that view shows.")
     search = django_filters.CharFilter(method="filter_search", max_length=100,
                                        help_text="Words, all of them matching the reference (any part), or all the "
                                                  "start of a word of one member's names or document number; accents "
@@ -53,6 +55,9 @@ class CaseFilter(FilterSet):
         for flag in flags:
             queryset = queryset.filter(**{vulnerability_field(flag): True})
         return queryset
+
+    def filter_updated_since(self, queryset, name, value):
+        return queryset.filter(Q(updated_at__gte=value) | ~_fully_visible())
 
     def filter_nationality(self, queryset, name, value):
         members = CaseMember.objects.filter(case=OuterRef("pk"), person__nationality=value.upper())
