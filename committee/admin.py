@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from api_core.admin import OneTimeSecretAdmin
 from api_core.errors import ServiceError
 from cases.admin.filters import OverdueFilter
 
@@ -653,9 +654,11 @@ class CalendarFeedForm(forms.ModelForm):
 
 
 @admin.register(CalendarFeed)
-class CalendarFeedAdmin(admin.ModelAdmin):
+class CalendarFeedAdmin(OneTimeSecretAdmin):
     """Each person's secret calendar addresses. Adding one makes it for
     yourself and shows the address once."""
+
+    secret_explanation = _("Your calendar address, to subscribe to in your calendar application:")
 
     form = CalendarFeedForm
     list_display = ["prefix", "committee", "user", "created_at", "last_used_at", "revoked_at"]
@@ -685,9 +688,7 @@ class CalendarFeedAdmin(admin.ModelAdmin):
         obj.pk = feed.pk
         obj._state.adding = False
         obj.refresh_from_db()
-        url = settings.PUBLIC_BASE_URL + reverse("v1:calendar-feed-ics", kwargs={"secret": secret})
-        messages.warning(request, _("Your calendar address (copy it now, it is not shown again): %(url)s") % {
-            "url": url})
+        request.one_time_secret = settings.PUBLIC_BASE_URL + reverse("v1:calendar-feed-ics", kwargs={"secret": secret})
 
     @admin.action(description=_("Revoke the selected calendar feeds"), permissions=["revoke"])
     def revoke_selected(self, request, queryset):

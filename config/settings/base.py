@@ -315,6 +315,8 @@ PUENTE = {
     # (its process died); far longer than any request may run.
     "IDEMPOTENCY_LOCK_TIMEOUT": timedelta(minutes=5),
     "RETENTION_YEARS": env.int("PUENTE_RETENTION_YEARS", default=5),
+    # How long an API token lives when it is issued without an expiry date.
+    "API_TOKEN_LIFETIME": timedelta(days=env.int("PUENTE_API_TOKEN_DAYS", default=90)),
     # Webhooks (integrations/). Seconds to wait after the 1st, 2nd… failed attempt: about a day in all.
     "WEBHOOK_RETRY_DELAYS": [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600],
     "WEBHOOK_TIMEOUT_SECONDS": env.float("PUENTE_WEBHOOK_TIMEOUT_SECONDS", default=10.0),
