@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,7 +61,7 @@ from rest_framework.settings import api_settings
 
 from . import parsers
 from .errors import ServiceError
-from .exceptions import problem_response
+from .exceptions import is_statement_timeout, problem_response, statement_timeout_response
 from .services import (
     idempotency_key_in_progress,
     idempotency_key_lock,
@@ -196,6 +196,16 @@ class IdempotencyMiddleware:
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
+        try:
+            return self._process_view(request, view_func)
+        except OperationalError as exc:
+            # Raised here, before the view, it would be a 500: the view's own
+            # statements get the same 503 from the exception handler.
+            if not is_statement_timeout(exc):
+                raise
+            return statement_timeout_response()
+
+    def _process_view(self, request, view_func):
         if request.method != "POST" or not request.path_info.startswith(API_PREFIX):
             return None
         raw_key = request.headers.get(HEADER)

@@ -5,10 +5,13 @@ Filters that look at people (``nationality``, the names and documents of
 must not let anyone probe who is on a case by filtering for them.
 """
 import django_filters
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import connections
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, TextField
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext_lazy as _
 from rest_framework.filters import OrderingFilter
 
 from api_core.filters import FilterSet, SlugFilter
@@ -23,6 +26,19 @@ from cases.models import (
 )
 from cases.selectors import FULL_ACCESS
 from cases.services.search import search_words
+
+
+def validate_search_terms(value: str) -> None:
+    """A bounded number of words, each of bounded length: every word is one
+    more pass over the candidate members, and one-letter words match nearly
+    everyone (the statement timeout bounds what is left)."""
+    words, limits = value.split(), settings.PUENTE
+    if len(words) > limits["SEARCH_MAX_WORDS"]:
+        raise ValidationError(_("At most %(count)d words."), code="too_many_words",
+                              params={"count": limits["SEARCH_MAX_WORDS"]})
+    if any(len(word) > limits["SEARCH_MAX_WORD_LENGTH"] for word in words):
+        raise ValidationError(_("Words of at most %(length)d characters."), code="word_too_long",
+                              params={"length": limits["SEARCH_MAX_WORD_LENGTH"]})
 
 
 def _fully_visible():
@@ -46,7 +62,7 @@ class CaseFilter(FilterSet):
         method="filter_updated_since",
         help_text="ISO 8601 with offset; for incremental sync. Cases you read in the limited view are always "
                   "listed (compare their bodies): when they change is not part of what that view shows.")
-    search = django_filters.CharFilter(method="filter_search", max_length=100,
+    search = django_filters.CharFilter(method="filter_search", max_length=100, validators=[validate_search_terms],
                                        help_text="Words, all of them matching the reference (any part), or all the "
                                                  "start of a word of one member's names or document number; accents "
                                                  "and case do not matter.")

@@ -46,6 +46,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Before the idempotency key is taken: a refused request holds nothing.
+    "api_core.concurrency.ConcurrencyLimitMiddleware",
     # Last: it needs the session user and the language, and wraps only the view.
     "api_core.idempotency.IdempotencyMiddleware",
 ]
@@ -80,6 +82,14 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # filter) would be JIT-compiled by PostgreSQL, which alone can take longer
 # than the query. Nothing here is analytical.
 POSTGRESQL_OPTIONS = {"options": "-c jit=off"}
+# Every statement of a web process (API and admin) is bounded: one expensive
+# request must not hold a connection and a core while everyone else waits.
+# The API answers a statement cut off here with 503 ``statement_timeout``.
+# Workers, beat and manage.py (migrations, sweeps) are not web processes.
+WEB_PROCESS = env.bool("PUENTE_WEB_PROCESS", default=False)
+STATEMENT_TIMEOUT_MS = env.int("PUENTE_STATEMENT_TIMEOUT_MS", default=5000)
+if WEB_PROCESS and STATEMENT_TIMEOUT_MS:
+    POSTGRESQL_OPTIONS["options"] += f" -c statement_timeout={STATEMENT_TIMEOUT_MS}"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).update(POSTGRESQL_OPTIONS)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -309,6 +319,13 @@ CELERY_TASK_ROUTES = {entry["task"]: {"queue": PERIODIC_QUEUE} for entry in CELE
 # --- Puente -----------------------------------------------------------------
 PUENTE = {
     "HANDOFF_RESPONSE_HOURS": env.int("PUENTE_HANDOFF_RESPONSE_HOURS", default=72),
+    # Requests one token (or session) may have running at once; more answer 429.
+    "MAX_CONCURRENT_REQUESTS": env.int("PUENTE_MAX_CONCURRENT_REQUESTS", default=4),
+    # A crashed process never gives its slots back: they expire after this long.
+    "CONCURRENCY_SLOT_SECONDS": env.int("PUENTE_CONCURRENCY_SLOT_SECONDS", default=120),
+    # ``?search=`` on the case list: at most this many words, each at most this long.
+    "SEARCH_MAX_WORDS": env.int("PUENTE_SEARCH_MAX_WORDS", default=6),
+    "SEARCH_MAX_WORD_LENGTH": env.int("PUENTE_SEARCH_MAX_WORD_LENGTH", default=40),
     # Published to partners as "at least 24 hours"; a shorter setting is ignored.
     "IDEMPOTENCY_KEY_TTL": timedelta(hours=max(24, env.int("PUENTE_IDEMPOTENCY_TTL_HOURS", default=48))),
     # After this, a claimed key whose request never answered counts as abandoned

@@ -1,6 +1,6 @@
 """Settings for the test suite. DATABASE_URL / REDIS_URL select the real services."""
 from .base import *  # noqa: F401,F403
-from .base import PUENTE, REDIS_URL, REST_FRAMEWORK
+from .base import DATABASES, PUENTE, REDIS_URL, REST_FRAMEWORK, STATEMENT_TIMEOUT_MS
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -24,3 +24,12 @@ PUENTE = {
     "WEBHOOK_ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128"],
     "WEBHOOK_ALLOW_HTTP_LOCALHOST": True,
 }
+
+# The test client plays the web process: its statements are bounded as in
+# production, with room for the suite's own set-up (creating the database,
+# the drills' bulk data) on a busy machine.
+STATEMENT_TIMEOUT_MS = max(STATEMENT_TIMEOUT_MS, 60_000)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    if "statement_timeout" not in _options.get("options", ""):
+        _options["options"] = _options.get("options", "") + f" -c statement_timeout={STATEMENT_TIMEOUT_MS}"
