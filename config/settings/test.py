@@ -1,17 +1,19 @@
-"""Settings for the test suite. DATABASE_URL / REDIS_URL select the real services."""
-from .base import *  # noqa: F401,F403
-from .base import DATABASES, PUENTE, REDIS_URL, REST_FRAMEWORK, STATEMENT_TIMEOUT_MS
+"""Settings for the test suite: PostgreSQL and Redis from DATABASE_URL / REDIS_URL, else the
+embedded ones (config/embedded.py)."""
+from config.embedded import configure_environment
+
+configure_environment()
+
+from .base import *  # noqa: E402,F401,F403
+from .base import CACHES, DATABASES, PUENTE, REST_FRAMEWORK, STATEMENT_TIMEOUT_MS  # noqa: E402
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = False
 
-if not REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-else:
-    # Keep test keys apart from anything else using the same Redis.
-    CACHES["default"]["KEY_PREFIX"] = "puente-test"  # noqa: F405
+# Keep test keys apart from anything else using the same Redis.
+CACHES["default"]["KEY_PREFIX"] = "puente-test"
 
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
@@ -29,7 +31,5 @@ PUENTE = {
 # production, with room for the suite's own set-up (creating the database,
 # the drills' bulk data) on a busy machine.
 STATEMENT_TIMEOUT_MS = max(STATEMENT_TIMEOUT_MS, 60_000)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    _options = DATABASES["default"].setdefault("OPTIONS", {})
-    if "statement_timeout" not in _options.get("options", ""):
-        _options["options"] = _options.get("options", "") + f" -c statement_timeout={STATEMENT_TIMEOUT_MS}"
+if "statement_timeout" not in DATABASES["default"]["OPTIONS"]["options"]:
+    DATABASES["default"]["OPTIONS"]["options"] += f" -c statement_timeout={STATEMENT_TIMEOUT_MS}"
