@@ -25,6 +25,9 @@ PUENTE = {
     **PUENTE,
     "WEBHOOK_ALLOWED_NETWORKS": ["127.0.0.0/8", "::1/128"],
     "WEBHOOK_ALLOW_HTTP_LOCALHOST": True,
+    # Like the rate above: the race tests send many requests of one token at
+    # once; the tests of the limit set it themselves.
+    "MAX_CONCURRENT_REQUESTS": 1000,
 }
 
 # The test client plays the web process: its statements are bounded as in

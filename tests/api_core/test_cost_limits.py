@@ -37,7 +37,6 @@ class TestSearchTerms:
         assert [row["id"] for row in rows] == [str(case.pk)]
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 class TestStatementTimeout:
     def test_the_web_connection_is_bounded(self):
@@ -68,7 +67,6 @@ class TestStatementTimeout:
         assert again.status_code == 201 and Case.objects.count() == 2
 
 
-@pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 class TestConcurrentRequests:
     def test_a_token_gets_at_most_its_share_of_running_requests(self, pe_caseworker, cl_caseworker, pe_agency,
