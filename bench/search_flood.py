@@ -9,10 +9,13 @@ agency's token keeps ``--flooders`` connections busy with the costliest
 search a client can send. Printed: the reader's p50 and p95 in both phases,
 their ratio, and what the flooder's requests were answered.
 
-The flood is the one seen in an attack: one-letter words, as many as the
-server takes (50 when ``--unbounded``, else ``PUENTE_SEARCH_MAX_WORDS``).
+The flood is the one seen in an attack: the shortest words the server takes
+(one letter when ``--unbounded``, else ``PUENTE_SEARCH_MIN_WORD_LENGTH``), as
+many as it takes (50 when ``--unbounded``, else ``PUENTE_SEARCH_MAX_WORDS``).
 ``--unbounded`` runs the same server without the cost bounds (search words,
-statement timeout, running requests per token) for comparison.
+statement timeout, running requests per token) for comparison. Both run with
+the production rate limit per token (1200 a minute unless
+``PUENTE_THROTTLE_RATE`` says otherwise), as the attack did: well under it.
 """
 import argparse
 import http.client
@@ -27,8 +30,11 @@ from urllib.parse import quote, urlsplit
 from . import common
 from .load import Gunicorn
 
-UNBOUNDED = {"PUENTE_SEARCH_MAX_WORDS": "1000", "PUENTE_SEARCH_MAX_WORD_LENGTH": "1000",
-             "PUENTE_STATEMENT_TIMEOUT_MS": "0", "PUENTE_MAX_CONCURRENT_REQUESTS": "100000"}
+# The production rate limit per token (the bench environment lifts it for the load runs).
+PRODUCTION_RATE = {"PUENTE_THROTTLE_RATE": None}
+UNBOUNDED = {**PRODUCTION_RATE, "PUENTE_SEARCH_MAX_WORDS": "1000", "PUENTE_SEARCH_MIN_WORD_LENGTH": "1",
+             "PUENTE_SEARCH_MAX_WORD_LENGTH": "1000", "PUENTE_STATEMENT_TIMEOUT_MS": "0",
+             "PUENTE_MAX_CONCURRENT_REQUESTS": "100000"}
 
 
 def get(url: str, path: str, token: str, timeout: float = 60.0) -> tuple[int, float]:
@@ -55,8 +61,8 @@ def read_lists(url: str, token: str, seconds: float) -> list[float]:
     return times
 
 
-def flood(url: str, token: str, words: int, stop: threading.Event, answers: Counter) -> None:
-    letters = " ".join(string.ascii_lowercase[n % 26] for n in range(words))
+def flood(url: str, token: str, words: int, length: int, stop: threading.Event, answers: Counter) -> None:
+    letters = " ".join(string.ascii_lowercase[n % 26] * length for n in range(words))
     path = f"/api/v1/cases/?search={quote(letters)}"
     while not stop.is_set():
         try:
@@ -86,8 +92,10 @@ def main(argv=None) -> None:
         raise SystemExit(f"no dataset {args.database}: run bench.generate first")
     tokens = manifest["tokens"]
     reader_agency, flooder_agency = sorted(tokens)[:2]
-    environment = UNBOUNDED if args.unbounded else {}
-    words = 50 if args.unbounded else int(common.server_environment(args.database).get("PUENTE_SEARCH_MAX_WORDS", 6))
+    environment = UNBOUNDED if args.unbounded else PRODUCTION_RATE
+    server_env = common.server_environment(args.database)
+    words = 50 if args.unbounded else int(server_env.get("PUENTE_SEARCH_MAX_WORDS", 6))
+    length = 1 if args.unbounded else int(server_env.get("PUENTE_SEARCH_MIN_WORD_LENGTH", 2))
     common.OUT_DIR.mkdir(parents=True, exist_ok=True)
     server = Gunicorn(args.database, workers=args.workers, log=common.OUT_DIR / "search_flood-gunicorn.log",
                       environment=environment)
@@ -96,7 +104,8 @@ def main(argv=None) -> None:
         read_lists(server.url, tokens[reader_agency], 3)  # warm up
         quiet = read_lists(server.url, tokens[reader_agency], args.seconds)
         stop, answers = threading.Event(), Counter()
-        flooders = [threading.Thread(target=flood, args=(server.url, tokens[flooder_agency], words, stop, answers))
+        flooders = [threading.Thread(target=flood, args=(server.url, tokens[flooder_agency], words, length, stop,
+                                                                answers))
                     for _ in range(args.flooders)]
         for thread in flooders:
             thread.start()
@@ -110,7 +119,7 @@ def main(argv=None) -> None:
 
     result = {
         "bounds": "off" if args.unbounded else "on", "workers": args.workers, "flooders": args.flooders,
-        "flood_words": words, "reader": reader_agency, "flooder": flooder_agency,
+        "flood_words": words, "flood_word_length": length, "reader": reader_agency, "flooder": flooder_agency,
         "quiet_p50_ms": round(percentile(quiet, 50) * 1000, 1),
         "quiet_p95_ms": round(percentile(quiet, 95) * 1000, 1),
         "flood_p50_ms": round(percentile(loaded, 50) * 1000, 1),

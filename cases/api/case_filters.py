@@ -29,12 +29,15 @@ from cases.services.search import search_words
 
 def validate_search_terms(value: str) -> None:
     """A bounded number of words, each of bounded length: every word is one
-    more pass over the candidate members, and one-letter words match nearly
+    more pass over the candidate members, and a one-letter word matches nearly
     everyone (the statement timeout bounds what is left)."""
     words, limits = value.split(), settings.PUENTE
     if len(words) > limits["SEARCH_MAX_WORDS"]:
         raise ValidationError(_("At most %(count)d words."), code="too_many_words",
                               params={"count": limits["SEARCH_MAX_WORDS"]})
+    if any(len(word) < limits["SEARCH_MIN_WORD_LENGTH"] for word in words):
+        raise ValidationError(_("Words of at least %(length)d characters."), code="word_too_short",
+                              params={"length": limits["SEARCH_MIN_WORD_LENGTH"]})
     if any(len(word) > limits["SEARCH_MAX_WORD_LENGTH"] for word in words):
         raise ValidationError(_("Words of at most %(length)d characters."), code="word_too_long",
                               params={"length": limits["SEARCH_MAX_WORD_LENGTH"]})

@@ -306,11 +306,12 @@ CELERY_TASK_ROUTES = {entry["task"]: {"queue": PERIODIC_QUEUE} for entry in CELE
 PUENTE = {
     "HANDOFF_RESPONSE_HOURS": env.int("PUENTE_HANDOFF_RESPONSE_HOURS", default=72),
     # Requests one token (or session) may have running at once; more answer 429.
-    "MAX_CONCURRENT_REQUESTS": env.int("PUENTE_MAX_CONCURRENT_REQUESTS", default=4),
+    "MAX_CONCURRENT_REQUESTS": env.int("PUENTE_MAX_CONCURRENT_REQUESTS", default=2),
     # A crashed process never gives its slots back: they expire after this long.
     "CONCURRENCY_SLOT_SECONDS": env.int("PUENTE_CONCURRENCY_SLOT_SECONDS", default=120),
-    # ``?search=`` on the case list: at most this many words, each at most this long.
+    # ``?search=`` on the case list: at most this many words, each of this many characters.
     "SEARCH_MAX_WORDS": env.int("PUENTE_SEARCH_MAX_WORDS", default=6),
+    "SEARCH_MIN_WORD_LENGTH": env.int("PUENTE_SEARCH_MIN_WORD_LENGTH", default=2),
     "SEARCH_MAX_WORD_LENGTH": env.int("PUENTE_SEARCH_MAX_WORD_LENGTH", default=40),
     # Published to partners as "at least 24 hours"; a shorter setting is ignored.
     "IDEMPOTENCY_KEY_TTL": timedelta(hours=max(24, env.int("PUENTE_IDEMPOTENCY_TTL_HOURS", default=48))),

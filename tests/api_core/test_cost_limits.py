@@ -30,6 +30,11 @@ class TestSearchTerms:
         response = client_for(pe_caseworker).get("/api/v1/cases/", {"search": "x" * 41})
         assert response.status_code == 400 and response.json()["errors"][0]["code"] == "word_too_long"
 
+    def test_a_one_letter_word_is_refused(self, client_for, pe_caseworker):
+        """It starts a word of nearly every member: the costliest search there is."""
+        response = client_for(pe_caseworker).get("/api/v1/cases/", {"search": "maría g"})
+        assert response.status_code == 400 and response.json()["errors"][0]["code"] == "word_too_short"
+
     def test_a_search_within_the_caps_works(self, client_for, pe_caseworker, pe_agency):
         case = case_with_family(pe_agency)
         words = " ".join(case.reference.split("-"))  # three words of the reference
