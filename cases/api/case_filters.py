@@ -43,6 +43,19 @@ def validate_search_terms(value: str) -> None:
                               params={"length": limits["SEARCH_MAX_WORD_LENGTH"]})
 
 
+class SearchTermsValidator(RegexValidator):
+    """``validate_search_terms``, with the same rule as a pattern for the
+    published schema (a search the schema accepts is never a 400)."""
+
+    def __init__(self):
+        limits = settings.PUENTE
+        word = rf"\S{{{limits['SEARCH_MIN_WORD_LENGTH']},{limits['SEARCH_MAX_WORD_LENGTH']}}}"
+        super().__init__(rf"^\s*{word}(\s+{word}){{0,{limits['SEARCH_MAX_WORDS'] - 1}}}\s*$")
+
+    def __call__(self, value):
+        validate_search_terms(value)
+
+
 def _fully_visible():
     return Q(access__in=list(FULL_ACCESS))
 
@@ -64,10 +77,10 @@ class CaseFilter(FilterSet):
         method="filter_updated_since",
         help_text="ISO 8601 with offset; for incremental sync. Cases you read in the limited view are always "
                   "listed (compare their bodies): when they change is not part of what that view shows.")
-    search = django_filters.CharFilter(method="filter_search", max_length=100, validators=[validate_search_terms],
-                                       help_text="Words, all of them matching the reference (any part), or all the "
-                                                 "start of a word of one member's names or document number; accents "
-                                                 "and case do not matter.")
+    search = django_filters.CharFilter(method="filter_search", max_length=100, validators=[SearchTermsValidator()],
+                                       help_text="Words (see the pattern), all of them matching the reference (any "
+                                                 "part), or all the start of a word of one member's names or document "
+                                                 "number; accents and case do not matter.")
 
     def filter_vulnerability(self, queryset, name, flags):
         for flag in flags:
