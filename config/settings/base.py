@@ -311,7 +311,8 @@ PUENTE = {
     "CONCURRENCY_SLOT_SECONDS": env.int("PUENTE_CONCURRENCY_SLOT_SECONDS", default=120),
     # ``?search=`` on the case list: at most this many words, each of this many characters.
     "SEARCH_MAX_WORDS": env.int("PUENTE_SEARCH_MAX_WORDS", default=6),
-    "SEARCH_MIN_WORD_LENGTH": env.int("PUENTE_SEARCH_MIN_WORD_LENGTH", default=2),
+    # (One letter by default: "V 12345678" is how a Venezuelan document is often typed.)
+    "SEARCH_MIN_WORD_LENGTH": env.int("PUENTE_SEARCH_MIN_WORD_LENGTH", default=1),
     "SEARCH_MAX_WORD_LENGTH": env.int("PUENTE_SEARCH_MAX_WORD_LENGTH", default=40),
     # Published to partners as "at least 24 hours"; a shorter setting is ignored.
     "IDEMPOTENCY_KEY_TTL": timedelta(hours=max(24, env.int("PUENTE_IDEMPOTENCY_TTL_HOURS", default=48))),

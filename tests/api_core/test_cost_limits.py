@@ -30,8 +30,9 @@ class TestSearchTerms:
         response = client_for(pe_caseworker).get("/api/v1/cases/", {"search": "x" * 41})
         assert response.status_code == 400 and response.json()["errors"][0]["code"] == "word_too_long"
 
-    def test_a_one_letter_word_is_refused(self, client_for, pe_caseworker):
-        """It starts a word of nearly every member: the costliest search there is."""
+    def test_short_words_can_be_refused(self, client_for, pe_caseworker, settings):
+        """A one-letter word starts a word of nearly every member: an installation may refuse it."""
+        settings.PUENTE = {**settings.PUENTE, "SEARCH_MIN_WORD_LENGTH": 2}
         response = client_for(pe_caseworker).get("/api/v1/cases/", {"search": "maría g"})
         assert response.status_code == 400 and response.json()["errors"][0]["code"] == "word_too_short"
 
