@@ -53,13 +53,20 @@ class TestStatementTimeout:
     def test_a_statement_cut_off_is_a_503_problem_with_retry_after(self, pe_caseworker, pe_agency):
         case_with_family(pe_agency)
         _token, raw = token_issue(user=pe_caseworker)
+        # Another session holds the tokens table: the request's first statement waits, and is cut off.
+        other = connections.create_connection("default")
+        other.set_autocommit(False)
+        with other.cursor() as cursor:
+            cursor.execute("LOCK TABLE api_core_apitoken IN ACCESS EXCLUSIVE MODE")
         with connection.cursor() as cursor:
-            cursor.execute("SET statement_timeout = 1")  # 1 ms: the next real statement is cut off
+            cursor.execute("SET statement_timeout = 300")
         try:
             response = Client().post("/api/v1/cases/", {"members": [{"relationship": "head", "given_names": "Ana"}]},
                                      content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}",
                                      HTTP_IDEMPOTENCY_KEY="slow-1")
         finally:
+            other.rollback()
+            other.close()
             with connection.cursor() as cursor:
                 cursor.execute("RESET statement_timeout")
         assert response.status_code == 503, response.content
