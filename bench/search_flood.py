@@ -95,7 +95,7 @@ def main(argv=None) -> None:
     environment = UNBOUNDED if args.unbounded else PRODUCTION_RATE
     server_env = common.server_environment(args.database)
     words = 50 if args.unbounded else int(server_env.get("PUENTE_SEARCH_MAX_WORDS", 6))
-    length = 1 if args.unbounded else int(server_env.get("PUENTE_SEARCH_MIN_WORD_LENGTH", 2))
+    length = 1 if args.unbounded else int(server_env.get("PUENTE_SEARCH_MIN_WORD_LENGTH", 1))
     common.OUT_DIR.mkdir(parents=True, exist_ok=True)
     server = Gunicorn(args.database, workers=args.workers, log=common.OUT_DIR / "search_flood-gunicorn.log",
                       environment=environment)
