@@ -46,6 +46,7 @@ from cases.roles import Role
 from cases.selectors import Access, cases_visible_to, collaborator_agency_ids, people_visible_to
 
 from .audit import diff, emit, history_entry, record, record_many, snapshot
+from .guards import check_writes_allowed
 from .search import case_search_refresh, search_document
 
 PERSON_FIELDS = (
@@ -70,7 +71,7 @@ def _forbidden(access: str) -> Forbidden:
 
 
 def _case_for_change(actor, case_id, *, allowed=(Access.OWNER,), if_match: IfMatch | None = None,
-                     open_only: bool = True) -> Case:
+                     open_only: bool = True, guarded: bool = True) -> Case:
     """The case locked for the change, or the 404/403/412/409 the actor gets."""
     try:
         # NO KEY: children rows (members, notes, handoffs) may still reference it meanwhile.
@@ -88,6 +89,8 @@ def _case_for_change(actor, case_id, *, allowed=(Access.OWNER,), if_match: IfMat
     check_if_match(if_match, case)
     if open_only and case.status != CaseStatus.OPEN:
         raise Conflict(_("The case is closed; reopen it first."), code="case_closed")
+    if guarded:
+        check_writes_allowed(case_ids=[case.pk])
     return case
 
 
@@ -358,6 +361,7 @@ def case_create(*, actor, members, summary: str = "", priority: str = Priority.N
     flags = _vulnerabilities(vulnerabilities)
     assignee = _assignee(agency, assigned_to)
     plans = _plan_members(actor, members or [])
+    check_writes_allowed(person_ids=[plan.person.pk for plan in plans if plan.person is not None])
     if sum(plan.relationship == Relationship.HEAD for plan in plans) != 1:
         raise Unprocessable(_("A case needs exactly one head of family."), code="exactly_one_head", field="members")
 
@@ -451,6 +455,8 @@ def member_add(*, actor, case_id, relationship: str, person=None, **person_field
     if person is not None:
         spec["person"] = person
     (plan,) = _plan_members(actor, [spec], prefix="")
+    if plan.person is not None:
+        check_writes_allowed(person_ids=[plan.person.pk])
     if plan.person is not None and case.memberships.filter(person=plan.person).exists():
         raise Conflict(_("This person is already a member of the case."), code="already_member",
                        field="person" if not plan.matched_existing else "document_number")
@@ -546,6 +552,7 @@ def person_update(*, actor, person_id, if_match: IfMatch | None = None, **fields
         raise Forbidden(_("Only an agency owning a case of this person can change their details."),
                         code="owner_only")
     check_if_match(if_match, person)
+    check_writes_allowed(person_ids=[person.pk])
     cleaned = _clean_person_fields(fields, creating=False)
     if "given_names" in cleaned and not (cleaned["given_names"] or "").strip():
         raise InvalidInput(_("This field is required."), code="required", field="given_names")
@@ -630,7 +637,8 @@ def consent_record(*, actor, case_id, scope: str, method: str, given_at, given_b
 def consent_withdraw(*, actor, case_id, consent_id) -> Consent:
     """Withdraw a consent. Allowed on a closed case too: withdrawing consent is
     the person's right whatever the case's state."""
-    case = _case_for_change(actor, case_id, open_only=False)
+    # Not guarded: withdrawing consent only ever narrows the processing.
+    case = _case_for_change(actor, case_id, open_only=False, guarded=False)
     try:
         consent = case.consents.select_for_update(no_key=True).filter(pk=consent_id).first()
     except (ValidationError, ValueError):

@@ -34,6 +34,7 @@ from cases.roles import Role
 from cases.selectors import case_for, handoffs_visible_to
 
 from .audit import diff, emit, emit_many, record, snapshot
+from .guards import check_writes_allowed
 
 # What the history of a handoff records: its state, never the free text.
 TRACKED_FIELDS = ["kind", "status", "from_agency", "to_agency", "response_due", "legal_basis", "rejection_reason",
@@ -78,6 +79,7 @@ def handoff_create(*, actor, case_id, to_agency: str, kind: str, reason: str, se
                         code="not_case_owner")
     if case.status != CaseStatus.OPEN:
         raise Conflict(_("The case is closed; reopen it before handing it on."), code="case_closed")
+    check_writes_allowed(case_ids=[case.pk])
 
     if kind not in HandoffKind.values:
         raise InvalidInput(_("Unknown kind of handoff."), code="invalid_kind", field="kind")
@@ -222,6 +224,7 @@ def handoff_accept(*, actor, handoff_id, note: str = "") -> Handoff:
                             code="consent_withdrawn")
     if handoff.kind == HandoffKind.TRANSFER and case.owner_agency_id != handoff.from_agency_id:
         raise Conflict(_("The case no longer belongs to the sending agency."), code="case_owner_changed")
+    check_writes_allowed(case_ids=[case.pk])  # accepting is what passes the data on
 
     before = snapshot(handoff, TRACKED_FIELDS)
     handoff.status = HandoffStatus.ACCEPTED

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "committee",
     "integrations",
     "reminders",
+    "dataprotection",
 ]
 
 MIDDLEWARE = [
