@@ -1,4 +1,5 @@
 """Data-subject requests in and out. A request names its person by id only."""
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -10,6 +11,9 @@ from ..models import Channel, DataRequest, ErasureException, Outcome, RefusalGro
 
 
 class DataRequestSerializer(serializers.ModelSerializer):
+    # Every moment in UTC, as the rest of the contract writes them.
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping,
+                                models.DateTimeField: DateTimeField}
     handled_by_agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
     received_at = DateTimeField(read_only=True)
     due_at = DateTimeField(read_only=True)
