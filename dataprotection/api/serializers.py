@@ -1,6 +1,7 @@
 """Data-subject requests in and out. A request names its person by id only."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from api_core.fields import DateTimeField, StrictCharField
@@ -10,6 +11,8 @@ from ..laws import RequestKind
 from ..models import Channel, DataRequest, ErasureException, Outcome, RefusalGround
 
 
+# Not "DataRequest": the schema names request bodies "…Request".
+@extend_schema_serializer(component_name="DataRequestRecord")
 class DataRequestSerializer(serializers.ModelSerializer):
     # Every moment in UTC, as the rest of the contract writes them.
     serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping,

@@ -119,6 +119,6 @@ class TestHandoffAcceptQueries:
         assert after == before
         assert Handoff.objects.get(pk=large.pk).status == "accepted"
         # the token with the caller's roles, the handoff's case, the case locked, the handoff locked with
-        # its two agencies, the update, history, event and its audience; a transfer also moves the owner
-        # and records it
-        assert before == (10 if kind == "transfer" else 8)
+        # its two agencies, whether a member's processing is restricted, the update, history, event and
+        # its audience; a transfer also moves the owner and records it
+        assert before == (11 if kind == "transfer" else 9)
