@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api_core",
+    "outbox",
     "cases",
     "committee",
     "integrations",
@@ -205,7 +206,7 @@ SPECTACULAR_SETTINGS = {
         "ActionItemStatusEnum": "committee.models.ActionItemStatus",
         "AttendanceStatusEnum": "committee.models.AttendanceStatus",
         "DelegationPositionEnum": "committee.models.DelegationPosition",
-        "EventTypeEnum": "integrations.models.EventType",
+        "EventTypeEnum": "outbox.models.EventType",
         "WebhookDeliveryStatusEnum": "integrations.models.DeliveryStatus",
         "WebhookDisabledReasonEnum": "integrations.models.DisabledReason",
         # The name the committee's decisions had before another "outcome" field existed.
