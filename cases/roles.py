@@ -19,6 +19,8 @@ ROLE_PERMISSIONS = {
         # Reminder rules (edit, pause) and the reminder log (read, retry).
         "reminders.view_*", "reminders.add_reminderrule", "reminders.change_reminderrule",
         "reminders.change_reminder",
+        # Data-subject requests: the list with its deadlines, read only.
+        "dataprotection.view_*",
     ],
     # Members read; they may also make themselves a calendar address.
     Role.COMMITTEE_MEMBER: ["committee.view_*", "committee.add_calendarfeed"],

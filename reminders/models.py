@@ -14,6 +14,7 @@ class DeadlineKind(models.TextChoices):
     ACTION_ITEM_DUE = "action_item_due", _("Action item due")
     MEETING_START = "meeting_start", _("Meeting start")
     MEETING_CANCELLED = "meeting_cancelled", _("Meeting cancelled")
+    DATA_REQUEST_DUE = "data_request_due", _("Data-subject request due")
 
 
 # Notices of something that happened rather than of a deadline to come: they
@@ -36,6 +37,7 @@ class RecipientKind(models.TextChoices):
     OWNER_AGENCY = "owner_agency", _("Owner agency")
     COMMITTEE_MEMBERS = "committee_members", _("Committee members")
     SECRETARIAT = "secretariat", _("Committee secretariat")
+    HANDLING_AGENCY = "handling_agency", _("Handling agency")
 
 
 # Who can be told about which deadline.
@@ -48,6 +50,7 @@ RECIPIENTS_BY_DEADLINE = {
     },
     DeadlineKind.MEETING_START: {RecipientKind.COMMITTEE_MEMBERS, RecipientKind.SECRETARIAT},
     DeadlineKind.MEETING_CANCELLED: {RecipientKind.COMMITTEE_MEMBERS, RecipientKind.SECRETARIAT},
+    DeadlineKind.DATA_REQUEST_DUE: {RecipientKind.HANDLING_AGENCY, RecipientKind.SECRETARIAT},
 }
 
 

@@ -54,6 +54,7 @@ from cases.selectors import (
 from outbox.services import emit
 
 from .audit import diff, history_entry, record, record_many, snapshot
+from .guards import check_writes_allowed
 from .redaction import history_scrub
 from .search import case_search_refresh, search_document
 
@@ -79,7 +80,7 @@ def _forbidden(access: str) -> Forbidden:
 
 
 def _case_for_change(actor, case_id, *, allowed=(Access.OWNER,), if_match: IfMatch | None = None,
-                     open_only: bool = True) -> Case:
+                     open_only: bool = True, guarded: bool = True) -> Case:
     """The case locked for the change, or the 404/403/412/409 the actor gets."""
     try:
         # NO KEY: children rows (members, notes, handoffs) may still reference it meanwhile.
@@ -97,6 +98,8 @@ def _case_for_change(actor, case_id, *, allowed=(Access.OWNER,), if_match: IfMat
     check_if_match(if_match, case)
     if open_only and case.status != CaseStatus.OPEN:
         raise Conflict(_("The case is closed; reopen it first."), code="case_closed")
+    if guarded:
+        check_writes_allowed(case_ids=[case.pk])
     return case
 
 
@@ -400,6 +403,7 @@ def case_create(*, actor, members, summary: str = "", priority: str = Priority.N
     flags = _vulnerabilities(vulnerabilities)
     assignee = _assignee(agency, assigned_to)
     plans = _plan_members(actor, members or [], before_lookup=_refuse_without_one_head)
+    check_writes_allowed(person_ids=[plan.person.pk for plan in plans if plan.person is not None])
 
     with transaction.atomic(savepoint=False):
         case = Case(reference=_provisional_reference(), summary=summary, priority=priority, border_point=border_point,
@@ -491,6 +495,8 @@ def member_add(*, actor, case_id, relationship: str, person=None, **person_field
     if person is not None:
         spec["person"] = person
     (plan,) = _plan_members(actor, [spec], prefix="")
+    if plan.person is not None:
+        check_writes_allowed(person_ids=[plan.person.pk])
     if plan.person is not None and case.memberships.filter(person=plan.person).exists():
         raise Conflict(_("This person is already a member of the case."), code="already_member",
                        field="person" if not plan.matched_existing else "document_number")
@@ -592,6 +598,7 @@ def person_update(*, actor, person_id, if_match: IfMatch | None = None, **fields
         raise Forbidden(_("This person is also on another agency's case: only an agency owning every case of the "
                           "person can change their details."), code="person_on_other_agencies_cases")
     check_if_match(if_match, person)
+    check_writes_allowed(person_ids=[person.pk])
     cleaned = _clean_person_fields(fields, creating=False)
     if "given_names" in cleaned and not (cleaned["given_names"] or "").strip():
         raise InvalidInput(_("This field is required."), code="required", field="given_names")
@@ -666,7 +673,8 @@ def consent_record(*, actor, case_id, scope: str, method: str, given_at, given_b
 def consent_withdraw(*, actor, case_id, consent_id) -> Consent:
     """Withdraw a consent. Allowed on a closed case too: withdrawing consent is
     the person's right whatever the case's state."""
-    case = _case_for_change(actor, case_id, open_only=False)
+    # Not guarded: withdrawing consent only ever narrows the processing.
+    case = _case_for_change(actor, case_id, open_only=False, guarded=False)
     try:
         consent = case.consents.select_for_update(no_key=True).filter(pk=consent_id).first()
     except (ValidationError, ValueError):

@@ -35,6 +35,7 @@ from cases.selectors import case_for, handoffs_actionable_by
 from outbox.services import emit, emit_many
 
 from .audit import diff, record, snapshot
+from .guards import check_writes_allowed
 
 # What the history of a handoff records: its state, never the free text.
 TRACKED_FIELDS = ["kind", "status", "from_agency", "to_agency", "response_due", "legal_basis", "rejection_reason",
@@ -79,6 +80,7 @@ def handoff_create(*, actor, case_id, to_agency: str, kind: str, reason: str, se
                         code="not_case_owner")
     if case.status != CaseStatus.OPEN:
         raise Conflict(_("The case is closed; reopen it before handing it on."), code="case_closed")
+    check_writes_allowed(case_ids=[case.pk])
 
     if kind not in HandoffKind.values:
         raise InvalidInput(_("Unknown kind of handoff."), code="invalid_kind", field="kind")
@@ -238,6 +240,7 @@ def handoff_accept(*, actor, handoff_id, note: str = "") -> Handoff:
     if handoff.legal_basis == LegalBasis.CONSENT and not has_active_cross_border_consent(case.pk):
         raise Unprocessable(_("The consent this handoff relies on has been withdrawn; it cannot be accepted."),
                             code="consent_withdrawn")
+    check_writes_allowed(case_ids=[case.pk])  # accepting is what passes the data on
 
     before = snapshot(handoff, TRACKED_FIELDS)
     handoff.status = HandoffStatus.ACCEPTED

@@ -86,3 +86,42 @@ def anonymise_due_cases(*, now=None, limit: int | None = None) -> list[str]:
     if limit is not None:
         due = due[:limit]
     return [reference for pk, reference in list(due) if case_anonymise(case_id=pk, now=now)]
+
+
+# --- One person, on their request ---------------------------------------------
+
+OPEN_CASE_HOLD = "open_case"
+
+
+def person_legal_hold(person_id) -> str:
+    """Why the person's data must stay, or "": a case holding them is still
+    open, so the agencies' procedure about them is under way."""
+    held = CaseMember.objects.filter(person_id=person_id, case__status=CaseStatus.OPEN,
+                                     case__anonymised_at__isnull=True).exists()
+    return OPEN_CASE_HOLD if held else ""
+
+
+@transaction.atomic
+def person_anonymise(*, person_id, now=None) -> str:
+    """Anonymise one person (their erasure was granted) as retention would,
+    unless a legal hold keeps them; returns the hold, or "" once done. The
+    cases holding them keep their other members and their history, minus
+    the old values of the person's own fields."""
+    now = now or timezone.now()
+    person = Person.objects.select_for_update(no_key=True).get(pk=person_id)
+    if person.anonymised_at is not None:
+        return ""
+    hold = person_legal_hold(person.pk)
+    if hold:
+        return hold
+    _anonymise_person(person, now)
+    case_ids = list(CaseMember.objects.filter(person=person).values_list("case_id", flat=True))
+    entries = list(HistoryEntry.objects.filter(object_type="person", object_id=str(person.pk)).exclude(changes={}))
+    for entry in entries:
+        entry.changes = _scrub(entry.changes)
+    HistoryEntry.objects.bulk_update(entries, ["changes"], batch_size=500)
+    case_search_refresh(case_ids=case_ids)
+    for case in Case.objects.filter(pk__in=case_ids).order_by("pk"):
+        record(actor=None, case=case, action="person.anonymised", obj=person)
+        emit("case.updated", obj=case, case=case, agencies=[case.owner_agency_id])
+    return ""

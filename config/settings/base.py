@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "committee",
     "integrations",
     "reminders",
+    "dataprotection",
 ]
 
 MIDDLEWARE = [
@@ -219,6 +220,15 @@ SPECTACULAR_SETTINGS = {
         "EventTypeEnum": "outbox.models.EventType",
         "WebhookDeliveryStatusEnum": "integrations.models.DeliveryStatus",
         "WebhookDisabledReasonEnum": "integrations.models.DisabledReason",
+        # The name the committee's decisions had before another "outcome" field existed.
+        "OutcomeEnum": "committee.models.DecisionOutcome",
+        "DataRequestKindEnum": "dataprotection.laws.RequestKind",
+        "DataRequestLawEnum": "dataprotection.laws.Law",
+        "DataRequestChannelEnum": "dataprotection.models.Channel",
+        "DataRequestStatusEnum": "dataprotection.models.RequestStatus",
+        "DataRequestOutcomeEnum": "dataprotection.models.Outcome",
+        "RefusalGroundEnum": "dataprotection.models.RefusalGround",
+        "ErasureExceptionEnum": "dataprotection.models.ErasureException",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -120,6 +120,7 @@ class TestHandoffAcceptQueries:
         assert after == before
         assert Handoff.objects.get(pk=large.pk).status == "accepted"
         # the token with the caller's roles, the handoff's case, the case locked, the handoff locked with
-        # its two agencies, the update, history, event and its audience; a transfer also moves the owner,
-        # records it and looks for the pending handoffs it leaves behind (none here)
-        assert before == (11 if kind == "transfer" else 8)
+        # its two agencies, whether a member's processing is restricted, the update, history, event and
+        # its audience; a transfer also moves the owner, records it and looks for the pending handoffs it
+        # leaves behind (none here)
+        assert before == (12 if kind == "transfer" else 9)
