@@ -116,10 +116,7 @@ def person_anonymise(*, person_id, now=None) -> str:
         return hold
     _anonymise_person(person, now)
     case_ids = list(CaseMember.objects.filter(person=person).values_list("case_id", flat=True))
-    entries = list(HistoryEntry.objects.filter(object_type="person", object_id=str(person.pk)).exclude(changes={}))
-    for entry in entries:
-        entry.changes = _scrub(entry.changes)
-    HistoryEntry.objects.bulk_update(entries, ["changes"], batch_size=500)
+    history_scrub(HistoryEntry.objects.filter(object_type="person", object_id=str(person.pk)))
     case_search_refresh(case_ids=case_ids)
     for case in Case.objects.filter(pk__in=case_ids).order_by("pk"):
         record(actor=None, case=case, action="person.anonymised", obj=person)
