@@ -19,6 +19,8 @@ ROLE_PERMISSIONS = {
         # Reminder rules (edit, pause) and the reminder log (read, retry).
         "reminders.view_*", "reminders.add_reminderrule", "reminders.change_reminderrule",
         "reminders.change_reminder",
+        # Sign-in events; resetting a person's second factors and lifting lockouts.
+        "signin.view_signinevent", "signin.manage_signin",
     ],
     # Members read; they may also make themselves a calendar address.
     Role.COMMITTEE_MEMBER: ["committee.view_*", "committee.add_calendarfeed"],

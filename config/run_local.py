@@ -30,7 +30,7 @@ def main() -> int:
         f"  API docs   {base}/api/v1/docs/   (ReDoc: {base}/api/v1/redoc/)\n"
         f"  Admin      {base}/admin/\n"
         f"  Health     {base}/healthz\n"
-        f"  Demo logins (password 'puente-demo'): secretaria (secretariat), "
+        f"  Demo logins (password 'puente-demo-2026'): secretaria (secretariat), "
         f"pe.migraciones, cl.sermig (caseworkers), delegado.pe (committee member)\n"
         f"  Emails are written to var/mail/\n",
         flush=True,

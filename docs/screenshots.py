@@ -86,7 +86,7 @@ def main() -> None:
                                     extra_http_headers={"Accept-Language": "es"})
             page.goto(base + "/admin/login/")
             page.fill("#id_username", "secretaria")
-            page.fill("#id_password", "puente-demo")
+            page.fill("#id_password", "puente-demo-2026")
             page.click("input[type=submit]")
             shots(page, base)
             browser.close()

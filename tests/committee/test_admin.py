@@ -11,6 +11,7 @@ from cases.models import Event, Handoff, HistoryEntry
 from committee.models import ActionItem, AgendaItem, CalendarFeed, Meeting
 from committee.services import calendar_feed_create
 from tests.factories import CaseFactory, HandoffFactory, PersonFactory
+from tests.staff import sign_in_to_admin
 
 from .factories import ActionItemFactory, AgendaItemFactory, AttendanceFactory, DecisionFactory, MeetingFactory
 
@@ -67,8 +68,7 @@ def _change_url(meeting):
 @pytest.fixture
 def admin_client_for(client):
     def make(user):
-        client.force_login(user)
-        return client
+        return sign_in_to_admin(client, user)
 
     return make
 
