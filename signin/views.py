@@ -103,6 +103,7 @@ def locked_out(request, original_response=None, credentials=None):
     """Axes' answer to a sign-in refused by a lockout. The same page whether or
     not the username exists, and whatever password was typed."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    # Rendered here: axes swaps it in from a middleware, after template responses are rendered.
     return _render(request, admin.site, "admin/signin/locked_out.html", {
         "title": _("Sign-in blocked"), "minutes": minutes,
-    }, status=429)
+    }, status=429).render()

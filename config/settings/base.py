@@ -28,7 +28,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    # Before axes: its sign-in receivers run first (see signin/receivers.py).
     "signin",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -396,4 +395,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    # Every sign-in attempt is a SignInEvent row already; axes would log each one again.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
