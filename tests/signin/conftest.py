@@ -13,8 +13,8 @@ RECOVERY = "/admin/second-factor/recovery-codes/"
 
 @pytest.fixture
 def browser_client():
-    """A client with CSRF checks on, from an address of its own, as a browser."""
-    return Client(enforce_csrf_checks=False, REMOTE_ADDR="203.0.113.7")
+    """A client from an address of its own, as a browser at an agency office."""
+    return Client(REMOTE_ADDR="203.0.113.7")
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Repeated failures lock sign-in for a while, the same way whether or not the
 username exists; the secretariat can lift it; every attempt is recorded."""
 import datetime
+import re
 
 import pytest
 import time_machine
@@ -102,8 +103,6 @@ class TestLockout:
 
 
 def _without_csrf(html: str, username: str) -> str:
-    import re
-
     html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
     return html.replace(f'value="{username}"', 'value=""')
 
