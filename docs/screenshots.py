@@ -28,6 +28,9 @@ PYTHON = os.environ.get("PUENTE_PYTHON", str(ROOT / ".venv" / "bin" / "python"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 
+DEMO_TOTP_CODE = ("import base64; from django_otp.oath import totp; "
+                  "print('%06d' % totp(base64.b32decode('PUENTEDEMOTOTPSECRETFORSTAFFONLY')))")
+
 # A second, draft meeting, so the docket has something to propose while it is prepared.
 EXTRA = """
 import datetime
@@ -88,6 +91,9 @@ def main() -> None:
             page.fill("#id_username", "secretaria")
             page.fill("#id_password", "puente-demo-2026")
             page.click("input[type=submit]")
+            # The demo accounts' second factor: the code of the published demo secret (README.md).
+            page.fill("#id_code", subprocess.check_output([PYTHON, "-c", DEMO_TOTP_CODE], text=True).strip())
+            page.click("#second-factor-form input[type=submit]")
             shots(page, base)
             browser.close()
     finally:

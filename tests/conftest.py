@@ -1,6 +1,7 @@
 """Standing users and API clients, and the rules for tests that need real services.
 
-Tests marked ``postgres`` or ``redis`` need that service. Without it they skip
+Tests marked ``postgres`` or ``redis`` need that service, ``browser`` the
+system Chromium (Debian's ``chromium`` package). Without it they skip
 with the reason, unless ``REQUIRE_SERVICES=1`` (CI), where they fail instead."""
 import os
 
@@ -14,6 +15,7 @@ from cases.roles import Role
 from .factories import AgencyFactory, UserFactory
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+CHROMIUM = "/usr/bin/chromium"
 
 
 def _missing(reason: str):
@@ -39,6 +41,8 @@ def pytest_runtest_setup(item):
         _missing("PostgreSQL is not configured (set DATABASE_URL=postgres://…)")
     if item.get_closest_marker("redis") and not redis_reachable():
         _missing("Redis is not reachable (set REDIS_URL=redis://…)")
+    if item.get_closest_marker("browser") and not os.path.exists(CHROMIUM):
+        _missing(f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)")
 
 
 # --- Standing agencies and users ------------------------------------------
