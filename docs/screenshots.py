@@ -23,13 +23,13 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from cases.demo.credentials import DEMO_PASSWORD, DEMO_TOTP_CODE_COMMAND  # noqa: E402  (plain constants)
+
 IMG = ROOT / "docs" / "img"
 PYTHON = os.environ.get("PUENTE_PYTHON", str(ROOT / ".venv" / "bin" / "python"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-
-DEMO_TOTP_CODE = ("import base64; from django_otp.oath import totp; "
-                  "print('%06d' % totp(base64.b32decode('PUENTEDEMOTOTPSECRETFORSTAFFONLY')))")
 
 # A second, draft meeting, so the docket has something to propose while it is prepared.
 EXTRA = """
@@ -89,10 +89,11 @@ def main() -> None:
                                     extra_http_headers={"Accept-Language": "es"})
             page.goto(base + "/admin/login/")
             page.fill("#id_username", "secretaria")
-            page.fill("#id_password", "puente-demo-2026")
+            page.fill("#id_password", DEMO_PASSWORD)
             page.click("input[type=submit]")
             # The demo accounts' second factor: the code of the published demo secret (README.md).
-            page.fill("#id_code", subprocess.check_output([PYTHON, "-c", DEMO_TOTP_CODE], text=True).strip())
+            code_command = DEMO_TOTP_CODE_COMMAND.replace(".venv/bin/python", PYTHON)
+            page.fill("#id_code", subprocess.check_output(code_command, shell=True, cwd=ROOT, text=True).strip())
             page.click("#second-factor-form input[type=submit]")
             shots(page, base)
             browser.close()

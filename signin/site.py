@@ -53,6 +53,7 @@ class StaffAdminSite(admin.AdminSite):
         return [
             path("second-factor/", self.signin_view(views.second_factor), name="signin_second_factor"),
             path("second-factor/enrol/", self.signin_view(views.enrol), name="signin_enrol"),
+            path("second-factor/sign-out/", self.signin_view(views.sign_out), name="signin_sign_out"),
             path("second-factor/recovery-codes/", self.signin_view(views.recovery_codes, verified=True),
                  name="signin_recovery_codes"),
             *super().get_urls(),

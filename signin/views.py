@@ -5,10 +5,12 @@ import base64
 import segno
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp_webauthn.models import WebAuthnCredential
 
@@ -97,6 +99,14 @@ def recovery_codes(request, site):
         "remaining": StaticToken.objects.filter(device__user=request.user).count(),
         "next": safe_next(request, _index(site)),
     })
+
+
+@require_POST
+def sign_out(request, site):
+    """For a person between the password and the second factor (the admin's own
+    sign-out is for people the admin already let in)."""
+    logout(request)
+    return redirect(reverse("admin:login", current_app=site.name))
 
 
 def locked_out(request, original_response=None, credentials=None):

@@ -89,8 +89,8 @@ def test_production_settings_keep_every_sign_in_guard():
         "settings.OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN, settings.SESSION_COOKIE_SECURE, "
         "settings.REST_FRAMEWORK['DEFAULT_AUTHENTICATION_CLASSES'][-1])"
     )
-    result = subprocess.run([sys.executable, "manage.py", "shell", "-v", "0", "-c", probe], cwd=ROOT, capture_output=True,
-                            text=True, env=env)
+    result = subprocess.run([sys.executable, "manage.py", "shell", "-v", "0", "-c", probe], cwd=ROOT,
+                            capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "StaffAdminSite", "True", "axes.backends.AxesStandaloneBackend", "True", "True", "True", "False", "True",

@@ -12,7 +12,7 @@ from django.test import Client
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from cases.demo.accounts import DEMO_TOTP_CODE_COMMAND, DEMO_TOTP_SECRET
+from cases.demo.credentials import DEMO_TOTP_CODE_COMMAND, DEMO_TOTP_SECRET
 from cases.models import User
 from signin.models import SignInEvent, SignInEventKind
 from signin.services import recovery_codes_issue

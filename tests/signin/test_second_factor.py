@@ -95,6 +95,14 @@ class TestPasswordAloneIsNotEnough:
         again.post(SECOND_FACTOR, {"code": codes[0]})
         assert again.get("/admin/").status_code == 302
 
+    def test_a_person_between_the_two_steps_can_sign_out(self, browser_client, staff):
+        enrol_totp(staff)
+        sign_in_password(browser_client, "secretaria")
+        response = browser_client.post("/admin/second-factor/sign-out/")
+        assert response.status_code == 302 and response["Location"] == "/admin/login/"
+        assert "_auth_user_id" not in browser_client.session
+        assert kinds(staff)[-1] == SignInEventKind.SIGNED_OUT
+
     def test_the_second_step_is_only_for_someone_who_gave_the_password(self, browser_client, staff):
         response = browser_client.get(SECOND_FACTOR)
         assert response.status_code == 302 and response["Location"].startswith("/admin/login/")

@@ -1,8 +1,9 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from cases.demo.accounts import DEMO_TOTP_CODE_COMMAND, seed_accounts
+from cases.demo.accounts import seed_accounts
 from cases.demo.casework import seed_cases
+from cases.demo.credentials import DEMO_TOTP_CODE_COMMAND
 from cases.demo.handoffs import seed_handoffs
 from committee.demo import seed_committee
 
