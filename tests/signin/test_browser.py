@@ -1,7 +1,6 @@
 """The admin sign-in in a real browser: Debian's Chromium driven by Playwright,
 against the live server."""
 import base64
-import os
 
 import pytest
 from playwright.sync_api import expect
@@ -13,11 +12,18 @@ from tests.staff import enrol_totp, totp_code
 
 from .conftest import PASSWORD
 
-# Playwright's sync API runs an event loop in this thread; the test's own ORM
-# calls are plain synchronous ones all the same.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def synchronous_orm_beside_playwright():
+    """Playwright's sync API runs an event loop in this thread; the ORM calls of
+    these tests and of their database fixtures are plain synchronous ones all
+    the same. Set for this module only: the deploy check of other tests
+    refuses the variable."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
 
 
 @pytest.fixture(scope="session")
