@@ -1,10 +1,11 @@
 """Each person's secret calendar addresses."""
 from django import forms
 from django.conf import settings
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from api_core.admin import OneTimeSecretAdmin
 from committee import services
 from committee.models import CalendarFeed
 from committee.selectors import can_manage, committees_visible_to
@@ -19,9 +20,11 @@ class CalendarFeedForm(forms.ModelForm):
 
 
 @admin.register(CalendarFeed)
-class CalendarFeedAdmin(admin.ModelAdmin):
+class CalendarFeedAdmin(OneTimeSecretAdmin):
     """Each person's secret calendar addresses. Adding one makes it for
-    yourself and shows the address once."""
+    yourself and shows the address once, on the answer page only."""
+
+    secret_explanation = _("Your calendar address, to subscribe to in your calendar application:")
 
     form = CalendarFeedForm
     list_display = ["prefix", "committee", "user", "created_at", "last_used_at", "revoked_at"]
@@ -51,9 +54,7 @@ class CalendarFeedAdmin(admin.ModelAdmin):
         obj.pk = feed.pk
         obj._state.adding = False
         obj.refresh_from_db()
-        url = settings.PUBLIC_BASE_URL + reverse("v1:calendar-feed-ics", kwargs={"secret": secret})
-        messages.warning(request, _("Your calendar address (copy it now, it is not shown again): %(url)s") % {
-            "url": url})
+        request.one_time_secret = settings.PUBLIC_BASE_URL + reverse("v1:calendar-feed-ics", kwargs={"secret": secret})
 
     @admin.action(description=_("Revoke the selected calendar feeds"), permissions=["revoke"])
     def revoke_selected(self, request, queryset):
