@@ -21,6 +21,8 @@ ROLE_PERMISSIONS = {
         "reminders.change_reminder",
         # Data-subject requests: the list with its deadlines, read only.
         "dataprotection.view_*",
+        # Sign-in events; resetting a person's second factors and lifting lockouts.
+        "signin.view_signinevent", "signin.manage_signin",
     ],
     # Members read; they may also make themselves a calendar address.
     Role.COMMITTEE_MEMBER: ["committee.view_*", "committee.add_calendarfeed"],

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+from cases.demo.credentials import DEMO_PASSWORD, DEMO_TOTP_CODE_COMMAND, DEMO_TOTP_SECRET
 from config.embedded import services
 
 PORT = os.environ.get("PORT", "8000")
@@ -43,8 +44,10 @@ def serve(env: dict, py: str) -> int:
         f"  API docs   {base}/api/v1/docs/   (ReDoc: {base}/api/v1/redoc/)\n"
         f"  Admin      {base}/admin/\n"
         f"  Health     {base}/healthz\n"
-        f"  Demo logins (password 'puente-demo'): secretaria (secretariat), "
-        f"pe.migraciones, cl.sermig (caseworkers), delegado.pe (committee member)\n"
+        f"  Demo logins (password '{DEMO_PASSWORD}'): secretaria (secretariat) and delegado.pe "
+        f"(committee member) in the admin, pe.migraciones, cl.sermig (caseworkers) through the API\n"
+        f"  Admin second factor: TOTP secret {DEMO_TOTP_SECRET}, or the current code from\n"
+        f"    {DEMO_TOTP_CODE_COMMAND}\n"
         f"  Emails are written to var/mail/\n",
         flush=True,
     )

@@ -14,6 +14,8 @@ urlpatterns = [
     path("api/v1/", include(("config.api_v1", "v1"), namespace="v1")),
     re_path(r"^api/", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Passkey ceremonies of the admin sign-in (before the admin's catch-all).
+    path("admin/passkeys/", include("signin.webauthn")),
     path("admin/", admin.site.urls),
 ]
 

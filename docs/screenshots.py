@@ -23,6 +23,9 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from cases.demo.credentials import DEMO_PASSWORD, DEMO_TOTP_CODE_COMMAND  # noqa: E402  (plain constants)
+
 IMG = ROOT / "docs" / "img"
 PYTHON = os.environ.get("PUENTE_PYTHON", str(ROOT / ".venv" / "bin" / "python"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -95,8 +98,12 @@ def serve_and_shoot(env: dict) -> None:
                                     extra_http_headers={"Accept-Language": "es"})
             page.goto(base + "/admin/login/")
             page.fill("#id_username", "secretaria")
-            page.fill("#id_password", "puente-demo")
+            page.fill("#id_password", DEMO_PASSWORD)
             page.click("input[type=submit]")
+            # The demo accounts' second factor: the code of the published demo secret (README.md).
+            code_command = DEMO_TOTP_CODE_COMMAND.replace(".venv/bin/python", PYTHON)
+            page.fill("#id_code", subprocess.check_output(code_command, shell=True, cwd=ROOT, text=True).strip())
+            page.click("#second-factor-form input[type=submit]")
             shots(page, base)
             browser.close()
     finally:

@@ -1,8 +1,9 @@
 """Standing users and API clients, and the rules for tests that need real services.
 
 Every test runs on PostgreSQL. Tests marked ``redis`` need a Redis server (REDIS_URL,
-or the embedded one): without it they skip with the reason, unless
-``REQUIRE_SERVICES=1`` (CI), where they fail instead."""
+or the embedded one), ``browser`` the system Chromium (Debian's ``chromium``
+package): without it they skip with the reason, unless ``REQUIRE_SERVICES=1``
+(CI), where they fail instead."""
 import os
 
 import pytest
@@ -14,6 +15,7 @@ from cases.roles import Role
 from .factories import AgencyFactory, UserFactory
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+CHROMIUM = "/usr/bin/chromium"
 
 
 def _missing(reason: str):
@@ -37,6 +39,8 @@ def redis_reachable() -> bool:
 def pytest_runtest_setup(item):
     if item.get_closest_marker("redis") and not redis_reachable():
         _missing("Redis is not reachable (set REDIS_URL=redis://…)")
+    if item.get_closest_marker("browser") and not os.path.exists(CHROMIUM):
+        _missing(f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)")
 
 
 # --- Standing agencies and users ------------------------------------------

@@ -7,13 +7,14 @@ from django.contrib import admin
 from django.core.management import call_command
 
 from cases.models import User
+from tests.staff import sign_in_to_admin
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("username", ["secretaria", "delegado.pe"])
 def test_every_admin_list_and_first_change_page_renders(client, username):
     call_command("seed_demo", stdout=io.StringIO())
-    client.force_login(User.objects.get(username=username))
+    sign_in_to_admin(client, User.objects.get(username=username))
     assert client.get("/admin/").status_code == 200
     opened = 0
     for model, model_admin in admin.site._registry.items():

@@ -67,3 +67,32 @@ def test_periodic_tasks_have_a_queue_every_worker_consumes():
         assert app.amqp.router.route({}, name)["queue"].name == periodic, name
     assert app.amqp.router.route({}, "integrations.deliver_webhook")["queue"].name == settings.CELERY_TASK_DEFAULT_QUEUE
     assert {periodic, settings.CELERY_TASK_DEFAULT_QUEUE} <= set(app.amqp.queues)
+
+
+def test_production_settings_keep_every_sign_in_guard():
+    """No setting switches the second factor, the lockout or the session limits
+    off in production: the admin site, the middleware and the backends are there."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": "a" * 20 + "-production-secret-key-with-enough-entropy-9f8e7d6c5b4a",
+        "DJANGO_ALLOWED_HOSTS": "puente.example.org",
+        "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/puente"),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+    }
+    probe = (
+        "from django.conf import settings; from django.contrib import admin; "
+        "print(admin.site.__class__.__name__, settings.AXES_ENABLED, settings.AUTHENTICATION_BACKENDS[0], "
+        "'django_otp.middleware.OTPMiddleware' in settings.MIDDLEWARE, "
+        "'signin.middleware.SessionLimitsMiddleware' in settings.MIDDLEWARE, "
+        "'axes.middleware.AxesMiddleware' in settings.MIDDLEWARE, "
+        "settings.OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN, settings.SESSION_COOKIE_SECURE, "
+        "settings.REST_FRAMEWORK['DEFAULT_AUTHENTICATION_CLASSES'][-1])"
+    )
+    result = subprocess.run([sys.executable, "manage.py", "shell", "-v", "0", "-c", probe], cwd=ROOT,
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "StaffAdminSite", "True", "axes.backends.AxesStandaloneBackend", "True", "True", "True", "False", "True",
+        "signin.authentication.VerifiedSessionAuthentication",
+    ]

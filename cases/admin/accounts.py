@@ -1,8 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from cases.models import Agency, User
+from signin.services import user_factors_reset, user_lockout_lift
 
 
 @admin.register(Agency)
@@ -15,7 +20,8 @@ class AgencyAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    list_display = ["username", "email", "agency", "role_names", "language", "is_active", "is_staff"]
+    list_display = ["username", "email", "agency", "role_names", "language", "is_active", "is_staff",
+                    "second_factor"]
     list_filter = ["agency__country", "agency", "groups", "is_active", "is_staff"]
     list_select_related = ["agency"]
     fieldsets = DjangoUserAdmin.fieldsets + (
@@ -25,8 +31,40 @@ class UserAdmin(DjangoUserAdmin):
         (_("Puente"), {"fields": ["email", "agency", "language", "groups"]}),
     )
 
+    actions = ["reset_second_factors", "lift_lockout"]
+
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("groups")
+        confirmed = {"user": OuterRef("pk"), "confirmed": True}
+        return super().get_queryset(request).prefetch_related("groups").annotate(
+            has_second_factor=Exists(TOTPDevice.objects.filter(**confirmed))
+            | Exists(WebAuthnCredential.objects.filter(**confirmed)),
+        )
+
+    def has_manage_signin_permission(self, request):
+        return request.user.has_perm("signin.manage_signin")
+
+    @admin.display(description=_("second factor"), boolean=True)
+    def second_factor(self, obj):
+        return obj.has_second_factor
+
+    @admin.action(description=_("Reset second factors (they enrol again at their next sign-in)"),
+                  permissions=["manage_signin"])
+    def reset_second_factors(self, request, queryset):
+        for user in queryset:
+            user_factors_reset(user=user, actor=request.user, request=request)
+            self.log_change(request, user, _("Second factors reset."))
+        count = len(queryset)
+        messages.success(request, ngettext("Second factors reset for %(count)d person.",
+                                           "Second factors reset for %(count)d people.", count) % {"count": count})
+
+    @admin.action(description=_("Lift sign-in lockout"), permissions=["manage_signin"])
+    def lift_lockout(self, request, queryset):
+        for user in queryset:
+            user_lockout_lift(user=user, actor=request.user, request=request)
+            self.log_change(request, user, _("Sign-in lockout lifted."))
+        count = len(queryset)
+        messages.success(request, ngettext("Sign-in lockout lifted for %(count)d person.",
+                                           "Sign-in lockout lifted for %(count)d people.", count) % {"count": count})
 
     @admin.display(description=_("roles"))
     def role_names(self, obj):

@@ -3,8 +3,9 @@ from dataclasses import dataclass, field
 from cases.models import Agency, User
 from cases.roles import Role
 from cases.services import agency_upsert, user_upsert
+from signin.services import has_second_factor, totp_device_provision
 
-DEMO_PASSWORD = "puente-demo"
+from .credentials import DEMO_PASSWORD, DEMO_TOTP_SECRET
 
 AGENCIES = [
     # code, name, country, kind, email, language
@@ -51,6 +52,7 @@ class DemoAccounts:
     agencies: dict[str, Agency] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     password: str = DEMO_PASSWORD
+    totp_secret: str = DEMO_TOTP_SECRET
 
 
 def seed_accounts() -> DemoAccounts:
@@ -60,10 +62,12 @@ def seed_accounts() -> DemoAccounts:
             code=code, name=name, country=country, kind=kind, contact_email=email, language=language)
     for username, email, agency, role, language in USERS:
         time_zone = "America/Santiago" if username.startswith(("cl.", "delegada.cl", "oim.")) else None
-        user, created = user_upsert(username=username, email=email, agency_code=agency, role=role,
-                                    language=language, time_zone=time_zone)
-        if created or not user.has_usable_password():
-            user.set_password(DEMO_PASSWORD)
-            user.save(update_fields=["password"])
+        existing = User.objects.filter(username=username).first()
+        needs_password = existing is None or not existing.has_usable_password()
+        user, _created = user_upsert(username=username, email=email, agency_code=agency, role=role,
+                                     language=language, time_zone=time_zone,
+                                     password=DEMO_PASSWORD if needs_password else None)
+        if user.is_staff and not has_second_factor(user):
+            totp_device_provision(user=user, secret=DEMO_TOTP_SECRET)
         accounts.users[username] = user
     return accounts

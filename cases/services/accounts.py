@@ -1,6 +1,7 @@
 """Every write of the casework domain. Functions take keyword-only arguments
 and run in one transaction; errors are ``api_core.errors`` values."""
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -85,6 +86,11 @@ def user_upsert(*, username: str, email: str, agency_code: str | None = None, ro
     if time_zone is not None:
         user.time_zone = time_zone
     if password:
+        # Checked against the user as it will be saved (similarity to its username and email).
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise InvalidInput(" ".join(exc.messages), code="invalid_password", field="password") from exc
         user.set_password(password)
     elif created:
         user.set_unusable_password()

@@ -2,6 +2,7 @@
 machines comes from the environment (12-factor); see README.md for the list."""
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -21,12 +22,19 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://localhost:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with its default site replaced by the one that asks for a second factor.
+    "signin.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "signin",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
+    "axes",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -47,7 +55,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks request.user verified when the session passed a second factor.
+    "django_otp.middleware.OTPMiddleware",
+    # Ends sessions past their inactivity or absolute limit (SIGNIN settings below).
+    "signin.middleware.SessionLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Turns a sign-in refused for too many failures into the lockout page.
+    "axes.middleware.AxesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Before the idempotency key is taken: a refused request holds nothing.
     "api_core.concurrency.ConcurrencyLimitMiddleware",
@@ -107,14 +121,60 @@ CACHES = {
     }
 }
 
-# --- Auth -------------------------------------------------------------------
+# --- Auth ---------------------------------------------------------------------
+# See docs/operations.md ("Staff sign-in") for what each one means in practice.
+AUTHENTICATION_BACKENDS = [
+    # First: refuses every attempt for a locked-out account or address before a password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": env.int("PUENTE_PASSWORD_MIN_LENGTH", default=12)}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
+
+SIGNIN = {
+    # A staff session unused for this long ends, and so does every session this old.
+    "IDLE_TIMEOUT": timedelta(minutes=env.int("PUENTE_SESSION_IDLE_MINUTES", default=30)),
+    "ABSOLUTE_TIMEOUT": timedelta(hours=env.int("PUENTE_SESSION_MAX_HOURS", default=12)),
+    # One-time recovery codes handed out with a new second factor.
+    "RECOVERY_CODES": 10,
+    # Proxies in front of the web processes that append to X-Forwarded-For; 0 = use the peer address.
+    "TRUSTED_PROXY_COUNT": env.int("PUENTE_TRUSTED_PROXY_COUNT", default=0),
+}
+# The session cookie never outlives the absolute limit.
+SESSION_COOKIE_AGE = int(SIGNIN["ABSOLUTE_TIMEOUT"].total_seconds())
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Lockout (django-axes): this many failed passwords for one username, or from one
+# address, refuse every sign-in of that username or address for the cool-off time.
+AXES_FAILURE_LIMIT = env.int("PUENTE_SIGNIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("PUENTE_SIGNIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# A lockout ends when its time is up, however often it was tried meanwhile.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "signin.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "signin.network.client_ip"
+# Every attempt is recorded once, as a sign-in event (signin.models.SignInEvent).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+
+# Second factor (django-otp): TOTP apps, passkeys, one-time recovery codes.
+OTP_TOTP_ISSUER = env("PUENTE_TOTP_ISSUER", default="Puente")
+# Passkeys belong to the host staff open the admin at (PUBLIC_BASE_URL).
+OTP_WEBAUTHN_RP_ID = env("PUENTE_WEBAUTHN_RP_ID", default=urlsplit(PUBLIC_BASE_URL).hostname)
+OTP_WEBAUTHN_RP_NAME = "Puente"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list("PUENTE_WEBAUTHN_ORIGINS", default=[PUBLIC_BASE_URL])
+# A passkey is the second factor after the password, never a way around it.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 
 # --- I18n and time ----------------------------------------------------------
 LANGUAGE_CODE = "es"
@@ -148,7 +208,7 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api_core.authentication.BearerTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "signin.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
@@ -353,4 +413,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    # Every sign-in attempt is a SignInEvent row already; axes would log each one again.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

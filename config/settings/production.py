@@ -1,6 +1,6 @@
 """Production: PostgreSQL, Redis, gunicorn. Refuses to start without its secrets."""
 from .base import *  # noqa: F401,F403
-from .base import MIDDLEWARE, PUENTE, env
+from .base import MIDDLEWARE, PUENTE, SIGNIN, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -17,6 +17,9 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = True
+# The reverse proxy appends the caller's address to X-Forwarded-For; lockouts by
+# address need it (with no proxy counted, every caller would share its address).
+SIGNIN = {**SIGNIN, "TRUSTED_PROXY_COUNT": env.int("PUENTE_TRUSTED_PROXY_COUNT", default=1)}
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

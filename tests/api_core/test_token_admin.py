@@ -7,12 +7,12 @@ from rest_framework.test import APIClient
 from api_core.models import ApiToken
 from api_core.services import token_issue
 from tests.factories import UserFactory
+from tests.staff import sign_in_to_admin
 
 
 @pytest.fixture
 def admin_client(client, db):
-    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
-    return client
+    return sign_in_to_admin(client, UserFactory(username="root", is_staff=True, is_superuser=True))
 
 
 @pytest.mark.django_db

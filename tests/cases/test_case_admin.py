@@ -8,14 +8,13 @@ from django.test import Client
 
 from cases.models import Case, CaseAccessLog, DuplicateCandidate
 from tests.factories import CaseMemberFactory, PersonFactory, case_with_family
+from tests.staff import sign_in_to_admin
 
 
 @pytest.fixture
 def admin_client_for(db):
     def make(user):
-        client = Client()
-        client.force_login(user)
-        return client
+        return sign_in_to_admin(Client(), user)
 
     return make
 

@@ -13,6 +13,7 @@ from committee.models import ActionItem, AgendaItem, CalendarFeed, Meeting
 from committee.services import calendar_feed_create
 from outbox.models import Event
 from tests.factories import CaseFactory, HandoffFactory, PersonFactory
+from tests.staff import sign_in_to_admin
 
 from .factories import ActionItemFactory, AgendaItemFactory, AttendanceFactory, DecisionFactory, MeetingFactory
 
@@ -69,8 +70,7 @@ def _change_url(meeting):
 @pytest.fixture
 def admin_client_for(client):
     def make(user):
-        client.force_login(user)
-        return client
+        return sign_in_to_admin(client, user)
 
     return make
 

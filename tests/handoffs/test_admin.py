@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from cases.models import Handoff
 from tests.factories import AgencyFactory, CaseFactory, HandoffFactory
+from tests.staff import sign_in_to_admin
 
 CHANGELIST = "/admin/cases/handoff/"
 
@@ -15,9 +16,7 @@ CHANGELIST = "/admin/cases/handoff/"
 @pytest.fixture
 def admin_client_for():
     def make(user):
-        client = Client()
-        client.force_login(user)
-        return client
+        return sign_in_to_admin(Client(), user)
 
     return make
 

@@ -2,12 +2,12 @@ import pytest
 
 from integrations.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from tests.factories import UserFactory
+from tests.staff import sign_in_to_admin
 
 
 @pytest.fixture
 def admin_client(client, db):
-    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
-    return client
+    return sign_in_to_admin(client, UserFactory(username="root", is_staff=True, is_superuser=True))
 
 
 @pytest.mark.django_db

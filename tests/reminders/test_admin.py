@@ -9,6 +9,7 @@ from django.test import TestCase
 from reminders.defaults import DEFAULT_RULES
 from reminders.models import Reminder, ReminderRule, ReminderStatus
 from reminders.services import reminders_sweep
+from tests.staff import sign_in_to_admin
 
 from .conftest import DEADLINE
 
@@ -19,8 +20,7 @@ LOG = "/admin/reminders/reminder/"
 @pytest.fixture
 def admin_client_for(client):
     def make(user):
-        client.force_login(user)
-        return client
+        return sign_in_to_admin(client, user)
     return make
 
 

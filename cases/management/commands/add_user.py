@@ -1,15 +1,18 @@
 import os
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from api_core.errors import ServiceError
 from cases.models import Language
 from cases.roles import Role
 from cases.services import user_upsert
+from signin.services import totp_device_provision
 
 
 class Command(BaseCommand):
-    help = "Create a user, or update it if the username exists. Passwords come from the environment only."
+    help = ("Create a user, or update it if the username exists. Passwords and TOTP secrets come from the "
+            "environment only; a password the validators refuse creates nothing.")
 
     def add_arguments(self, parser):
         parser.add_argument("username")
@@ -20,18 +23,32 @@ class Command(BaseCommand):
         parser.add_argument("--time-zone")
         parser.add_argument("--password-from-env", metavar="VAR",
                             help="name of an environment variable holding the password")
+        parser.add_argument("--totp-secret-from-env", metavar="VAR",
+                            help="name of an environment variable holding a base32 TOTP secret to enrol as the "
+                                 "user's authenticator app (replaces an earlier one)")
 
-    def handle(self, *args, username, email, agency, role, language, time_zone, password_from_env, **options):
-        password = None
-        if password_from_env:
-            password = os.environ.get(password_from_env)
-            if not password:
-                raise CommandError(f"Environment variable {password_from_env} is not set or empty.")
+    def handle(self, *args, username, email, agency, role, language, time_zone, password_from_env,
+               totp_secret_from_env, **options):
+        password = _from_env(password_from_env)
+        totp_secret = _from_env(totp_secret_from_env)
         try:
-            user, created = user_upsert(
-                username=username, email=email, agency_code=agency, role=role,
-                language=language, time_zone=time_zone, password=password,
-            )
+            with transaction.atomic():
+                user, created = user_upsert(
+                    username=username, email=email, agency_code=agency, role=role,
+                    language=language, time_zone=time_zone, password=password,
+                )
+                if totp_secret is not None:
+                    totp_device_provision(user=user, secret=totp_secret)
         except ServiceError as exc:
             raise CommandError(f"{exc.field or 'user'}: {exc.message}") from exc
-        self.stdout.write(f"{'Created' if created else 'Updated'} user {user.username}")
+        self.stdout.write(f"{'Created' if created else 'Updated'} user {user.username}"
+                          + (" with a TOTP device" if totp_secret is not None else ""))
+
+
+def _from_env(variable: str | None) -> str | None:
+    if not variable:
+        return None
+    value = os.environ.get(variable)
+    if not value:
+        raise CommandError(f"Environment variable {variable} is not set or empty.")
+    return value

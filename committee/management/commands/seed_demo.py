@@ -3,6 +3,7 @@ from django.db import transaction
 
 from cases.demo.accounts import seed_accounts
 from cases.demo.casework import seed_cases
+from cases.demo.credentials import DEMO_TOTP_CODE_COMMAND
 from cases.demo.handoffs import seed_handoffs
 from committee.demo import seed_committee
 
@@ -21,3 +22,8 @@ class Command(BaseCommand):
             f"{len(cases)} cases, {len(handoffs)} handoffs. Password for every demo user: "
             f"{accounts.password}"
         ))
+        self.stdout.write(
+            f"Admin accounts (secretaria, delegado.pe, delegada.cl) ask for a second factor: add the TOTP secret "
+            f"{accounts.totp_secret} to an authenticator app, or print the current code with:\n"
+            f"  {DEMO_TOTP_CODE_COMMAND}"
+        )

@@ -1,0 +1,49 @@
+"""Passkeys (django-otp-webauthn) with the sign-in events and recovery codes of
+the other factors. Mounted under the namespace its template tags expect."""
+from django.urls import path
+from django.views.i18n import JavaScriptCatalog
+from django_otp_webauthn import views as webauthn_views
+
+from .models import SignInEventKind
+from .services import recovery_codes_issue, sign_in_event_record
+from .state import session_verified
+from .views import NEW_CODES_KEY
+
+app_name = "otp_webauthn"
+
+
+class CompleteRegistration(webauthn_views.CompleteCredentialRegistrationView):
+    def post(self, *args, **kwargs):
+        was_verified = session_verified(self.request)
+        response = super().post(*args, **kwargs)
+        request, user = self.request, self.request.user
+        sign_in_event_record(kind=SignInEventKind.FACTOR_ENROLLED, request=request, user=user, detail="passkey")
+        if not was_verified:
+            sign_in_event_record(kind=SignInEventKind.SIGNED_IN, request=request, user=user, detail="passkey")
+        if not user.staticdevice_set.filter(token_set__isnull=False).exists():
+            request.session[NEW_CODES_KEY] = recovery_codes_issue(user=user, request=request)
+        return response
+
+
+class CompleteAuthentication(webauthn_views.CompleteCredentialAuthenticationView):
+    def complete_auth(self, device):
+        super().complete_auth(device)
+        sign_in_event_record(kind=SignInEventKind.SIGNED_IN, request=self.request, user=device.user,
+                             detail="passkey")
+
+    def handle_exception(self, exc):
+        if self.request.user.is_authenticated:
+            sign_in_event_record(kind=SignInEventKind.SECOND_FACTOR_FAILED, request=self.request,
+                                 user=self.request.user, detail="passkey")
+        return super().handle_exception(exc)
+
+
+urlpatterns = [
+    path("registration/begin/", webauthn_views.BeginCredentialRegistrationView.as_view(),
+         name="credential-registration-begin"),
+    path("registration/complete/", CompleteRegistration.as_view(), name="credential-registration-complete"),
+    path("authentication/begin/", webauthn_views.BeginCredentialAuthenticationView.as_view(),
+         name="credential-authentication-begin"),
+    path("authentication/complete/", CompleteAuthentication.as_view(), name="credential-authentication-complete"),
+    path("jsi18n/", JavaScriptCatalog.as_view(packages=["django_otp_webauthn"]), name="js-i18n-catalog"),
+]

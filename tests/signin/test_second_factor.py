@@ -1,0 +1,195 @@
+"""The admin opens to staff only after a password and a second factor."""
+import time
+
+import pytest
+from django.test import Client
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from signin.models import SignInEvent, SignInEventKind
+from signin.services import recovery_codes_issue
+from tests.staff import enrol_totp, sign_in_to_admin, totp_code
+
+from .conftest import ENROL, RECOVERY, SECOND_FACTOR, sign_in_password
+
+
+def kinds(user) -> list[str]:
+    return list(SignInEvent.objects.filter(user=user).order_by("at", "id").values_list("kind", flat=True))
+
+
+@pytest.mark.django_db
+class TestPasswordAloneIsNotEnough:
+    def test_it_asks_for_the_second_factor_after_the_password(self, browser_client, staff):
+        enrol_totp(staff)
+        response = sign_in_password(browser_client, "secretaria")
+        assert response.status_code == 302
+        assert response["Location"].startswith(SECOND_FACTOR)
+        assert kinds(staff) == [SignInEventKind.PASSWORD_ACCEPTED]
+
+    def test_the_index_stays_closed_with_a_password_alone(self, browser_client, staff):
+        enrol_totp(staff)
+        sign_in_password(browser_client, "secretaria")
+        for url in ("/admin/", "/admin/cases/case/", "/admin/cases/user/", "/admin/password_change/"):
+            response = browser_client.get(url)
+            assert response.status_code == 302, url
+            assert response["Location"].startswith("/admin/login/"), url
+        # The login page itself sends the half-signed-in person on to the second step.
+        assert browser_client.get("/admin/login/")["Location"].startswith(SECOND_FACTOR)
+
+    def test_the_browsable_api_stays_closed_with_a_password_alone(self, browser_client, staff):
+        enrol_totp(staff)
+        sign_in_password(browser_client, "secretaria")
+        response = browser_client.get("/api/v1/cases/", HTTP_ACCEPT="application/json")
+        assert response.status_code in (401, 403)
+        assert response["Content-Type"] == "application/problem+json"
+
+    def test_a_code_from_the_app_opens_the_admin(self, browser_client, staff):
+        device = enrol_totp(staff)
+        sign_in_password(browser_client, "secretaria")
+        response = browser_client.post(SECOND_FACTOR, {"code": totp_code(device), "next": "/admin/"})
+        assert response.status_code == 302 and response["Location"] == "/admin/"
+        assert browser_client.get("/admin/").status_code == 200
+        assert kinds(staff) == [SignInEventKind.PASSWORD_ACCEPTED, SignInEventKind.SIGNED_IN]
+        assert browser_client.get("/api/v1/cases/", HTTP_ACCEPT="application/json").status_code == 200
+
+    def test_a_wrong_code_does_not(self, browser_client, staff):
+        device = enrol_totp(staff)
+        sign_in_password(browser_client, "secretaria")
+        wrong = f"{(int(totp_code(device)) + 1) % 1_000_000:06d}"
+        response = browser_client.post(SECOND_FACTOR, {"code": wrong, "next": "/admin/"},
+                                       HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200
+        assert "That code is not valid" in response.content.decode()
+        assert browser_client.get("/admin/").status_code == 302
+        assert kinds(staff)[-1] == SignInEventKind.SECOND_FACTOR_FAILED
+
+    def test_a_code_from_another_time_window_does_not(self, browser_client, staff):
+        device = enrol_totp(staff)
+        sign_in_password(browser_client, "secretaria")
+        stale = totp_code(device, at=time.time() - 10 * 60)
+        browser_client.post(SECOND_FACTOR, {"code": stale})
+        assert browser_client.get("/admin/").status_code == 302
+
+    def test_a_code_is_good_once(self, staff, browser_client):
+        device = enrol_totp(staff)
+        code = totp_code(device)
+        sign_in_password(browser_client, "secretaria")
+        browser_client.post(SECOND_FACTOR, {"code": code})
+        assert browser_client.get("/admin/").status_code == 200
+        other = Client(REMOTE_ADDR="203.0.113.8")
+        sign_in_password(other, "secretaria")
+        other.post(SECOND_FACTOR, {"code": code})
+        assert other.get("/admin/").status_code == 302
+
+    def test_a_recovery_code_opens_it_once(self, browser_client, staff):
+        enrol_totp(staff)
+        codes = recovery_codes_issue(user=staff)
+        sign_in_password(browser_client, "secretaria")
+        browser_client.post(SECOND_FACTOR, {"code": codes[0].upper()})
+        assert browser_client.get("/admin/").status_code == 200
+        assert StaticToken.objects.filter(device__user=staff).count() == len(codes) - 1
+        assert SignInEvent.objects.filter(user=staff, kind=SignInEventKind.SIGNED_IN,
+                                          detail="recovery code").exists()
+        again = Client(REMOTE_ADDR="203.0.113.8")
+        sign_in_password(again, "secretaria")
+        again.post(SECOND_FACTOR, {"code": codes[0]})
+        assert again.get("/admin/").status_code == 302
+
+    def test_a_person_between_the_two_steps_can_sign_out(self, browser_client, staff):
+        enrol_totp(staff)
+        sign_in_password(browser_client, "secretaria")
+        response = browser_client.post("/admin/second-factor/sign-out/")
+        assert response.status_code == 302 and response["Location"] == "/admin/login/"
+        assert "_auth_user_id" not in browser_client.session
+        assert kinds(staff)[-1] == SignInEventKind.SIGNED_OUT
+
+    def test_the_second_step_is_only_for_someone_who_gave_the_password(self, browser_client, staff):
+        response = browser_client.get(SECOND_FACTOR)
+        assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+        assert browser_client.get(ENROL)["Location"].startswith("/admin/login/")
+
+
+@pytest.mark.django_db
+class TestEnrolment:
+    def test_the_first_sign_in_forces_enrolment(self, browser_client, staff):
+        sign_in_password(browser_client, "secretaria")
+        response = browser_client.get(SECOND_FACTOR + "?next=/admin/")
+        assert response.status_code == 302 and response["Location"].startswith(ENROL)
+        page = browser_client.get(ENROL + "?next=/admin/", HTTP_ACCEPT_LANGUAGE="es")
+        assert page.status_code == 200
+        content = page.content.decode()
+        assert "<svg" in content and "Aplicación de autenticación" in content
+        assert browser_client.get("/admin/").status_code == 302  # still closed
+
+    def test_a_code_from_the_new_app_confirms_it_and_hands_out_recovery_codes(self, browser_client, staff):
+        sign_in_password(browser_client, "secretaria")
+        browser_client.get(ENROL)
+        device = TOTPDevice.objects.get(user=staff, confirmed=False)
+        response = browser_client.post(ENROL + "?next=/admin/", {"code": totp_code(device)})
+        assert response.status_code == 302 and response["Location"].startswith(RECOVERY)
+        page = browser_client.get(response["Location"])
+        codes = list(StaticToken.objects.filter(device__user=staff).values_list("token", flat=True))
+        assert len(codes) == 10 and all(code in page.content.decode() for code in codes)
+        # Shown once: the next visit offers new ones instead of showing them again.
+        assert codes[0] not in browser_client.get(RECOVERY).content.decode()
+        device.refresh_from_db()
+        assert device.confirmed
+        assert browser_client.get("/admin/").status_code == 200
+        assert kinds(staff) == [SignInEventKind.PASSWORD_ACCEPTED, SignInEventKind.FACTOR_ENROLLED,
+                                SignInEventKind.SIGNED_IN, SignInEventKind.RECOVERY_CODES_ISSUED]
+
+    def test_a_wrong_code_enrols_nothing(self, browser_client, staff):
+        sign_in_password(browser_client, "secretaria")
+        browser_client.get(ENROL)
+        response = browser_client.post(ENROL, {"code": "000000"})
+        assert response.status_code == 200
+        assert not TOTPDevice.objects.filter(user=staff, confirmed=True).exists()
+        assert not StaticToken.objects.filter(device__user=staff).exists()
+        assert browser_client.get("/admin/").status_code == 302
+
+    def test_with_a_factor_the_password_alone_cannot_enrol_another(self, browser_client, staff):
+        """Whoever learns the password must not be able to add their own factor."""
+        enrol_totp(staff)
+        sign_in_password(browser_client, "secretaria")
+        response = browser_client.get(ENROL)
+        assert response.status_code == 302 and response["Location"].startswith(SECOND_FACTOR)
+        assert browser_client.post(ENROL, {"code": "123456"}).status_code == 302
+        assert TOTPDevice.objects.filter(user=staff).count() == 1
+        passkey = browser_client.post("/admin/passkeys/registration/begin/", content_type="application/json")
+        assert passkey.status_code == 403
+
+    def test_a_signed_in_person_makes_new_recovery_codes(self, staff):
+        old = recovery_codes_issue(user=staff)
+        client = sign_in_to_admin(Client(), staff)
+        response = client.post(RECOVERY)
+        new = list(StaticToken.objects.filter(device__user=staff).values_list("token", flat=True))
+        assert len(new) == 10 and not set(new) & set(old)
+        assert all(code in response.content.decode() for code in new)
+
+    def test_recovery_codes_page_needs_the_second_factor(self, browser_client, staff):
+        enrol_totp(staff)
+        sign_in_password(browser_client, "secretaria")
+        assert browser_client.post(RECOVERY).status_code == 302
+        assert not StaticToken.objects.filter(device__user=staff).exists()
+
+
+@pytest.mark.django_db
+class TestCaseworkers:
+    @pytest.mark.parametrize("language,message", [
+        ("es", "Esta cuenta trabaja a través de la API; el admin es para la secretaría y el comité."),
+        ("en", "This account works through the API; the admin is for the secretariat and the committee."),
+    ])
+    def test_a_caseworker_is_told_the_admin_is_not_for_them(self, browser_client, pe_caseworker, language, message):
+        response = sign_in_password(browser_client, "pe.caseworker", "secret-password",
+                                    HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 200
+        assert message in response.content.decode()
+        assert "_auth_user_id" not in browser_client.session
+        assert kinds(pe_caseworker) == [SignInEventKind.REFUSED_NOT_STAFF]
+
+    def test_a_wrong_password_gets_the_usual_message(self, browser_client, pe_caseworker):
+        response = sign_in_password(browser_client, "pe.caseworker", "not-the-password",
+                                    HTTP_ACCEPT_LANGUAGE="en")
+        content = response.content.decode()
+        assert "Please enter the correct username and password" in content
+        assert "works through the API" not in content
