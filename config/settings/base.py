@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "committee",
     "integrations",
     "reminders",
+    "figures",
 ]
 
 MIDDLEWARE = [
@@ -326,6 +327,10 @@ PUENTE = {
     # whether plain http is allowed to localhost. Both closed unless set.
     "WEBHOOK_ALLOWED_NETWORKS": env.list("PUENTE_WEBHOOK_ALLOWED_NETWORKS", default=[]),
     "WEBHOOK_ALLOW_HTTP_LOCALHOST": env.bool("PUENTE_WEBHOOK_ALLOW_HTTP_LOCALHOST", default=False),
+    # Statistics (figures/): counts from 1 to this minus one are never published;
+    # weeks and months are the committee's, in this zone.
+    "SUPPRESSION_THRESHOLD": max(2, env.int("PUENTE_SUPPRESSION_THRESHOLD", default=5)),
+    "COMMITTEE_TIME_ZONE": env("PUENTE_COMMITTEE_TIME_ZONE", default="America/Lima"),
 }
 
 # --- Logging ----------------------------------------------------------------
