@@ -88,9 +88,9 @@ class TestCaseCounts:
         assert cells[("PE", "chacalluta_santa_rosa")]["cases"] is None
         assert cells[("INT", "other")]["cases"] == 0
         assert cells[("PE", "chacalluta_santa_rosa")]["owner_country_label"] == "Perú"
-        assert cells[("PE", "arica_city")] | {} == {"owner_country": "PE", "owner_country_label": "Perú",
-                                                    "border_point": "arica_city", "border_point_label": "Ciudad de Arica",
-                                                    "cases": 0, "people": 0, "suppressed": False}
+        assert cells[("PE", "arica_city")] | {} == {
+            "owner_country": "PE", "owner_country_label": "Perú", "border_point": "arica_city",
+            "border_point_label": "Ciudad de Arica", "cases": 0, "people": 0, "suppressed": False}
         assert body["total"] == {"cases": 35, "people": 82, "suppressed": False}
 
     def test_owner_agency_is_labelled_with_its_name(self, client_for, secretariat, dataset):

@@ -1,5 +1,4 @@
 """Small-cell suppression: primary, secondary, and that nothing hidden can be worked out."""
-import itertools
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
