@@ -71,34 +71,40 @@ def _can_move(edge: _Edge, measure: int, step: int) -> bool:
     return edge.sign * step > 0 or edge.values[measure] >= 2
 
 
-def _on_a_cycle(edges: list[_Edge], start: _Edge, measure: int) -> bool:
-    hidden = [edge for edge in edges if edge.hidden and edge is not start]
-    for step in (1, -1):
-        if not _can_move(start, measure, step):
-            continue
-        # Row → column edges carry ``step``, column → row edges ``-step``.
-        neighbours: dict[Hashable, list] = {}
-        for edge in hidden:
-            if _can_move(edge, measure, step):
-                neighbours.setdefault(("r", edge.row), []).append(("c", edge.column))
-            if _can_move(edge, measure, -step):
-                neighbours.setdefault(("c", edge.column), []).append(("r", edge.row))
-        goal, seen = ("r", start.row), {("c", start.column)}
-        queue = deque(seen)
-        while queue:
-            node = queue.popleft()
-            if node == goal:
-                return True
-            for following in neighbours.get(node, ()):
-                if following not in seen:
-                    seen.add(following)
-                    queue.append(following)
-    return False
-
-
 def _recoverable(edges: list[_Edge], measures: int) -> list[_Edge]:
-    return [edge for edge in edges if edge.hidden and edge.key is not None
-            and not all(_on_a_cycle(edges, edge, measure) for measure in range(measures))]
+    """Hidden cells that lie on no cycle along which every count can move."""
+    hidden = [index for index, edge in enumerate(edges) if edge.hidden]
+    cells = [index for index in hidden if edges[index].key is not None]
+    protected = {index: [False] * measures for index in cells}
+    for measure in range(measures):
+        for step in (1, -1):
+            # Row → column edges carry ``step``, column → row edges ``-step``.
+            neighbours: dict[Hashable, list] = {}
+            for index in hidden:
+                edge = edges[index]
+                if _can_move(edge, measure, step):
+                    neighbours.setdefault(("r", edge.row), []).append((("c", edge.column), index))
+                if _can_move(edge, measure, -step):
+                    neighbours.setdefault(("c", edge.column), []).append((("r", edge.row), index))
+            for start in cells:
+                edge = edges[start]
+                if protected[start][measure] or not _can_move(edge, measure, step):
+                    continue
+                protected[start][measure] = _reaches(neighbours, ("c", edge.column), ("r", edge.row), start)
+    return [edges[index] for index in cells if not all(protected[index])]
+
+
+def _reaches(neighbours, origin, goal, without) -> bool:
+    seen, queue = {origin}, deque([origin])
+    while queue:
+        node = queue.popleft()
+        if node == goal:
+            return True
+        for following, index in neighbours.get(node, ()):
+            if index != without and following not in seen:
+                seen.add(following)
+                queue.append(following)
+    return False
 
 
 _TOTAL = object()
@@ -149,16 +155,15 @@ def suppress(cells: Mapping[Key, Sequence[int]], total: Sequence[int], *, thresh
             open_cells = [edge.key for edge in _recoverable(edges, measures) if edge.key not in stuck]
             if not open_cells:
                 break
+            # One more hidden cell beside each open one per pass, then check again: a
+            # pass costs a graph search per hidden cell, and large tables need few passes.
             for key in open_cells:
-                if key in stuck:
-                    continue
                 in_lines = [other for other in cells if other[0] == key[0] or other[1] == key[1]]
                 extra = _smallest_shown(cells, hidden, in_lines)
                 if extra is None:
                     stuck.add(key)
                 else:
                     hidden.add(extra)
-                    break  # re-check: one more hidden cell may protect several
 
     while _recoverable(_flat_model(cells, hidden, total, total_hidden), measures):
         extra = _smallest_shown(cells, hidden, cells)
