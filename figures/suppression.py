@@ -71,10 +71,12 @@ def _can_move(edge: _Edge, measure: int, step: int) -> bool:
     return edge.sign * step > 0 or edge.values[measure] >= 2
 
 
-def _recoverable(edges: list[_Edge], measures: int) -> list[_Edge]:
-    """Hidden cells that lie on no cycle along which every count can move."""
+def _recoverable(edges: list[_Edge], measures: int, known_safe=frozenset()) -> list[_Edge]:
+    """Hidden cells that lie on no cycle along which every count can move.
+    Hiding more only adds to the graph, so a cell once safe stays safe:
+    ``known_safe`` ones are not searched again."""
     hidden = [index for index, edge in enumerate(edges) if edge.hidden]
-    cells = [index for index in hidden if edges[index].key is not None]
+    cells = [index for index in hidden if edges[index].key is not None and edges[index].key not in known_safe]
     protected = {index: [False] * measures for index in cells}
     for measure in range(measures):
         for step in (1, -1):
@@ -150,13 +152,14 @@ def suppress(cells: Mapping[Key, Sequence[int]], total: Sequence[int], *, thresh
 
     if cells and len(next(iter(cells))) == 2:
         stuck: set = set()
+        safe: set = set()
         while True:
             edges = _margin_model(cells, hidden, total, total_hidden, threshold)
-            open_cells = [edge.key for edge in _recoverable(edges, measures) if edge.key not in stuck]
+            open_cells = [edge.key for edge in _recoverable(edges, measures, safe | stuck)]
+            safe |= hidden - set(open_cells) - stuck
             if not open_cells:
                 break
-            # One more hidden cell beside each open one per pass, then check again: a
-            # pass costs a graph search per hidden cell, and large tables need few passes.
+            # One more hidden cell beside each open one per pass, then check again.
             for key in open_cells:
                 in_lines = [other for other in cells if other[0] == key[0] or other[1] == key[1]]
                 extra = _smallest_shown(cells, hidden, in_lines)
@@ -165,7 +168,12 @@ def suppress(cells: Mapping[Key, Sequence[int]], total: Sequence[int], *, thresh
                 else:
                     hidden.add(extra)
 
-    while _recoverable(_flat_model(cells, hidden, total, total_hidden), measures):
+    safe = set()
+    while True:
+        open_cells = _recoverable(_flat_model(cells, hidden, total, total_hidden), measures, safe)
+        if not open_cells:
+            break
+        safe |= hidden - {edge.key for edge in open_cells}
         extra = _smallest_shown(cells, hidden, cells)
         if extra is not None:
             hidden.add(extra)
