@@ -5,7 +5,10 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test contract install migrate demo check schema clean bench bench-soak
+.PHONY: run test contract install migrate demo check schema clean stop bench bench-soak
+# Without DATABASE_URL / REDIS_URL, commands run on the embedded PostgreSQL and Valkey
+# (config/embedded.py): `$(WITH_SERVICES) cmd` starts what is missing and stops it afterwards.
+WITH_SERVICES := $(PY) -m config.embedded run --
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -18,31 +21,31 @@ $(STAMP): $(PY) requirements.txt requirements-dev.txt
 install: $(STAMP)
 
 migrate: install
-	$(PY) manage.py migrate --noinput
+	$(WITH_SERVICES) $(PY) manage.py migrate --noinput
 
-demo: migrate
-	$(PY) manage.py seed_demo
+demo: install
+	$(WITH_SERVICES) sh -c '$(PY) manage.py migrate --noinput && $(PY) manage.py seed_demo'
 
-## run: web server, Celery worker and beat on this machine; Ctrl-C stops them all.
-run: demo
+## run: schema, demo, then web server, Celery worker and beat; Ctrl-C stops them all.
+run: install
 	$(PY) -m config.run_local
 
-## test: the whole suite. Services come from DATABASE_URL / REDIS_URL when set.
+## test: the whole suite, on DATABASE_URL / REDIS_URL when set, else on embedded servers.
 test: install
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(WITH_SERVICES) $(PY) -m pytest $(PYTEST_ARGS)
 
 ## contract: the live service against its OpenAPI schema (schemathesis) and a generated client.
-## Uses a database of its own next to DATABASE_URL's (or a temporary SQLite file).
+## Uses a database of its own next to DATABASE_URL's.
 contract: install
-	$(PY) -m tests.contract.run
+	$(WITH_SERVICES) $(PY) -m tests.contract.run
 
 check: install
-	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
-	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+	DJANGO_SETTINGS_MODULE=config.settings.test $(WITH_SERVICES) $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings.test $(WITH_SERVICES) $(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 schema: install
-	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --validate --file var/openapi.yaml
+	DJANGO_SETTINGS_MODULE=config.settings.test $(WITH_SERVICES) $(PY) manage.py spectacular --validate --file var/openapi.yaml
 
 ## bench: datasets (made when missing), a load run per scale, the overdue sweep; tables in var/bench/.
 ## Needs PostgreSQL and Redis on loopback (BENCH_POSTGRES_URL, BENCH_REDIS_URL) and wrk (Debian).
@@ -55,5 +58,9 @@ BENCH_SOAK_CASES ?= 100000
 bench-soak: install
 	$(PY) -m bench.soak --cases $(BENCH_SOAK_CASES) --duration 600 --connections 200
 
-clean:
-	rm -rf var/broker var/cache var/mail var/celerybeat-schedule*
+## stop: the embedded PostgreSQL and Valkey, if a command left them running (`manage.py` does).
+stop: install
+	$(PY) -m config.embedded stop
+
+clean: stop
+	rm -rf var/mail var/celerybeat-schedule*

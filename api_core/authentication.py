@@ -19,9 +19,6 @@ class _JSONArrayAgg(Aggregate):
     function = "JSONB_AGG"
     output_field = JSONField()
 
-    def as_sqlite(self, compiler, connection, **extra_context):
-        return super().as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra_context)
-
 
 def _role_names() -> Subquery:
     """The names of the token user's groups, read in the token's own query:

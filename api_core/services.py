@@ -40,11 +40,7 @@ def idempotency_key_lock(*, user, key: str) -> bool:
     On PostgreSQL this is a transaction-level advisory lock: it writes nothing,
     and a process that dies mid-request releases it with its connection, so a
     key is never left claimed. Two keys may share a lock number (32 bits):
-    the cost is a needless 409 for the second, never a second run. Other
-    databases serialise writing transactions; there the unique constraint on
-    the stored answer refuses a second one."""
-    if connection.vendor != "postgresql":
-        return True
+    the cost is a needless 409 for the second, never a second run."""
     digest = hashlib.blake2b(f"{user.pk}\n{key}".encode(), digest_size=4).digest()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)",

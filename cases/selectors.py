@@ -171,7 +171,7 @@ def log_case_reads(user, cases, *, channel: str = AccessChannel.API) -> None:
         return
     database = router.db_for_write(CaseAccessLog)
     connection = connections[database]
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if connection.in_atomic_block:
         # Inside a write's transaction the log shares its commit (and its durability).
         CaseAccessLog.objects.using(database).bulk_create(rows)
         return

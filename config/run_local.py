@@ -1,21 +1,32 @@
-"""`make run`: the web server, a Celery worker and beat, together in the
-foreground. Ctrl-C (or SIGTERM) stops all three and waits for them."""
+"""`make run`: the database schema and the demo, then the web server, a Celery
+worker and beat, together in the foreground, on the embedded PostgreSQL and
+Valkey unless DATABASE_URL and REDIS_URL are set. Ctrl-C (or SIGTERM) stops all
+three, waits for them, then stops the embedded servers this run started."""
 import os
 import signal
 import subprocess
 import sys
 import time
 
+from config.embedded import services
+
 PORT = os.environ.get("PORT", "8000")
 
 
 def main() -> int:
-    env = {**os.environ}
-    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    env.setdefault("PUBLIC_BASE_URL", f"http://localhost:{PORT}")
-    os.makedirs("var/broker/queue", exist_ok=True)
-    os.makedirs("var/broker/processed", exist_ok=True)
-    py = sys.executable
+    # Ctrl-C goes to the whole process group: the servers started below shut down on
+    # their own, and this process waits for them before stopping the databases.
+    with services():
+        env = {**os.environ}
+        env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+        env.setdefault("PUBLIC_BASE_URL", f"http://localhost:{PORT}")
+        py = sys.executable
+        for step in (["migrate", "--noinput"], ["seed_demo"]):
+            subprocess.run([py, "manage.py", *step], env=env, check=True)
+        return serve(env, py)
+
+
+def serve(env: dict, py: str) -> int:
     commands = {
         "web": [py, "manage.py", "runserver", "--noreload", f"127.0.0.1:{PORT}"],
         "worker": [py, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=2",

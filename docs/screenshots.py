@@ -1,6 +1,6 @@
 """Screenshots of the secretariat's admin for docs/secretariat-guide.md.
 
-Builds a throw-away SQLite database with the demo data, starts the
+Starts throw-away embedded PostgreSQL and Valkey servers with the demo data, the
 development server on a loopback port, drives the system Chromium with
 Playwright and saves PNGs under docs/img/. Run from the repository root:
 
@@ -68,9 +68,18 @@ def wait_for(url: str) -> None:
 def main() -> None:
     IMG.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="puente-docs-"))
+    embedded = [PYTHON, "-m", "config.embedded", "--root", str(workdir)]
+    started = subprocess.run([*embedded, "start"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    urls = dict(line.split("=", 1) for line in started.splitlines() if "_URL=" in line)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local", "DJANGO_DEBUG": "1",
-           "DATABASE_URL": f"sqlite:///{workdir / 'docs.sqlite3'}", "EMAIL_URL": "consolemail://"}
-    env.pop("REDIS_URL", None)
+           "EMAIL_URL": "consolemail://", **urls}
+    try:
+        serve_and_shoot(env)
+    finally:
+        subprocess.run([*embedded, "stop"], cwd=ROOT, check=False)
+
+
+def serve_and_shoot(env: dict) -> None:
     manage(env, "migrate", "--noinput", stdout=subprocess.DEVNULL)
     manage(env, "seed_demo", stdout=subprocess.DEVNULL)
     manage(env, "shell", "-c", EXTRA, stdout=subprocess.DEVNULL)

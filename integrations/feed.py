@@ -31,9 +31,6 @@ Other designs considered: filtering on the oldest in-flight transaction id
 every database of the server, so any long transaction anywhere — a report in
 another database, a migration — would stall every partner's feed.
 
-On SQLite one writer holds the database at a time, so ids already follow
-commit order; the same sequencer runs there without the advisory lock.
-
 Cursors are strings such as ``p1.1234``: the scheme's version and a position.
 Clients store and send them back as they are; the version lets the scheme
 change without breaking stored cursors.
@@ -83,9 +80,8 @@ def sequence_events(*, batch: int = SEQUENCE_BATCH) -> int:
         return 0
     numbered = 0
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Held until commit: the next run cannot read MAX(position) before these are visible.
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEQUENCER_LOCK])
+        # Held until commit: the next run cannot read MAX(position) before these are visible.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEQUENCER_LOCK])
         sql, params = _sequence_sql(batch)
         cursor.execute(sql, params)
         numbered = cursor.rowcount

@@ -8,6 +8,7 @@ before sending — two deliveries of one task message send once."""
 import datetime
 import logging
 import smtplib
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -15,7 +16,7 @@ from functools import partial
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -127,7 +128,6 @@ def _rows(rule: ReminderRule, due: Due) -> list[tuple]:
 _ROW_COLUMNS = ("rule_id", "deadline_kind", "target_id", "target_label", "deadline", "due_at", "recipient_key",
                 "recipient_agency_id", "recipient_user_id", "email")
 _POSTGRES_TYPES = ("bigint", "text", "text", "text", "timestamptz", "timestamptz", "text", "bigint", "bigint", "text")
-_DATETIME_COLUMNS = {"deadline", "due_at"}
 
 
 @transaction.atomic
@@ -143,36 +143,15 @@ def _insert(rows: list[tuple], *, now: datetime.datetime, enqueue: Enqueue) -> l
     constant = {"status": ReminderStatus.PENDING.value, "attempts": 0, "last_error": "",
                 "next_attempt_at": now, "created_at": now, "updated_at": now}
     columns = ", ".join(ops.quote_name(column) for column in (*_ROW_COLUMNS, *constant))
+    # One array per column: 16 parameters whatever the batch size.
+    unnest = ", ".join(f"%s::{kind}[]" for kind in _POSTGRES_TYPES)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One array per column: 16 parameters whatever the batch size.
-            unnest = ", ".join(f"%s::{kind}[]" for kind in _POSTGRES_TYPES)
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT *, {', '.join(['%s'] * len(constant))} "
-                f"FROM unnest({unnest}) ON CONFLICT DO NOTHING RETURNING id",
-                list(constant.values()) + [list(column) for column in zip(*rows, strict=True)],
-            )
-            created = [row[0] for row in cursor.fetchall()]
-        else:
-            adapt = ops.adapt_datetimefield_value
-            datetimes = [index for index, column in enumerate(_ROW_COLUMNS) if column in _DATETIME_COLUMNS]
-            placeholder = "(" + ", ".join(["%s"] * (len(_ROW_COLUMNS) + len(constant))) + ")"
-            tail = [adapt(value) if isinstance(value, datetime.datetime) else value for value in constant.values()]
-            created = []
-            for start in range(0, len(rows), 500):  # within SQLite's limit on parameters
-                chunk = rows[start:start + 500]
-                params = []
-                for row in chunk:
-                    row = list(row)
-                    for index in datetimes:
-                        row[index] = adapt(row[index])
-                    params += row + tail
-                cursor.execute(
-                    f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholder] * len(chunk))} "
-                    f"ON CONFLICT DO NOTHING RETURNING id",
-                    params,
-                )
-                created += [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT *, {', '.join(['%s'] * len(constant))} "
+            f"FROM unnest({unnest}) ON CONFLICT DO NOTHING RETURNING id",
+            list(constant.values()) + [list(column) for column in zip(*rows, strict=True)],
+        )
+        created = [row[0] for row in cursor.fetchall()]
     _queue_on_commit(created, enqueue)
     return created
 
@@ -260,8 +239,26 @@ def reminder_send(*, reminder_id: int) -> SendResult:
         logger.exception("reminder %s could not be sent", reminder_id)
         finish(ReminderStatus.FAILED, last_error=f"{exc.__class__.__name__}: {exc}"[:1000])
         return SendResult(Outcome.FAILED)
-    finish(ReminderStatus.SENT, sent_at=timezone.now(), email=recipient.email, last_error="")
+    # The message is out: losing this write now would send it again once the
+    # claim expires, so a database that blinked gets a few more tries.
+    _persist(lambda: finish(ReminderStatus.SENT, sent_at=timezone.now(), email=recipient.email, last_error=""))
     return SendResult(Outcome.SENT)
+
+
+def _persist(write: Callable[[], None]) -> None:
+    """Run ``write``, again on a fresh connection while the database is unreachable, for
+    up to SENT_MARK_RETRY_SECONDS (a restart of PostgreSQL takes a few seconds)."""
+    deadline = time.monotonic() + _config("SENT_MARK_RETRY_SECONDS")
+    while True:
+        try:
+            write()
+            return
+        except (OperationalError, InterfaceError):
+            if time.monotonic() >= deadline:
+                raise
+            logger.warning("recording a sent reminder failed; retrying on a fresh connection")
+            connection.close()
+            time.sleep(0.5)
 
 
 def _is_permanent(exc: Exception) -> bool:

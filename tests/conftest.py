@@ -1,11 +1,11 @@
 """Standing users and API clients, and the rules for tests that need real services.
 
-Tests marked ``postgres`` or ``redis`` need that service. Without it they skip
-with the reason, unless ``REQUIRE_SERVICES=1`` (CI), where they fail instead."""
+Every test runs on PostgreSQL. Tests marked ``redis`` need a Redis server (REDIS_URL,
+or the embedded one): without it they skip with the reason, unless
+``REQUIRE_SERVICES=1`` (CI), where they fail instead."""
 import os
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from api_core.services import token_issue
@@ -35,8 +35,6 @@ def redis_reachable() -> bool:
 
 
 def pytest_runtest_setup(item):
-    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
-        _missing("PostgreSQL is not configured (set DATABASE_URL=postgres://…)")
     if item.get_closest_marker("redis") and not redis_reachable():
         _missing("Redis is not reachable (set REDIS_URL=redis://…)")
 

@@ -6,7 +6,6 @@ must not let anyone probe who is on a case by filtering for them.
 """
 import django_filters
 from django.core.validators import RegexValidator
-from django.db import connections
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, TextField
 from django.db.models.expressions import RawSQL
 from rest_framework.filters import OrderingFilter
@@ -69,18 +68,16 @@ class CaseFilter(FilterSet):
         reference = Q()
         for word in words:
             reference &= Q(reference__icontains=word)
-        vendor = connections[queryset.db].vendor
-        members = member_match(words, vendor)
+        members = member_match(words)
         if members is None:
             return queryset.filter(reference)
-        if vendor == "postgresql":
-            # The candidates come first, each from its own index (a union: OR-ed
-            # in one WHERE, PostgreSQL would evaluate the index expression again
-            # on every row), those of the word index already on the member line
-            # as the row is read; the access rule then applies to those few.
-            candidates = (Case.objects.filter(indexed_words(words)).filter(members).order_by().values("pk")
-                          .union(Case.objects.filter(reference).order_by().values("pk")))
-            queryset = queryset.filter(pk__in=candidates)
+        # The candidates come first, each from its own index (a union: OR-ed
+        # in one WHERE, PostgreSQL would evaluate the index expression again
+        # on every row), those of the word index already on the member line
+        # as the row is read; the access rule then applies to those few.
+        candidates = (Case.objects.filter(indexed_words(words)).filter(members).order_by().values("pk")
+                      .union(Case.objects.filter(reference).order_by().values("pk")))
+        queryset = queryset.filter(pk__in=candidates)
         return queryset.filter(reference | (members & _fully_visible()))
 
 
@@ -97,11 +94,11 @@ def _word_alternatives(word: str) -> list[list[str]]:
     return [["".join(parts)]]
 
 
-def member_match(words, vendor: str) -> Q | None:
+def member_match(words) -> Q | None:
     """Cases with a member matching every word (None: no word can match one):
     a regular expression over the members' lines of the search document
-    (cases.services.search). On PostgreSQL it is checked only on the cases
-    the index of word starts finds (``indexed_words``)."""
+    (cases.services.search), checked only on the cases the index of word
+    starts finds (``indexed_words``)."""
     per_word = _per_word(words)
     if per_word is None:
         return None
@@ -112,7 +109,7 @@ def member_match(words, vendor: str) -> Q | None:
     line = "".join("(?:" + "|".join("".join(map(starts, parts)) for parts in alternatives) + ")"
                    for alternatives in per_word)
     # A line is a member: "." never crosses one, "^" starts each.
-    return Q(search_document__regex=("(?n)^" if vendor == "postgresql" else "(?m)^") + line)
+    return Q(search_document__regex="(?n)^" + line)
 
 
 def indexed_words(words) -> Func:

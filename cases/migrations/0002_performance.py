@@ -4,8 +4,7 @@
   (newest first with the id as the last key, or by deadline for due lists).
 - Case search finds its candidates through trigram indexes (pg_trgm) on
   what ``?search=`` compares: ``UPPER(name)`` as ``icontains`` does, the
-  normalised document number, and ``UPPER(reference)``. These exist only on
-  PostgreSQL; other databases search without them.
+  normalised document number, and ``UPPER(reference)``.
 
 pg_trgm is a trusted extension (PostgreSQL 13+): the owner of the database
 can create it without being a superuser. On a large existing installation,
@@ -15,7 +14,6 @@ same names; ``IF NOT EXISTS`` then skips them here.
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
-from api_core.migration_operations import PostgreSQLOnly
 
 TRIGRAM_INDEXES = [
     ("person_given_names_trgm", "cases_person", 'UPPER("given_names")'),
@@ -48,7 +46,7 @@ class Migration(migrations.Migration):
         ),
         TrigramExtension(),
         *(
-            PostgreSQLOnly(
+            migrations.RunSQL(
                 sql=f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" USING gin ({expression} gin_trgm_ops)',
                 reverse_sql=f'DROP INDEX IF EXISTS "{name}"',
             )

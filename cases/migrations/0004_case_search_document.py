@@ -12,7 +12,6 @@ docs/performance.md).
 """
 from django.db import migrations, models, transaction
 
-from api_core.migration_operations import PostgreSQLOnly
 
 BATCH = 2000
 INDEX = "case_search_document_idx"
@@ -73,9 +72,9 @@ class Migration(migrations.Migration):
             field=models.TextField(blank=True, default="", editable=False),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop, elidable=True),
-        PostgreSQLOnly(sql=PREFIXES_FUNCTION, reverse_sql="DROP FUNCTION IF EXISTS case_search_prefixes(text)"),
+        migrations.RunSQL(sql=PREFIXES_FUNCTION, reverse_sql="DROP FUNCTION IF EXISTS case_search_prefixes(text)"),
         # The expression must be the one cases.api.case_filters compares, or PostgreSQL ignores the index.
-        PostgreSQLOnly(
+        migrations.RunSQL(
             sql=f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{INDEX}" ON "cases_case" '
                 'USING gin (case_search_prefixes("search_document"))',
             reverse_sql=f'DROP INDEX CONCURRENTLY IF EXISTS "{INDEX}"',

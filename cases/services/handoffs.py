@@ -369,7 +369,7 @@ def handoffs_emit_overdue(*, now: datetime | None = None, limit: int = 1000, han
         rows = cursor.fetchall()
     if not rows:
         return []
-    # Values as the ORM would read them (SQLite returns UUIDs and dates as text).
+    # Values as the ORM would read them: the fields' own converters run on each.
     columns = [field.get_col(Handoff._meta.db_table) for field in fields]
     converters = [ops.get_db_converters(col) + col.get_db_converters(connection) for col in columns]
     claimed = []

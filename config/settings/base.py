@@ -9,9 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
+# Local state: the embedded servers (config/embedded.py), emails, beat's schedule.
+VAR_DIR = Path(env("PUENTE_VAR_DIR", default=str(BASE_DIR / "var")))
 
 # --- Core -------------------------------------------------------------------
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-local-key-change-me")
@@ -71,38 +72,28 @@ TEMPLATES = [
 ]
 
 # --- Data -------------------------------------------------------------------
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'puente.sqlite3'}"),
-}
+# PostgreSQL and Redis, always: `make run` and `make test` start embedded ones
+# under var/ when these are not set (config/embedded.py).
+DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Short queries whose plan has a high cost estimate (a LIMIT over a selective
 # filter) would be JIT-compiled by PostgreSQL, which alone can take longer
 # than the query. Nothing here is analytical.
-POSTGRESQL_OPTIONS = {"options": "-c jit=off"}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {}).update(POSTGRESQL_OPTIONS)
+DATABASES["default"].setdefault("OPTIONS", {}).update({"options": "-c jit=off"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "puente",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
+REDIS_URL = env("REDIS_URL")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "puente",
+        # A Redis that does not answer must not hold a request for long (see docs/reliability.md).
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
-else:
-    # Shared between processes on one machine (web, worker, beat), unlike locmem.
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(VAR_DIR / "cache"),
-        }
-    }
+}
 
 # --- Auth -------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -226,18 +217,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery -----------------------------------------------------------------
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
-if CELERY_BROKER_URL == "filesystem://":
-    # The embedded broker: plain folders shared by every process on this machine.
-    _broker_dir = VAR_DIR / "broker"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir / "queue"),
-        "data_folder_out": str(_broker_dir / "queue"),
-        "processed_folder": str(_broker_dir / "processed"),
-        "store_processed": False,
-    }
-else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Kombu names a Redis server on a Unix socket (the embedded one) redis+socket://.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL.replace("unix://", "redis+socket://", 1))
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -265,6 +247,9 @@ REMINDERS = {
     "CLAIM_SECONDS": env.int("PUENTE_REMINDER_CLAIM_SECONDS", default=180),
     "SEND_SOFT_TIME_LIMIT": env.int("PUENTE_REMINDER_SEND_SOFT_TIME_LIMIT", default=45),
     "SEND_TIME_LIMIT": env.int("PUENTE_REMINDER_SEND_TIME_LIMIT", default=60),
+    # After the SMTP server accepted a message, how long to keep trying to record it as
+    # sent while the database is unreachable; within the send task's soft time limit.
+    "SENT_MARK_RETRY_SECONDS": env.int("PUENTE_REMINDER_SENT_MARK_RETRY_SECONDS", default=15),
     # A pending reminder whose message has not been taken for this long (lost
     # broker message, worker killed) is queued again by the next sweep.
     "REQUEUE_AFTER": timedelta(seconds=env.int("PUENTE_REMINDER_REQUEUE_AFTER_SECONDS", default=600)),

@@ -1,13 +1,15 @@
-"""Development on one machine: SQLite, the embedded broker, emails under var/mail."""
-from .base import *  # noqa: F401,F403
-from .base import PUENTE, VAR_DIR, env
+"""Development on one machine: the embedded PostgreSQL and Valkey unless DATABASE_URL and
+REDIS_URL are set, emails under var/mail."""
+from config.embedded import configure_environment
+
+configure_environment()
+
+from .base import *  # noqa: E402,F401,F403
+from .base import PUENTE, VAR_DIR, env  # noqa: E402
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 
-# The embedded default keeps its database, broker queue, cache and mail here.
-for _sub in ("", "broker/queue", "broker/processed", "cache", "mail"):
-    (VAR_DIR / _sub).mkdir(parents=True, exist_ok=True)
-
+(VAR_DIR / "mail").mkdir(parents=True, exist_ok=True)
 if "EMAIL_URL" not in env.ENVIRON:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")

@@ -1,17 +1,19 @@
-"""Settings for the test suite. DATABASE_URL / REDIS_URL select the real services."""
-from .base import *  # noqa: F401,F403
-from .base import PUENTE, REDIS_URL, REST_FRAMEWORK
+"""Settings for the test suite: PostgreSQL and Redis from DATABASE_URL / REDIS_URL, else the
+embedded ones (config/embedded.py)."""
+from config.embedded import configure_environment
+
+configure_environment()
+
+from .base import *  # noqa: E402,F401,F403
+from .base import CACHES, PUENTE, REST_FRAMEWORK  # noqa: E402
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = False
 
-if not REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-else:
-    # Keep test keys apart from anything else using the same Redis.
-    CACHES["default"]["KEY_PREFIX"] = "puente-test"  # noqa: F405
+# Keep test keys apart from anything else using the same Redis.
+CACHES["default"]["KEY_PREFIX"] = "puente-test"
 
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,

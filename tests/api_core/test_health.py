@@ -39,7 +39,6 @@ class TestHealth:
         assert body["checks"]["database"]["status"] == "ok"
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_it_is_unavailable_when_the_database_is_unreachable(api_client):
     """Point the live connection at a closed port, then restore it."""

@@ -334,7 +334,6 @@ def test_the_schema_documents_the_key_on_every_post(tmp_path):
     assert "48 hours" in described["description"]
 
 
-@pytest.mark.postgres
 @pytest.mark.urls(URLS)
 @pytest.mark.django_db(transaction=True)
 class TestConcurrency:

@@ -26,7 +26,6 @@ def run_together(count, request):
         return list(pool.map(worker, range(count)))
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 class TestConcurrentCases:
     def test_twenty_concurrent_creations_get_twenty_gapless_references(self, client_for, pe_caseworker,

@@ -56,7 +56,6 @@ class TestCaseDetailQueries:
         assert CaseAccessLog.objects.filter(case=case, user=pe_caseworker, access="owner").count() == 1
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 class TestAccessLogCommit:
     def test_a_read_commits_its_log_row_asynchronously(self, client_for, pe_caseworker, pe_agency):

@@ -190,7 +190,6 @@ class TestAgendaReorder:
         assert _positions(meeting) == [("B", 1), ("A", 2), ("C", 3)]
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 class TestConcurrentReorder:
     def test_of_two_reorders_from_the_same_version_exactly_one_wins(self, client_for, secretariat, meeting, agenda):

@@ -1,7 +1,7 @@
 """`make contract`: prove the OpenAPI contract against the running service.
 
 1. A fresh database of its own (``<DATABASE_URL name>_contract`` on
-   PostgreSQL, a temporary file on SQLite), migrated and seeded with the demo
+   the same PostgreSQL server), migrated and seeded with the demo
    agencies and users; real tokens issued with ``issue_token``.
 2. gunicorn serving the app on a free loopback port.
 3. schemathesis over every operation of /api/v1/schema/ with its default
@@ -42,12 +42,9 @@ def log(message: str) -> None:
 
 def fresh_database(workdir: Path) -> tuple[str, callable]:
     """A database URL nobody else uses, and how to drop it afterwards."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        path = workdir / "contract.sqlite3"
-        return f"sqlite:///{path}", lambda: None
     import psycopg
 
+    url = os.environ["DATABASE_URL"]
     parts = urlsplit(url)
     name = parts.path.lstrip("/") + "_contract"
     admin = urlunsplit(parts._replace(path="/postgres"))

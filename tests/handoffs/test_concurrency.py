@@ -16,7 +16,7 @@ from cases.services import handoffs as services
 from cases.tasks.handoffs import emit_overdue_handoffs
 from tests.factories import CaseFactory, ConsentFactory, HandoffFactory, UserFactory, case_with_family
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def run_together(*calls):

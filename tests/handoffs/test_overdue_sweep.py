@@ -123,7 +123,6 @@ class TestRun:
         assert Event.objects.filter(type="handoff.overdue").count() == 5
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sweeps_announce_each_deadline_exactly_once(pe_agency, cl_agency, int_agency):
     handoffs = overdue_handoffs(pe_agency, [cl_agency, int_agency], 120)

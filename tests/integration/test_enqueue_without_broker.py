@@ -37,7 +37,6 @@ def broker_down():
 
 
 @pytest.mark.redis
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_broker_failure_after_commit_is_logged_not_raised(broker_down, caplog):
     with caplog.at_level(logging.WARNING, logger="api_core.queueing"), transaction.atomic():
@@ -70,7 +69,6 @@ def overdue_handoff_with_rules(db):
 
 
 @pytest.mark.redis
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_reminders_written_while_the_broker_is_down_stay_for_the_sweep(overdue_handoff_with_rules, broker_down,
                                                                        caplog):

@@ -46,7 +46,6 @@ def redis_down(settings):
     return settings
 
 
-@pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 class TestRedisDown:

@@ -17,7 +17,6 @@ from pathlib import Path
 import icalendar
 import pytest
 import redis
-from django.db import connection
 from django.utils import timezone
 
 from cases.models import User
@@ -29,17 +28,12 @@ from tests.committee.factories import AgendaItemFactory, CommitteeFactory, Meeti
 from tests.factories import AgencyFactory, HandoffFactory, UserFactory, case_with_family
 from tests.reminders.conftest import rules  # noqa: F401  (fixture)
 from tests.reminders.smtp import smtp_server, text_of, wait_for
+from tests.services import worker_database_url
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 H = datetime.timedelta(hours=1)
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict  # NAME is the test database here
-    credentials = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
 class Workers:
@@ -52,7 +46,7 @@ class Workers:
             **{k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "EMAIL_", "PUENTE_"))},
             "DJANGO_SETTINGS_MODULE": "config.settings.local",
             "DJANGO_DEBUG": "0",
-            "DATABASE_URL": _database_url(),
+            "DATABASE_URL": worker_database_url(),
             "REDIS_URL": os.environ["REDIS_URL"],
             "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
             "EMAIL_TIMEOUT": "10",

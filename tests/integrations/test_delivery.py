@@ -354,7 +354,6 @@ class TestServerSideRequestForgery:
         assert result.stdout.strip() == "[] False", result.stderr
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 class TestConcurrentWorkers:
     def test_two_workers_on_one_delivery_send_it_once(self, receiver, pe_agency, make_endpoint, make_event):

@@ -7,14 +7,14 @@ import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from cases.services.audit import emit
 from config.celery import app as celery_app
 from integrations.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from integrations.tasks import dispatch_webhooks
 from tests.factories import CaseFactory
+from tests.services import worker_database_url
 
 from .conftest import verify_request
 
@@ -25,12 +25,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def worker(tmp_path):
     """A Celery worker subprocess on the test database and the Redis broker."""
     celery_app.control.purge()  # messages left by earlier runs would point at rows that are gone
-    database = {**settings.DATABASES["default"]}
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": (f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:"
-                         f"{database['PORT'] or 5432}/{connection.settings_dict['NAME']}"),
+        "DATABASE_URL": worker_database_url(),
         "REDIS_URL": os.environ["REDIS_URL"],
     }
     log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - the worker writes to it until stopped
@@ -58,7 +56,6 @@ def wait_until(condition, timeout=45.0):
     return False
 
 
-@pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 class TestEndToEnd:

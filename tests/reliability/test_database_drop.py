@@ -15,7 +15,7 @@ from api_core.models import IdempotencyRecord
 from cases.models import Case, CaseMember, Event, Person
 from tests.integration.test_redis_down import FAMILY
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def terminate(pid: int) -> None:

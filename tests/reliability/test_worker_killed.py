@@ -15,7 +15,7 @@ from tests.integration.test_reminders_worker import Workers, broker  # noqa: F40
 from tests.integrations.conftest import make_endpoint, make_event, receiver, webhook_settings  # noqa: F401
 from tests.reminders.smtp import free_port, wait_for
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

@@ -38,7 +38,6 @@ def in_threads(count, work):
     return results
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 class TestTwoSweepsAtOnce:
     def test_each_reminder_is_written_and_queued_once(self, rules, make_handoff, secretaries, settings):
@@ -81,7 +80,6 @@ class TestTwoSweepsAtOnce:
         assert Reminder.objects.values("target_id").distinct().count() == 20
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 class TestTwoSendsForOneRow:
     def test_it_is_sent_once(self, rules, make_handoff, smtp):

@@ -1,0 +1,11 @@
+"""What the processes a test starts (workers, servers) need to reach the same services."""
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+from django.db import connection
+
+
+def worker_database_url() -> str:
+    """DATABASE_URL naming the test database (the settings put DATABASE_URL in the environment)."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
