@@ -208,6 +208,7 @@ SPECTACULAR_SETTINGS = {
         "EventTypeEnum": "integrations.models.EventType",
         "WebhookDeliveryStatusEnum": "integrations.models.DeliveryStatus",
         "WebhookDisabledReasonEnum": "integrations.models.DisabledReason",
+        "FiguresScopeEnum": "figures.api.serializers.FIGURES_SCOPES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

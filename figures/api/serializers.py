@@ -7,6 +7,7 @@ from cases.models import BorderPoint, CaseStatus, Vulnerability
 from ..selectors import CASE_DIMENSIONS, HANDOFF_DIMENSIONS
 
 MAX_DIMENSIONS = 2
+FIGURES_SCOPES = [("agency", "agency"), ("all", "all")]
 
 
 class _Parameters(serializers.Serializer):
@@ -85,7 +86,7 @@ class CaseRowSerializer(CaseTotalSerializer):
 
 
 class CaseStatisticsSerializer(serializers.Serializer):
-    scope = serializers.ChoiceField(choices=["agency", "all"])
+    scope = serializers.ChoiceField(choices=FIGURES_SCOPES)
     group_by = serializers.ListField(child=serializers.CharField())
     threshold = serializers.IntegerField()
     rows = serializers.ListField(child=serializers.DictField())
@@ -102,7 +103,7 @@ class HandoffTotalSerializer(serializers.Serializer):
 
 
 class HandoffStatisticsSerializer(serializers.Serializer):
-    scope = serializers.ChoiceField(choices=["agency", "all"])
+    scope = serializers.ChoiceField(choices=FIGURES_SCOPES)
     group_by = serializers.ListField(child=serializers.CharField())
     threshold = serializers.IntegerField()
     rows = serializers.ListField(child=serializers.DictField())
