@@ -16,7 +16,8 @@ class _Parameters(serializers.Serializer):
     dimensions: dict = {}
     allowed_extra = {"format"}
 
-    group_by = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    group_by = serializers.ListField(child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+                                     required=False, default=list)
 
     def to_internal_value(self, data):
         unknown = sorted(set(data) - set(self.fields) - self.allowed_extra)
