@@ -45,6 +45,9 @@ MIX = {
     "handoff list incoming pending": 8,
     "handoff list incoming overdue": 4,
     "meeting agenda": 4,
+    # Figures are read before meetings, not by every client every second.
+    "statistics of cases (suppressed)": 1,
+    "statistics of handoffs (suppressed)": 1,
     "case create (Idempotency-Key)": 8,
     "handoff accept": 8,
     load.CEILING.name: 2,  # monitoring probes
