@@ -38,7 +38,7 @@ from bench import common, load
 # Share of the clients doing each kind of work (sums to 100). Partner systems
 # mostly poll their feed and read cases; writes are a sixth of the traffic.
 MIX = {
-    "case detail": 24,
+    "case detail": 22,
     "events feed page": 20,
     "case list (page of 50, filtered)": 14,
     "case search (name or document)": 8,
