@@ -232,6 +232,29 @@ def meeting_agenda(ctx: Context) -> list[Request]:
     return requests
 
 
+CASE_STATISTICS = ["group_by=border_point", "group_by=vulnerability", "group_by=owner_agency&group_by=status",
+                   "group_by=registered_month&group_by=border_point", "group_by=priority&status=open",
+                   "group_by=nationality"]
+HANDOFF_STATISTICS = ["group_by=from_country&group_by=to_country", "group_by=to_agency", "group_by=created_week",
+                      "group_by=kind&group_by=status"]
+
+
+def _statistics(ctx: Context, path: str, queries: list[str]) -> list[Request]:
+    """Every agency (its own figures) and every committee member (all agencies'), each grouping."""
+    tokens = [ctx.token(agency) for agency in ctx.agencies] + ctx.member_tokens
+    requests = [Request("GET", f"{path}?{query}", token) for token in tokens for query in queries]
+    ctx.rng.shuffle(requests)
+    return requests
+
+
+def statistics_cases(ctx: Context) -> list[Request]:
+    return _statistics(ctx, "/api/v1/statistics/cases/", CASE_STATISTICS)
+
+
+def statistics_handoffs(ctx: Context) -> list[Request]:
+    return _statistics(ctx, "/api/v1/statistics/handoffs/", HANDOFF_STATISTICS)
+
+
 @dataclass(frozen=True)
 class Endpoint:
     name: str
@@ -250,6 +273,8 @@ ENDPOINTS = [
     Endpoint("handoff accept", handoff_accept, target=0.35),
     Endpoint("events feed page", events_feed),
     Endpoint("meeting agenda", meeting_agenda),
+    Endpoint("statistics of cases (suppressed)", statistics_cases),
+    Endpoint("statistics of handoffs (suppressed)", statistics_handoffs),
 ]
 CEILING = Endpoint("ceiling: GET /api/v1/ping/", ceiling)
 

@@ -47,6 +47,10 @@ def main(argv=None) -> None:
     for scale in args.scales:
         written.append(load.run(load.parse_args(["--cases", str(common.SCALES[scale]), "--seed", str(args.seed),
                                                  "--duration", str(args.duration)])))
+        # Statistics one call at a time, in a process of its own (Django set up for that dataset).
+        subprocess.run([sys.executable, "-m", "bench.statistics", "--cases", str(common.SCALES[scale]),
+                        "--seed", str(args.seed)], cwd=common.ROOT, check=True)
+        written.append(common.OUT_DIR / f"statistics-{scale}.md")
     if args.soak:
         largest = max(args.scales, key=common.SCALES.__getitem__)
         written.append(soak.run(soak.parse_args(["--cases", str(common.SCALES[largest]), "--seed", str(args.seed),

@@ -46,6 +46,7 @@ urlpatterns = [
     *docs_urlpatterns,
     path("", include("cases.api.urls")),
     path("", include("committee.api.urls")),
+    path("", include("figures.api.urls")),
     path("", include("integrations.api.urls")),
     path("", include("dataprotection.api.urls")),
     # Anything else under /api/v1/ is a problem+json 404, whatever DEBUG says.

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from api_core.exceptions import api_not_found
 from api_core.views import healthz
+from figures.admin_views import situation_report_page, situation_report_pdf
 
 admin.site.site_header = _("Puente — Comité Binacional Perú–Chile")
 admin.site.site_title = _("Puente")
@@ -16,6 +17,11 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # Passkey ceremonies of the admin sign-in (before the admin's catch-all).
     path("admin/passkeys/", include("signin.webauthn")),
+    # The situation report of a meeting, beside the meeting's admin pages.
+    path("admin/committee/meeting/<uuid:object_id>/situation-report/", admin.site.admin_view(situation_report_page),
+         name="situation-report-page"),
+    path("admin/committee/meeting/<uuid:object_id>/situation-report/pdf/", admin.site.admin_view(situation_report_pdf),
+         name="situation-report-pdf"),
     path("admin/", admin.site.urls),
 ]
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "integrations",
     "reminders",
     "dataprotection",
+    "figures",
 ]
 
 MIDDLEWARE = [
@@ -289,6 +290,7 @@ SPECTACULAR_SETTINGS = {
         "DataRequestOutcomeEnum": "dataprotection.models.Outcome",
         "RefusalGroundEnum": "dataprotection.models.RefusalGround",
         "ErasureExceptionEnum": "dataprotection.models.ErasureException",
+        "FiguresScopeEnum": "figures.api.serializers.FIGURES_SCOPES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -404,6 +406,10 @@ PUENTE = {
     # whether plain http is allowed to localhost. Both closed unless set.
     "WEBHOOK_ALLOWED_NETWORKS": env.list("PUENTE_WEBHOOK_ALLOWED_NETWORKS", default=[]),
     "WEBHOOK_ALLOW_HTTP_LOCALHOST": env.bool("PUENTE_WEBHOOK_ALLOW_HTTP_LOCALHOST", default=False),
+    # Statistics (figures/): counts from 1 to this minus one are never published;
+    # weeks and months are the committee's, in this zone.
+    "SUPPRESSION_THRESHOLD": max(2, env.int("PUENTE_SUPPRESSION_THRESHOLD", default=5)),
+    "COMMITTEE_TIME_ZONE": env("PUENTE_COMMITTEE_TIME_ZONE", default="America/Lima"),
 }
 
 # --- Logging ----------------------------------------------------------------

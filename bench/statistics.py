@@ -1,0 +1,61 @@
+"""Latency of one statistics call at a time: each grouping of both endpoints,
+for a committee member (every agency) and for the busiest agency (its own).
+
+    .venv/bin/python -m bench.statistics --cases 100000 [--repeat 15]
+
+The load run (``bench.load``) measures the endpoints under 8 concurrent
+connections on two shared cores, where the p50 is mostly waiting for a core;
+this measures what one caller waits for: the request through Django
+(production settings, in this process) on the dataset itself (reads only),
+after one warm-up call per grouping. Written to ``var/bench/statistics-<scale>.md``.
+"""
+import argparse
+import statistics as stats
+import time
+
+from bench import common, load
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args(argv)
+
+    dataset, manifest = load.ensure_dataset(args.cases, args.seed)
+    common.django_setup(dataset)
+    from django.test import Client
+
+    agency = "pe-migraciones" if "pe-migraciones" in manifest["tokens"] else next(iter(manifest["tokens"]))
+    callers = {"committee member (all)": load.Context(None, manifest, seed=1, seconds=1).member_tokens[0],
+               f"caseworker of {agency} (agency)": manifest["tokens"][agency]}
+    lines = [f"## Statistics, one call at a time — {common.scale_label(args.cases)} cases", "",
+             f"{args.repeat} calls each after a warm-up; the request through Django with production settings.", "",
+             "| endpoint | group_by | caller | rows | p50 ms | p95 ms | max ms |",
+             "| --- | --- | --- | ---: | ---: | ---: | ---: |"]
+    for path, queries in (("/api/v1/statistics/cases/", load.CASE_STATISTICS),
+                          ("/api/v1/statistics/handoffs/", load.HANDOFF_STATISTICS)):
+        for caller, token in callers.items():
+            client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {token}",
+                            HTTP_ACCEPT="application/json")
+            for query in queries:
+                response = client.get(f"{path}?{query}")
+                assert response.status_code == 200, response.content
+                timings = []
+                for _ in range(args.repeat):
+                    started = time.perf_counter()
+                    client.get(f"{path}?{query}")
+                    timings.append((time.perf_counter() - started) * 1000)
+                timings.sort()
+                p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
+                lines.append(f"| {path.split('/')[-2]} | `{query}` | {caller} | {len(response.json()['rows'])} | "
+                             f"{stats.median(timings):.0f} | {p95:.0f} | {timings[-1]:.0f} |")
+    text = "\n".join(lines) + "\n"
+    common.OUT_DIR.mkdir(parents=True, exist_ok=True)
+    (common.OUT_DIR / f"statistics-{common.scale_label(args.cases)}.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

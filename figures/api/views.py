@@ -1,0 +1,52 @@
+"""The statistics endpoints and the situation report: validate, read one selector, answer."""
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from committee.selectors import meeting_for
+
+from ..report import situation_report
+from ..selectors import CaseFilters, HandoffFilters, case_figures, day_start, handoff_figures
+from . import serializers as s
+
+
+def _parameters(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.query_params)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _group_by(dimensions) -> OpenApiParameter:
+    return OpenApiParameter("group_by", OpenApiTypes.STR, many=True, enum=list(dimensions), explode=True,
+                            description="Repeatable, at most two.")
+
+
+class CaseStatisticsView(APIView):
+    @extend_schema(parameters=[s.CaseStatisticsParameters, _group_by(s.CASE_DIMENSIONS)],
+                   responses=s.CaseStatisticsSerializer, summary="Counts of cases and people, suppressed")
+    def get(self, request):
+        params = _parameters(s.CaseStatisticsParameters, request)
+        group_by = params.pop("group_by")
+        figures = case_figures(request.user, group_by=group_by, filters=CaseFilters(**params))
+        return Response(figures.as_dict())
+
+
+class HandoffStatisticsView(APIView):
+    @extend_schema(parameters=[s.HandoffStatisticsParameters, _group_by(s.HANDOFF_DIMENSIONS)],
+                   responses=s.HandoffStatisticsSerializer, summary="Counts and response times of handoffs")
+    def get(self, request):
+        params = _parameters(s.HandoffStatisticsParameters, request)
+        created_to = params.get("created_to")
+        filters = HandoffFilters(
+            created_since=day_start(params["created_from"]) if params.get("created_from") else None,
+            created_until=day_start(created_to, days_after=1) if created_to else None)
+        figures = handoff_figures(request.user, group_by=params["group_by"], filters=filters)
+        return Response(figures.as_dict())
+
+
+class SituationReportView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Figures since the previous meeting, and cumulative")
+    def get(self, request, pk):
+        meeting = meeting_for(request.user, pk)
+        return Response(situation_report(request.user, meeting).as_dict())
