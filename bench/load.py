@@ -458,7 +458,9 @@ def measure(endpoint: Endpoint, requests_file: Path, server: Gunicorn, database:
         p50_ms=raw["p50_us"] / 1000, p95_ms=raw["p95_us"] / 1000, p99_ms=raw["p99_us"] / 1000, errors=errors,
         statuses=statuses, load_before=load_before, target=endpoint.target,
         cpu={"app": 100 * app / capacity, "db": 100 * db / capacity, "wrk": 100 * wrk_ticks / capacity,
-             "machine": 100 * busy / total if total else 0.0})
+             "machine": 100 * busy / total if total else 0.0,
+             # What one request cost, whatever share of the machine the server got.
+             "ms_per_request": 1000 * (app + db) / CLOCK_TICKS / raw["requests"] if raw["requests"] else 0.0})
 
 
 def wrk_children_ticks() -> int:
@@ -583,8 +585,9 @@ def report(results: list[Result], *, manifest: dict, label: str, args, started_a
          f"and socket errors or timeouts."),
         "",
         ("| endpoint | req/s | p50 ms | p95 ms | p99 ms | errors | adjacent reference / ping req/s "
-         "| ratio to reference | goal | ratio to ping | CPU app/db/wrk/machine % | load avg before |"),
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |",
+         "| ratio to reference | goal | ratio to ping | CPU app/db/wrk/machine % | CPU ms per request "
+         "| load avg before |"),
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | ---: | --- |",
     ]
     for result in results:
         target = ""
@@ -594,11 +597,13 @@ def report(results: list[Result], *, manifest: dict, label: str, args, started_a
         lines.append(f"| {result.name} | {result.rps:.0f} | {result.p50_ms:.1f} | {result.p95_ms:.1f} | "
                      f"{result.p99_ms:.1f} | {result.errors} | {result.reference_rps:.0f} / {result.ceiling_rps:.0f} "
                      f"| {result.reference_ratio:.2f} | {target} | {result.ratio:.2f} | {cpu} | "
-                     f"{result.load_before} |")
+                     f"{result.cpu.get('ms_per_request', 0):.1f} | {result.load_before} |")
     lines += ["", ("CPU columns: share of the machine's total CPU capacity during the measured window used by "
                    "gunicorn (app; the reference's own gunicorn on its row), the PostgreSQL backends serving it "
                    "(db), wrk, and by every process "
-                   "(machine, including other work on this host)."), ""]
+                   "(machine, including other work on this host). CPU ms per request: the CPU time of app and db "
+                   "in the window divided by the requests answered — what a request costs, however little of "
+                   "the machine the server got."), ""]
     text = "\n".join(lines)
     common.OUT_DIR.mkdir(parents=True, exist_ok=True)
     stamp = started_at.strftime("%Y%m%d-%H%M%S")
