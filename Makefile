@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test contract install migrate demo check schema clean stop bench bench-soak
+.PHONY: run test contract install migrate demo check schema clean stop bench bench-soak fuzz
 # Without DATABASE_URL / REDIS_URL, commands run on the embedded PostgreSQL and Valkey
 # (config/embedded.py): `$(WITH_SERVICES) cmd` starts what is missing and stops it afterwards.
 WITH_SERVICES := $(PY) -m config.embedded run --
@@ -30,15 +30,23 @@ demo: install
 run: install
 	$(PY) -m config.run_local
 
-## test: the whole suite, on DATABASE_URL / REDIS_URL when set, else on embedded servers.
+## test: ruff, the import contracts (pyproject.toml), then the whole suite, on DATABASE_URL / REDIS_URL
+## when set, else on embedded servers.
 test: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-logo
 	$(WITH_SERVICES) $(PY) -m pytest $(PYTEST_ARGS)
 
 ## contract: the live service against its OpenAPI schema (schemathesis) and a generated client.
 ## Uses a database of its own next to DATABASE_URL's.
 contract: install
 	$(WITH_SERVICES) $(PY) -m tests.contract.run
+
+## fuzz: the stateful access test (tests/security/) at length: many more and longer random sequences than CI's.
+FUZZ_EXAMPLES ?= 300
+FUZZ_STEPS ?= 50
+fuzz: install
+	PUENTE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) PUENTE_FUZZ_STEPS=$(FUZZ_STEPS) $(WITH_SERVICES) $(PY) -m pytest -q -p no:cacheprovider tests/security/test_stateful_access.py
 
 check: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(WITH_SERVICES) $(PY) manage.py makemigrations --check --dry-run

@@ -51,12 +51,11 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             .filter(digest=token_digest(raw))
             .first()
         )
-        if token is None or not token.user.is_active:
+        # One answer for every token that does not work: which of them a
+        # string is (never issued, revoked, expired) is not the caller's to learn.
+        if (token is None or not token.user.is_active or token.revoked_at is not None
+                or (token.expires_at is not None and token.expires_at <= now)):
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        if token.revoked_at is not None:
-            raise exceptions.AuthenticationFailed(_("This token has been revoked."))
-        if token.expires_at is not None and token.expires_at <= now:
-            raise exceptions.AuthenticationFailed(_("This token has expired."))
         if token.last_used_at is None or token.last_used_at < now - LAST_USED_PRECISION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         # Read in the same statement as the token, so exactly as fresh as the

@@ -1,8 +1,10 @@
 """RFC 9457 problem details for every error under /api/."""
 import logging
 
+import psycopg
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -76,9 +78,27 @@ def flatten_validation_errors(detail, path=()) -> list[dict]:
     return errors
 
 
+STATEMENT_TIMEOUT_RETRY_AFTER = 5
+
+
+def is_statement_timeout(exc) -> bool:
+    """A statement PostgreSQL cut off at ``statement_timeout`` (or a cancel)."""
+    return isinstance(exc, OperationalError) and isinstance(exc.__cause__, psycopg.errors.QueryCanceled)
+
+
+def _statement_timeout_problem():
+    logger.warning("A statement of an API request ran past the statement timeout")
+    body = problem_body(503, "statement_timeout",
+                        _("The request took too long and was stopped. Try again later, or narrow it "
+                          "(fewer or longer search words, a filter)."))
+    return 503, body, {"Retry-After": str(STATEMENT_TIMEOUT_RETRY_AFTER)}
+
+
 def _problem_from_exception(exc):
     """Return (status, body, headers) for exceptions we understand, else None."""
     headers = {}
+    if is_statement_timeout(exc):
+        return _statement_timeout_problem()
     if isinstance(exc, ServiceError):
         extra = {}
         if exc.field:
@@ -143,6 +163,15 @@ def problem_response(status_code: int, code: str, detail: str, **extra) -> JsonR
         content_type=PROBLEM_CONTENT_TYPE,
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+def statement_timeout_response() -> JsonResponse:
+    """The 503 of ``is_statement_timeout``, for code that runs before the view (middleware)."""
+    status_code, body, headers = _statement_timeout_problem()
+    response = problem_response(status_code, body["code"], body["detail"])
+    for name, value in headers.items():
+        response[name] = value
+    return response
 
 
 @csrf_exempt  # otherwise a POST to an unknown URL is a CSRF failure page, not a 404

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -59,8 +59,9 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
+from . import parsers
 from .errors import ServiceError
-from .exceptions import problem_response
+from .exceptions import is_statement_timeout, problem_response, statement_timeout_response
 from .services import (
     idempotency_key_in_progress,
     idempotency_key_lock,
@@ -90,8 +91,8 @@ def request_hash(*, method: str, path: str, body: bytes, content_type: str) -> s
     """A fingerprint of what the request asks for, to tell a retry from a new request."""
     media_type = content_type.split(";", 1)[0].strip().lower()
     if body and (media_type == "application/json" or media_type.endswith("+json")):
-        with contextlib.suppress(ValueError):  # not JSON after all: compare the bytes
-            body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+        with contextlib.suppress(ValueError):  # not JSON after all (or too deep): compare the bytes
+            body = json.dumps(parsers.loads(body), sort_keys=True, separators=(",", ":")).encode()
     digest = hashlib.sha256(f"{method}\n{path}\n".encode())
     digest.update(body)
     return digest.hexdigest()
@@ -195,6 +196,16 @@ class IdempotencyMiddleware:
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
+        try:
+            return self._process_view(request, view_func)
+        except OperationalError as exc:
+            # Raised here, before the view, it would be a 500: the view's own
+            # statements get the same 503 from the exception handler.
+            if not is_statement_timeout(exc):
+                raise
+            return statement_timeout_response()
+
+    def _process_view(self, request, view_func):
         if request.method != "POST" or not request.path_info.startswith(API_PREFIX):
             return None
         raw_key = request.headers.get(HEADER)

@@ -1,5 +1,37 @@
+"""Keyset pagination with sealed cursors.
+
+DRF's cursor is the base64 of ``o=…&r=…&p=<sort value of the last row>``:
+anyone can read the exact ``created_at`` or ``updated_at`` of a row they see
+only in the limited view, and anyone can write a position the database then
+fails to compare (a 500). Here the cursor is the same triple, plus the list
+it belongs to, encrypted and authenticated (Fernet, a key derived from
+``SECRET_KEY``): it reveals nothing, and a cursor the server did not make for
+this list and ordering is a 400 ``invalid_cursor``."""
+import base64
+import hashlib
+import json
+import re
+from functools import cache
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination
+from rest_framework.utils.urls import replace_query_param
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+
+
+@cache
+def _fernet(secret_key: str) -> Fernet:
+    digest = hashlib.sha256(b"puente.pagination.cursor\n" + secret_key.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+class InvalidCursor(exceptions.ValidationError):
+    def __init__(self):
+        super().__init__({"cursor": [_("This cursor was not made for this list. Start again from the first page.")]},
+                         code="invalid_cursor")
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -18,9 +50,38 @@ class CursorPagination(pagination.CursorPagination):
             raise exceptions.ValidationError({self.page_size_query_param: [_("A positive whole number is required.")]})
         return super().get_page_size(request)
 
+    def _binding(self) -> list:
+        """What a cursor is valid for: this path and this ordering."""
+        return [self.request.path, list(self.ordering)]
+
+    def encode_cursor(self, cursor):
+        payload = {"o": cursor.offset, "r": cursor.reverse, "p": cursor.position, "b": self._binding()}
+        sealed = _fernet(settings.SECRET_KEY).encrypt(json.dumps(payload, separators=(",", ":")).encode())
+        return replace_query_param(self.base_url, self.cursor_query_param, sealed.decode("ascii"))
+
+    def decode_cursor(self, request):
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded is None:
+            return None
+        try:
+            if not (len(encoded) % 4 == 0 and _TOKEN.fullmatch(encoded)):
+                raise ValueError("not a token of ours")  # base64 would ignore what follows the padding
+            payload = json.loads(_fernet(settings.SECRET_KEY).decrypt(encoded.encode("utf-8")))
+            offset, reverse, position = payload["o"], payload["r"], payload["p"]
+            valid = (payload["b"] == self._binding() and isinstance(offset, int) and offset >= 0
+                     and isinstance(reverse, bool) and (position is None or isinstance(position, str)))
+        except (InvalidToken, ValueError, TypeError, KeyError):
+            valid = False
+        if not valid:
+            raise InvalidCursor()
+        return pagination.Cursor(offset=min(offset, self.offset_cutoff), reverse=reverse, position=position)
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.cursor_query_param:
+                parameter["description"] = ("An opaque value from the `next` or `previous` link of this list, with "
+                                            "the same ordering; anything else is 400 `invalid_cursor`.")
         return parameters

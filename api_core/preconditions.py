@@ -9,6 +9,7 @@ through as before; with it, a tag that no longer matches answers 412
 is locked, so two writers holding the same tag cannot both win.
 """
 import hashlib
+import json
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -26,6 +27,13 @@ class PreconditionFailed(ServiceError):
 def etag_for(obj) -> str:
     """A strong entity tag from the object's identity and version, quoted."""
     seed = f"{obj._meta.label_lower}:{obj.pk}:{obj.version}"
+    return '"' + hashlib.sha256(seed.encode()).hexdigest()[:32] + '"'
+
+
+def etag_for_content(model, pk, body) -> str:
+    """A strong tag from what a representation shows (JSON-serialisable), for
+    views that must not reveal how often the object behind them changes."""
+    seed = f"{model._meta.label_lower}:{pk}:" + json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
     return '"' + hashlib.sha256(seed.encode()).hexdigest()[:32] + '"'
 
 

@@ -13,7 +13,11 @@ from .models import ApiToken, IdempotencyRecord, token_digest
 @transaction.atomic
 def token_issue(*, user, name: str = "", expires_at: datetime | None = None) -> tuple[ApiToken, str]:
     """Create a token for ``user``. Returns the row and the plain token, which
-    is not stored anywhere and must be shown to the caller once."""
+    is not stored anywhere and must be shown to the caller once. Without
+    ``expires_at`` it lives ``PUENTE["API_TOKEN_LIFETIME"]``: a token copied
+    into a forgotten script stops working on its own."""
+    if expires_at is None:
+        expires_at = timezone.now() + settings.PUENTE["API_TOKEN_LIFETIME"]
     raw = ApiToken.generate()
     token = ApiToken.objects.create(
         user=user, name=name, prefix=raw[:12], digest=token_digest(raw), expires_at=expires_at

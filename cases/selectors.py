@@ -16,7 +16,9 @@ here, once, for the API, the admin and the tasks alike.
 | anyone else                                   | none (404)   |
 """
 import functools
+from collections.abc import Callable
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, router, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -39,8 +41,8 @@ FULL_ACCESS = frozenset({Access.OWNER, Access.COLLABORATOR, Access.OVERSIGHT})
 
 def _handoff_access(agency_id) -> Subquery:
     """What the agency's handoffs of the case give it: ``collaborator`` (an
-    accepted referral to it), ``limited`` (a pending handoff to it, or a
-    transfer it made that was accepted), or NULL.
+    accepted referral to it), ``limited`` (a pending handoff to it from the
+    case's owner, or a transfer it made that was accepted), or NULL.
 
     One scalar subquery per case row rather than an EXISTS per rule:
     PostgreSQL may answer an EXISTS by hashing every handoff of the agency
@@ -48,7 +50,8 @@ def _handoff_access(agency_id) -> Subquery:
     while a scalar subquery is always a probe of the handoffs of that one case.
     """
     collaborator = Q(to_agency_id=agency_id, kind=HandoffKind.REFERRAL, status=HandoffStatus.ACCEPTED)
-    limited = Q(to_agency_id=agency_id, status=HandoffStatus.PENDING) | Q(
+    # A pending handoff counts only while its sender owns the case (stale authority).
+    limited = Q(to_agency_id=agency_id, status=HandoffStatus.PENDING, from_agency_id=OuterRef("owner_agency_id")) | Q(
         from_agency_id=agency_id, kind=HandoffKind.TRANSFER,
         status__in=[HandoffStatus.ACCEPTED, HandoffStatus.COMPLETED])
     strongest_first = [(Access.COLLABORATOR, collaborator), (Access.LIMITED, limited)]
@@ -61,12 +64,31 @@ def _handoff_access(agency_id) -> Subquery:
     return Subquery(related, output_field=models.CharField())
 
 
+# The committee-member row of the table needs agenda data, which the
+# committee app holds. It registers its provider when it is ready
+# (``CommitteeConfig.ready``), so this app never imports it: committee sits
+# above cases, and the import contracts in pyproject.toml keep it that way.
+# With no provider registered, committee members see no case: denied by default.
+AgendaCaseProvider = Callable[[object], "models.QuerySet | None"]
+_agenda_case_provider: AgendaCaseProvider | None = None
+
+
+def register_agenda_case_provider(provider: AgendaCaseProvider) -> None:
+    """Install the function giving the ids (a queryset) of the cases on the
+    agendas of the committees a user belongs to. One provider only: a second,
+    different one is a wiring mistake, not a configuration."""
+    global _agenda_case_provider
+    if _agenda_case_provider not in (None, provider):
+        raise ImproperlyConfigured(f"An agenda case provider is registered already: {_agenda_case_provider!r}")
+    _agenda_case_provider = provider
+
+
 def committee_case_ids(user):
     """Ids of cases on an agenda of a committee the user belongs to, or None
-    when the committee app has nothing for this user."""
-    from committee.selectors import case_ids_on_agendas_of_member
-
-    return case_ids_on_agendas_of_member(user)
+    when no provider is registered."""
+    if _agenda_case_provider is None:
+        return None
+    return _agenda_case_provider(user)
 
 
 def _no_cases() -> models.QuerySet:
@@ -153,6 +175,16 @@ def handoffs_visible_to(user) -> models.QuerySet:
     return handoffs.filter(Q(from_agency_id=user.agency_id) | Q(to_agency_id=user.agency_id))
 
 
+def handoffs_actionable_by(user) -> models.QuerySet:
+    """``handoffs_visible_to``, and for a caseworker also every handoff of a
+    case its agency owns: the owner answers for collaborations a former owner
+    started."""
+    handoffs = handoffs_visible_to(user)
+    if user.has_role(Role.SECRETARIAT) or user.agency_id is None or not user.has_role(Role.CASEWORKER):
+        return handoffs
+    return handoffs | Handoff.objects.filter(case__owner_agency_id=user.agency_id)
+
+
 def must_log_read(user, access: str) -> bool:
     return access in FULL_ACCESS or user.has_role(Role.SECRETARIAT)
 
@@ -204,6 +236,20 @@ def people_visible_to(user) -> models.QuerySet:
     shows anyone."""
     case_ids = cases_fully_visible_to(user).filter(anonymised_at__isnull=True).values("pk")
     return Person.objects.filter(Exists(CaseMember.objects.filter(person=OuterRef("pk"), case__in=case_ids)))
+
+
+def people_owned_by(user) -> models.QuerySet:
+    """People on a case (not anonymised) that the user's agency owns: the only
+    people a caseworker may link into another case."""
+    case_ids = cases_visible_to(user).filter(access=Access.OWNER, anonymised_at__isnull=True).values("pk")
+    return Person.objects.filter(Exists(CaseMember.objects.filter(person=OuterRef("pk"), case__in=case_ids)))
+
+
+def person_on_cases_not_owned_by(user, person) -> bool:
+    """Whether ``person`` is on a case in use that the user's agency does not
+    own: then the agency may not change the person for the other owner."""
+    return CaseMember.objects.filter(person=person, case__anonymised_at__isnull=True).exclude(
+        case__owner_agency_id=user.agency_id).exists()
 
 
 def history_visible_to(user, case: Case) -> models.QuerySet:

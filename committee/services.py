@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 from api_core.errors import Conflict, InvalidInput
 from api_core.preconditions import IfMatch, check_if_match
 from cases.models import validate_time_zone
-from cases.services.audit import diff, emit, record, snapshot
-from reminders.models import DeadlineKind
-from reminders.services import reminders_write_for_target
+from cases.services.audit import diff, record, snapshot
+from outbox.services import emit
 
+from . import signals
 from .models import (
     POSITION_FIELDS,
     QUORUM_ROLES,
@@ -95,6 +95,29 @@ MEETING_FIELDS = ["title", "starts_at", "ends_at", "time_zone", "mode", "place",
 CALENDAR_FIELDS = ["starts_at", "ends_at", "time_zone", "mode", "place", "video_link"]
 
 
+def meeting_locked_fields(meeting: Meeting) -> dict[str, Conflict]:
+    """The fields of ``meeting`` that can no longer change, each with the
+    refusal a change gets: the one rule ``meeting_update`` enforces and the
+    admin shows as read-only fields."""
+    if meeting.status == MeetingStatus.CANCELLED:
+        return dict.fromkeys(MEETING_FIELDS, Conflict(_("The meeting is cancelled."), code="meeting_cancelled"))
+    locked = {}
+    if meeting.status == MeetingStatus.HELD:
+        locked.update(dict.fromkeys(CALENDAR_FIELDS, Conflict(
+            _("The meeting has been held; its time and place are history."), code="meeting_held")))
+    if meeting.minutes_locked:
+        locked["title"] = Conflict(_("The minutes of this meeting are approved; its record can no longer change."),
+                                   code="minutes_approved")
+        locked["minutes"] = Conflict(_("Approved minutes cannot be changed."), code="minutes_approved")
+    elif meeting.minutes_status == MinutesStatus.CIRCULATED:
+        locked["minutes"] = Conflict(_("The minutes have been circulated; they can no longer be edited."),
+                                     code="minutes_circulated")
+    elif meeting.status == MeetingStatus.DRAFT:
+        locked["minutes"] = Conflict(_("Minutes are written once the meeting is scheduled."),
+                                     code="meeting_not_scheduled")
+    return locked
+
+
 def _validate_meeting(meeting: Meeting) -> None:
     if meeting.starts_at and meeting.ends_at and meeting.ends_at <= meeting.starts_at:
         raise InvalidInput(_("A meeting must end after it starts."), code="ends_before_start", field="ends_at")
@@ -140,19 +163,11 @@ def meeting_update(*, actor, meeting: Meeting, changes: dict, if_match: IfMatch 
     changed = [name for name, value in changes.items() if getattr(meeting, name) != value]
     if not changed:
         return meeting
-    if meeting.status == MeetingStatus.CANCELLED:
-        raise Conflict(_("The meeting is cancelled."), code="meeting_cancelled")
+    locked = meeting_locked_fields(meeting)
+    for name in changed:
+        if name in locked:
+            raise locked[name]
     moved = [name for name in changed if name in CALENDAR_FIELDS]
-    if moved and meeting.status == MeetingStatus.HELD:
-        raise Conflict(_("The meeting has been held; its time and place are history."), code="meeting_held")
-    if "minutes" in changed:
-        if meeting.minutes_status == MinutesStatus.APPROVED:
-            raise Conflict(_("Approved minutes cannot be changed."), code="minutes_approved")
-        if meeting.minutes_status == MinutesStatus.CIRCULATED:
-            raise Conflict(_("The minutes have been circulated; they can no longer be edited."),
-                           code="minutes_circulated")
-        if meeting.status == MeetingStatus.DRAFT:
-            raise Conflict(_("Minutes are written once the meeting is scheduled."), code="meeting_not_scheduled")
     for name in changed:
         setattr(meeting, name, changes[name])
     _validate_meeting(meeting)
@@ -223,9 +238,9 @@ def meeting_cancel(*, actor, meeting: Meeting, reason: str) -> Meeting:
            changes={"status": [previous, MeetingStatus.CANCELLED.value]})
     if previous == MeetingStatus.SCHEDULED:
         emit("meeting.cancelled", obj=meeting)
-        # The members were invited, so they are told it is off: the notices
-        # are written with the cancellation and queued once it commits.
-        reminders_write_for_target(deadline_kind=DeadlineKind.MEETING_CANCELLED, target_id=meeting.pk)
+        # The members were invited, so they are told it is off (reminders
+        # writes the notices in this transaction and queues them on commit).
+        signals.meeting_cancelled.send(sender=Meeting, meeting=meeting)
     return meeting
 
 

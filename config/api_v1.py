@@ -23,6 +23,7 @@ class ApiRoot(APIView):
             "agencies": link("agency-list"),
             "cases": link("case-list"),
             "handoffs": link("handoff-list"),
+            "data_requests": link("data-request-list"),
             "committees": link("committee-list"),
             "meetings": link("meeting-list"),
             "action_items": link("action-item-list"),
@@ -46,6 +47,7 @@ urlpatterns = [
     path("", include("cases.api.urls")),
     path("", include("committee.api.urls")),
     path("", include("integrations.api.urls")),
+    path("", include("dataprotection.api.urls")),
     # Anything else under /api/v1/ is a problem+json 404, whatever DEBUG says.
     re_path(r"^.*$", api_not_found),
 ]

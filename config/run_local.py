@@ -33,7 +33,9 @@ def serve(env: dict, py: str) -> int:
                    "--without-gossip", "--without-mingle"],
         "beat": [py, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO"],
     }
-    procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
+    # Only the web server's statements are bounded (PUENTE_STATEMENT_TIMEOUT_MS).
+    procs = {name: subprocess.Popen(cmd, env={**env, "PUENTE_WEB_PROCESS": "1"} if name == "web" else env)
+             for name, cmd in commands.items()}
     base = f"http://localhost:{PORT}"
     print(
         f"\nPuente is running (Ctrl-C stops everything):\n"

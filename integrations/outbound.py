@@ -17,10 +17,13 @@ internal network. Two checks:
 
 Non-public means anything that is not globally routable: private ranges,
 loopback, link-local (cloud metadata lives there), shared, reserved and
-multicast addresses, and IPv4 hidden inside IPv6. ``WEBHOOK_ALLOWED_NETWORKS``
+multicast addresses, deprecated IPv6 forms (IPv4-compatible, site-local), and
+IPv4 hidden inside IPv6 (mapped, 6to4, Teredo, local NAT64; the well-known
+NAT64 prefix only to a public IPv4 address). ``WEBHOOK_ALLOWED_NETWORKS``
 lists networks that are let through anyway; production leaves it empty.
 """
 import ipaddress
+import logging
 import socket
 import time
 from dataclasses import dataclass
@@ -32,7 +35,11 @@ from django.utils.translation import gettext as _
 
 from api_core.errors import InvalidInput
 
+logger = logging.getLogger(__name__)
+
 USER_AGENT = "Puente-Webhooks/1.0"
+# The one error a partner reads when the target may not be called or cannot be resolved.
+REFUSED = "refused: the address cannot be resolved or is not a public one"
 LOCALHOST_NAMES = ("localhost", "localhost.localdomain")
 
 
@@ -48,12 +55,28 @@ def _allowed_networks():
     return [ipaddress.ip_network(net, strict=False) for net in _setting("WEBHOOK_ALLOWED_NETWORKS")]
 
 
+# IPv6 forms that carry an IPv4 address, or that no public host uses.
+NAT64 = ipaddress.ip_network("64:ff9b::/96")  # well-known prefix: the IPv4 address in the last 32 bits
+REFUSED_V6 = [ipaddress.ip_network(net) for net in (
+    "64:ff9b:1::/48",  # local-use NAT64: whatever IPv4 a local translator chooses
+    "::/96",  # IPv4-compatible (deprecated): ::10.0.0.1
+    "fec0::/10",  # site-local (deprecated): an internal network
+    "2002::/16",  # 6to4: an IPv4 address in bits 16-48
+    "2001::/32",  # Teredo: an IPv4 address, obfuscated, in the last 32 bits
+)]
+
+
 def address_allowed(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if any(ip in network for network in _allowed_networks()):
         return True
-    if isinstance(ip, ipaddress.IPv6Address) and (ip.ipv4_mapped or ip.sixtofour or ip.teredo):
-        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped or any(ip in network for network in REFUSED_V6):
+            return False
+        if ip in NAT64:
+            # A public IPv4 host reached through the standard translator is fine; the
+            # translator must not become a way to the IPv4 addresses refused directly.
+            return address_allowed(str(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)))
     return ip.is_global and not ip.is_multicast
 
 
@@ -134,10 +157,12 @@ def post(url: str, *, body: bytes, headers: dict[str, str]) -> Outcome:
         host = parts.hostname.rstrip(".")
         port = parts.port or (443 if parts.scheme == "https" else 80)
         address = resolve_target(host, port)
-    except InvalidInput as exc:
-        return outcome(error=f"refused: {exc.message}")
-    except TargetRefused as exc:
-        return outcome(error=f"refused: {exc}")
+    except (InvalidInput, TargetRefused) as exc:
+        # What a name resolves to (or whether it resolves at all) is a map of
+        # the network Puente runs in: the details go to the server log only,
+        # the partner reads one answer for every refusal.
+        logger.warning("Webhook target refused: %s", getattr(exc, "message", exc))
+        return outcome(error=REFUSED)
 
     netloc = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
     pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
@@ -154,4 +179,6 @@ def post(url: str, *, body: bytes, headers: dict[str, str]) -> Outcome:
     except httpx.TimeoutException:
         return outcome(error="timeout")
     except httpx.HTTPError as exc:
-        return outcome(error=f"{exc.__class__.__name__}: {exc}")
+        # The message may name the address connected to; the class says enough.
+        logger.warning("Webhook delivery to %s failed: %s: %s", host, exc.__class__.__name__, exc)
+        return outcome(error=f"connection failed ({exc.__class__.__name__})")

@@ -14,6 +14,9 @@ DEFAULT_RULES = [
     ("meeting_start", "before", timedelta(hours=48), "committee_members"),
     # Not a deadline: written by the cancellation itself and sent at once.
     ("meeting_cancelled", "at", timedelta(0), "committee_members"),
+    # Data-subject requests: the handling agency, 5 days and 1 day before the legal deadline.
+    ("data_request_due", "before", timedelta(days=5), "handling_agency"),
+    ("data_request_due", "before", timedelta(days=1), "handling_agency"),
 ]
 
 

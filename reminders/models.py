@@ -14,11 +14,13 @@ class DeadlineKind(models.TextChoices):
     ACTION_ITEM_DUE = "action_item_due", _("Action item due")
     MEETING_START = "meeting_start", _("Meeting start")
     MEETING_CANCELLED = "meeting_cancelled", _("Meeting cancelled")
+    DATA_REQUEST_DUE = "data_request_due", _("Data-subject request due")
 
 
-# Notices of something that happened rather than of a deadline to come: the
-# service that makes it happen writes them, in its own transaction, and they
-# go out at once (a rule for them fires "at" the event, never before or after).
+# Notices of something that happened rather than of a deadline to come: they
+# are written when it happens, in its transaction (``reminders.receivers``
+# answers the signal of the app where it happens), and go out at once (a rule
+# for them fires "at" the event, never before or after).
 EVENT_KINDS = {DeadlineKind.MEETING_CANCELLED}
 
 
@@ -35,6 +37,7 @@ class RecipientKind(models.TextChoices):
     OWNER_AGENCY = "owner_agency", _("Owner agency")
     COMMITTEE_MEMBERS = "committee_members", _("Committee members")
     SECRETARIAT = "secretariat", _("Committee secretariat")
+    HANDLING_AGENCY = "handling_agency", _("Handling agency")
 
 
 # Who can be told about which deadline.
@@ -47,6 +50,7 @@ RECIPIENTS_BY_DEADLINE = {
     },
     DeadlineKind.MEETING_START: {RecipientKind.COMMITTEE_MEMBERS, RecipientKind.SECRETARIAT},
     DeadlineKind.MEETING_CANCELLED: {RecipientKind.COMMITTEE_MEMBERS, RecipientKind.SECRETARIAT},
+    DeadlineKind.DATA_REQUEST_DUE: {RecipientKind.HANDLING_AGENCY, RecipientKind.SECRETARIAT},
 }
 
 

@@ -38,6 +38,7 @@ from cases.models import DEFAULT_TIME_ZONES, Agency, Handoff, Language, User
 from cases.roles import Role
 from committee.calendar import meeting_calendar
 from committee.models import ActionItem, Meeting, MeetingStatus, Membership
+from dataprotection.models import DataRequest
 
 from .models import DeadlineKind, RecipientKind, Reminder, ReminderRule, Timing
 
@@ -434,3 +435,24 @@ def _agenda(meeting: Meeting) -> list[dict]:
         agenda.append({"position": item.position, "kind": item.get_kind_display(), "reference": reference,
                        "title": "" if reference else item.title})
     return agenda
+
+
+@register(DeadlineKind.DATA_REQUEST_DUE)
+def data_request_due(query: DueQuery) -> Iterator[list[Due]]:
+    """Open data-subject requests, due at their legal deadline: the handling
+    agency is reminded. The email names the request by its reference alone:
+    never the person, nor the kind of right they exercise."""
+    requests = DataRequest.objects.open().select_related("handled_by_agency")
+    api, admin = _link_bases()
+    for batch in query.batches(requests, "due_at"):
+        yield [Due(
+            target=request,
+            deadline=request.due_at,
+            label=request.reference,
+            recipients=query.recipients(handling_agency=request.handled_by_agency),
+            context={
+                "reference": request.reference,
+                "api_url": f"{api}data-requests/{request.pk}/",
+                "admin_url": f"{admin}dataprotection/datarequest/{request.pk}/change/",
+            },
+        ) for request in batch]

@@ -91,15 +91,18 @@ def test_make_run_serves_the_demo_on_embedded_postgresql_and_stops_everything_on
         embedded = Embedded(var_dir)
         assert embedded.postgres_running() and embedded.valkey_running()
 
-        receiver, sender = token_for("cl.sermig", env), token_for("pe.migraciones", env)
+        # One token per person (a token has at most two requests running at once).
+        receivers = [token_for("cl.sermig", env) for _ in range(3)]
+        senders = [token_for("pe.migraciones", env) for _ in range(3)]
+        receiver = receivers[0]
         pending = httpx.get(f"{base}/api/v1/handoffs/", params={"status": "pending", "direction": "incoming"},
                             headers={"Authorization": f"Bearer {receiver}"}, timeout=30).json()["results"]
         handoff = next(h for h in pending if h["from_agency"] == "pe-migraciones")
         url = f"{base}/api/v1/handoffs/{handoff['id']}"
         # Nine answers to one handoff at once, as three people of two agencies might send them.
-        statuses = race([("POST", f"{url}/accept/", receiver, {})] * 3
-                        + [("POST", f"{url}/reject/", receiver, {"reason": "no_capacity"})] * 3
-                        + [("POST", f"{url}/withdraw/", sender, {})] * 3)
+        statuses = race([("POST", f"{url}/accept/", token, {}) for token in receivers]
+                        + [("POST", f"{url}/reject/", token, {"reason": "no_capacity"}) for token in receivers]
+                        + [("POST", f"{url}/withdraw/", token, {}) for token in senders])
         assert sorted(statuses) == [200] + [409] * 8
     finally:
         os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends

@@ -5,9 +5,12 @@ Filters that look at people (``nationality``, the names and documents of
 must not let anyone probe who is on a case by filtering for them.
 """
 import django_filters
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, TextField
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext_lazy as _
 from rest_framework.filters import OrderingFilter
 
 from api_core.filters import FilterSet, SlugFilter
@@ -22,6 +25,35 @@ from cases.models import (
 )
 from cases.selectors import FULL_ACCESS
 from cases.services.search import search_words
+
+
+def validate_search_terms(value: str) -> None:
+    """A bounded number of words, each of bounded length: every word is one
+    more pass over the candidate members, and a one-letter word matches nearly
+    everyone (the statement timeout bounds what is left)."""
+    words, limits = value.split(), settings.PUENTE
+    if len(words) > limits["SEARCH_MAX_WORDS"]:
+        raise ValidationError(_("At most %(count)d words."), code="too_many_words",
+                              params={"count": limits["SEARCH_MAX_WORDS"]})
+    if any(len(word) < limits["SEARCH_MIN_WORD_LENGTH"] for word in words):
+        raise ValidationError(_("Words of at least %(length)d characters."), code="word_too_short",
+                              params={"length": limits["SEARCH_MIN_WORD_LENGTH"]})
+    if any(len(word) > limits["SEARCH_MAX_WORD_LENGTH"] for word in words):
+        raise ValidationError(_("Words of at most %(length)d characters."), code="word_too_long",
+                              params={"length": limits["SEARCH_MAX_WORD_LENGTH"]})
+
+
+class SearchTermsValidator(RegexValidator):
+    """``validate_search_terms``, with the same rule as a pattern for the
+    published schema (a search the schema accepts is never a 400)."""
+
+    def __init__(self):
+        limits = settings.PUENTE
+        word = rf"\S{{{limits['SEARCH_MIN_WORD_LENGTH']},{limits['SEARCH_MAX_WORD_LENGTH']}}}"
+        super().__init__(rf"^\s*{word}(\s+{word}){{0,{limits['SEARCH_MAX_WORDS'] - 1}}}\s*$")
+
+    def __call__(self, value):
+        validate_search_terms(value)
 
 
 def _fully_visible():
@@ -41,17 +73,22 @@ class CaseFilter(FilterSet):
     nationality = django_filters.CharFilter(
         method="filter_nationality", max_length=2, validators=[RegexValidator(r"^[A-Za-z]{2}$")],
         help_text="ISO 3166-1 alpha-2 nationality of any member (either case).")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte",
-                                                     help_text="ISO 8601 with offset; for incremental sync.")
-    search = django_filters.CharFilter(method="filter_search", max_length=100,
-                                       help_text="Words, all of them matching the reference (any part), or all the "
-                                                 "start of a word of one member's names or document number; accents "
-                                                 "and case do not matter.")
+    updated_since = django_filters.IsoDateTimeFilter(
+        method="filter_updated_since",
+        help_text="ISO 8601 with offset; for incremental sync. Cases you read in the limited view are always "
+                  "listed (compare their bodies): when they change is not part of what that view shows.")
+    search = django_filters.CharFilter(method="filter_search", max_length=100, validators=[SearchTermsValidator()],
+                                       help_text="Words (see the pattern), all of them matching the reference (any "
+                                                 "part), or all the start of a word of one member's names or document "
+                                                 "number; accents and case do not matter.")
 
     def filter_vulnerability(self, queryset, name, flags):
         for flag in flags:
             queryset = queryset.filter(**{vulnerability_field(flag): True})
         return queryset
+
+    def filter_updated_since(self, queryset, name, value):
+        return queryset.filter(Q(updated_at__gte=value) | ~_fully_visible())
 
     def filter_nationality(self, queryset, name, value):
         members = CaseMember.objects.filter(case=OuterRef("pk"), person__nationality=value.upper())

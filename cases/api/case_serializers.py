@@ -3,10 +3,11 @@
 Output serializers are read-only; input serializers list only what a caller
 may set, so ownership, state, references and timestamps cannot be assigned.
 """
+import datetime
 import enum
 from collections import defaultdict
-from functools import cached_property
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -45,6 +46,9 @@ PERSONAL_FIELDS = (
 # What a caller with limited access sees of a case — and nothing else.
 LIMITED_FIELDS = ("id", "reference", "status", "priority", "vulnerabilities", "member_count", "border_point",
                   "owner_agency", "access")
+# What a caller with full access sees of a case.
+FULL_FIELDS = (*LIMITED_FIELDS, "summary", "closure_reason", "closure_note", "closed_at", "assigned_to", "members",
+               "anonymised_at", "created_at", "updated_at")
 
 
 COUNTRY_CODES = [code for code, _name in countries]
@@ -103,7 +107,8 @@ class PersonSerializer(serializers.ModelSerializer):
 
 
 class MemberSerializer(serializers.ModelSerializer):
-    """A member: the relationship and the person's fields, flattened."""
+    """A member: the relationship and the person's fields, flattened. The
+    schema only: members are rendered by ``members_representation``."""
 
     person = serializers.UUIDField(source="person_id", read_only=True)
     given_names = serializers.CharField(source="person.given_names", read_only=True)
@@ -124,15 +129,8 @@ class MemberSerializer(serializers.ModelSerializer):
         fields = ["person", "relationship", *PERSONAL_FIELDS, "added_at"]
         read_only_fields = fields
 
-    def to_representation(self, membership):
-        data = super().to_representation(membership)
-        if membership.case.anonymised_at is not None and membership.person.anonymised_at is None:
-            # The person lives on in another agency's case; this expired case no longer shows them.
-            for name in ("given_names", "family_names", "document_number", "phone", "document_country"):
-                data[name] = ""
-            data.update(date_of_birth=None, date_of_birth_is_estimate=False, document_type=DocumentType.NONE,
-                        languages=[])
-        return data
+    def to_representation(self, instance):
+        raise NotImplementedError("Members are rendered by members_representation; this class is the schema only.")
 
 
 class CreatedMemberSerializer(MemberSerializer):
@@ -145,7 +143,7 @@ class CreatedMemberSerializer(MemberSerializer):
         read_only_fields = fields
 
     def get_matched_existing(self, membership) -> bool:
-        return getattr(membership, "matched_existing", False)
+        raise NotImplementedError  # the schema only
 
 
 # Each view names the access it is shown for, so that the two shapes of a case
@@ -154,7 +152,16 @@ FULL_ACCESS_CHOICES = [(value, value) for value in Access.values if value in FUL
 LIMITED_ACCESS_CHOICES = [(Access.LIMITED.value, Access.LIMITED.value)]
 
 
-class CaseLimitedSerializer(serializers.ModelSerializer):
+class SchemaOnly:
+    """A serializer that declares a shape for the schema and the browsable
+    API, and never renders one: a case is rendered by ``cases_representation``
+    alone, so that a rule about what a case shows has one place to live."""
+
+    def to_representation(self, instance):
+        raise NotImplementedError("A case is rendered by cases_representation; this class is the schema only.")
+
+
+class CaseLimitedSerializer(SchemaOnly, serializers.ModelSerializer):
     """The limited view: no names, documents, phones, dates of birth or notes."""
 
     vulnerabilities = serializers.ListField(child=serializers.ChoiceField(choices=Vulnerability.choices),
@@ -177,8 +184,7 @@ class CaseSerializer(CaseLimitedSerializer):
 
     class Meta:
         model = Case
-        fields = [*LIMITED_FIELDS, "summary", "closure_reason", "closure_note", "closed_at", "assigned_to",
-                  "members", "anonymised_at", "created_at", "updated_at"]
+        fields = list(FULL_FIELDS)
         read_only_fields = fields
 
 
@@ -189,33 +195,22 @@ class CaseCreatedSerializer(CaseSerializer):
         pass
 
 
-class CaseAnySerializer(serializers.BaseSerializer):
-    """The full or the limited view, as the caller's ``access`` allows."""
-
-    def to_representation(self, case):
-        view = self._limited_view if case.access == Access.LIMITED else self._full_view
-        return view.to_representation(case)
-
-    # Built once per response, not once per case: building a serializer's
-    # fields (the nested members, the country choices) costs far more than
-    # using them, and a page has 50 cases.
-    @cached_property
-    def _full_view(self):
-        return CaseSerializer(context=self.context)
-
-    @cached_property
-    def _limited_view(self):
-        return CaseLimitedSerializer(context=self.context)
+class CaseAnySerializer(SchemaOnly, serializers.BaseSerializer):
+    """The full or the limited view, as the caller's ``access`` allows (the
+    schema of it is ``case_any_schema``)."""
 
 
-# --- Out, a page at a time -----------------------------------------------------
+# --- Out: the one renderer of a case ---------------------------------------------
 #
-# A page of the case list is 50 cases and their members, some 3,000 values.
-# Building a model object per row and walking the serializer's fields for
-# every value cost ten times the rest of the request, so a page is built here
-# from plain rows, in exactly the shape CaseSerializer and
-# CaseLimitedSerializer give (the serializers remain the contract: the schema
-# is generated from them, and tests compare both outputs on varied data).
+# Every answer that carries a case (list, detail, creation, change, close,
+# reopen) is built here, from plain rows: the columns of ``CASE_ROW_FIELDS``
+# read with ``.values()``, or the same names read off the objects a creation
+# has in hand (``case_created_representation``). A page of the list is 50
+# cases and some 3,000 values; a model object per row and the serializer's
+# fields for every value cost ten times the rest of the request
+# (docs/performance.md). The serializers above are the schema; the field
+# table (``LIMITED_FIELDS``, ``FULL_FIELDS``, ``MEMBER_FIELDS``) is shared,
+# and ``_check_field_table`` refuses to import if the two part ways.
 
 VULNERABILITY_COLUMNS = tuple((flag, vulnerability_field(flag)) for flag in VULNERABILITIES)
 CASE_ROW_FIELDS = (
@@ -237,7 +232,7 @@ def case_rows(queryset):
 
 
 def _datetime(value, zone):
-    # DRF's DateTimeField with DATETIME_FORMAT "iso-8601": in the current zone, UTC written "Z".
+    # As DRF's DateTimeField with DATETIME_FORMAT "iso-8601": in the current zone, UTC written "Z".
     if not value:
         return None
     text = value.astimezone(zone).isoformat()
@@ -281,7 +276,7 @@ def _case(row: dict, members: list, zone) -> dict:
         "owner_agency": row["owner_agency__code"],
         "access": row["access"],
     }
-    if row["access"] == Access.LIMITED:
+    if row["access"] not in FULL_ACCESS:
         return case
     anonymised_at = row["anonymised_at"]
     case.update(
@@ -299,9 +294,9 @@ def _case(row: dict, members: list, zone) -> dict:
 
 
 def cases_representation(rows) -> list[dict]:
-    """Rows of ``case_rows`` as ``CaseAnySerializer(many=True)`` represents
-    them; the members of the cases read in full in one query."""
-    full_ids = [row["id"] for row in rows if row["access"] != Access.LIMITED]
+    """Rows of ``case_rows`` as every case answer shows them; the members of
+    the cases read in full in one query."""
+    full_ids = [row["id"] for row in rows if row["access"] in FULL_ACCESS]
     members = defaultdict(list)
     if full_ids:
         for member in (CaseMember.objects.filter(case_id__in=full_ids).order_by("added_at", "id")
@@ -311,43 +306,62 @@ def cases_representation(rows) -> list[dict]:
     return [_case(row, members[row["id"]], zone) for row in rows]
 
 
-def _code(value) -> str:
-    """A country as the rows have it: its code, or ""."""
-    return getattr(value, "code", value) or ""
+def _read(obj, path: str):
+    """``obj.a.b`` for the row field ``a__b``, as ``.values()`` gives it back:
+    None through a missing relation, a choice as its plain value, a country as
+    its code."""
+    for name in path.split("__"):
+        obj = None if obj is None else getattr(obj, name)
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    return getattr(obj, "code", obj) if obj.__class__.__name__ == "Country" else obj
 
 
-def _plain(values: dict) -> dict:
-    """Values as the database gives them back: choices as their plain value."""
-    return {name: value.value if isinstance(value, enum.Enum) else value for name, value in values.items()}
+def members_representation(memberships, *, case, created: bool = False) -> list[dict]:
+    """Memberships of ``case`` (their people loaded) as the members endpoints
+    show them, by the renderer of the members of a case. Members just
+    ``created`` (``member_add``) also say whether they ``matched_existing``."""
+    zone = timezone.get_current_timezone()
+    members = [_member({name: _read(membership, name) for name in MEMBER_ROW_FIELDS}, case.anonymised_at is not None,
+                       zone) for membership in memberships]
+    if created:
+        for member, membership in zip(members, memberships, strict=True):
+            member["matched_existing"] = getattr(membership, "matched_existing", False)
+    return members
 
 
 def case_created_representation(case) -> dict:
-    """``CaseCreatedSerializer(case).data`` from the objects ``case_create``
-    returns, without a query: the same builders as the list, fed with the
-    values in hand. A creation's answer is built while the year's reference
-    counter is locked (until commit), so every millisecond here is one every
-    other creation waits."""
-    row = {name: getattr(case, name) for name in (
-        "id", "reference", "status", "priority", "member_count", "border_point", "access", "summary",
-        "closure_reason", "closure_note", "closed_at", "anonymised_at", "created_at", "updated_at")}
-    row.update({column: getattr(case, column) for _flag, column in VULNERABILITY_COLUMNS})
-    row["owner_agency__code"] = case.owner_agency.code
-    row["assigned_to__username"] = case.assigned_to.username if case.assigned_to_id else None
-    row = _plain(row)
-    zone = timezone.get_current_timezone()
-    member_rows = []
-    for membership in case.created_memberships:
-        person = membership.person
-        member_row = {"person_id": membership.person_id, "relationship": membership.relationship,
-                      "added_at": membership.added_at, "person__anonymised_at": person.anonymised_at}
-        member_row.update({f"person__{name}": getattr(person, name) for name in PERSONAL_FIELDS})
-        member_row["person__nationality"] = _code(person.nationality)
-        member_row["person__document_country"] = _code(person.document_country)
-        member_rows.append(_plain(member_row))
-    data = _case(row, member_rows, zone)
+    """A creation's answer from the objects ``case_create`` returns, without
+    a query: the rows are read off the objects with the same field names, and
+    rendered by the same ``_case``. (A creation's answer is built while the
+    year's reference counter is locked, until commit: every millisecond here
+    is one every other creation waits.)"""
+    row = {name: _read(case, name) for name in CASE_ROW_FIELDS}
+    members = [{name: _read(membership, name) for name in MEMBER_ROW_FIELDS} for membership in case.created_memberships]
+    data = _case(row, members, timezone.get_current_timezone())
     for member, membership in zip(data["members"], case.created_memberships, strict=True):
         member["matched_existing"] = getattr(membership, "matched_existing", False)
     return data
+
+
+def _check_field_table() -> None:
+    """The schema and the renderer list the same fields in the same order."""
+    zone = datetime.UTC
+    member = dict.fromkeys(MEMBER_ROW_FIELDS)
+    row = {**dict.fromkeys(CASE_ROW_FIELDS), "access": Access.OWNER.value}
+    rendered = _case(row, [member], zone)
+    declared = {"limited": list(CaseLimitedSerializer.Meta.fields), "full": list(CaseSerializer.Meta.fields),
+                "member": list(MemberSerializer.Meta.fields),
+                "created member": list(CreatedMemberSerializer.Meta.fields)}
+    have = {"limited": list(_case({**row, "access": Access.LIMITED.value}, [], zone)), "full": list(rendered),
+            "member": list(rendered["members"][0]), "created member": [*rendered["members"][0], "matched_existing"]}
+    for name, fields in declared.items():
+        if fields != have[name]:
+            raise ImproperlyConfigured(f"The {name} case fields of the schema and of the renderer differ: "
+                                       f"{fields} != {have[name]}")
+
+
+_check_field_table()
 
 
 def case_any_schema(many: bool = False) -> PolymorphicProxySerializer:

@@ -24,7 +24,8 @@ from .handoff_serializers import (
 REFUSALS = {
     400: OpenApiResponse(description="Invalid input (problem+json)."),
     404: OpenApiResponse(description="No such handoff, or the caller cannot see it."),
-    409: OpenApiResponse(description="`invalid_transition`: wrong status, or not the caller's agency to act."),
+    409: OpenApiResponse(description="`invalid_transition`: wrong status, or not the caller's agency to act; "
+                              "`handoff_sender_not_owner`: the sender no longer owns the case."),
 }
 
 
@@ -71,7 +72,7 @@ class HandoffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     @_action_schema("Accept (receiving agency)", HandoffNoteSerializer, {
         422: OpenApiResponse(description="`consent_withdrawn`: the consent relied on was withdrawn."),
-        409: OpenApiResponse(description="`invalid_transition`, `case_closed` or `case_owner_changed`.")})
+        409: OpenApiResponse(description="`invalid_transition`, `case_closed` or `handoff_sender_not_owner`.")})
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         data = self._input(HandoffNoteSerializer)
@@ -88,6 +89,12 @@ class HandoffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def withdraw(self, request, pk=None):
         data = self._input(HandoffNoteSerializer)
         return self._answer(services.handoff_withdraw(actor=request.user, handoff_id=pk, **data))
+
+    @_action_schema("End a collaboration: an accepted referral (the case's owner agency)", HandoffNoteSerializer)
+    @action(detail=True, methods=["post"])
+    def end(self, request, pk=None):
+        data = self._input(HandoffNoteSerializer)
+        return self._answer(services.handoff_end(actor=request.user, handoff_id=pk, **data))
 
     @_action_schema("Mark completed (receiving agency)", HandoffNoteSerializer)
     @action(detail=True, methods=["post"])

@@ -18,7 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from api_core.errors import Conflict, Forbidden, InvalidInput, ServiceError, Unprocessable
+from api_core.errors import Conflict, Forbidden, InvalidInput, Unprocessable
 from api_core.preconditions import IfMatch, check_if_match
 from cases.models import (
     VULNERABILITIES,
@@ -43,9 +43,19 @@ from cases.models import (
     normalise_document_number,
 )
 from cases.roles import Role
-from cases.selectors import Access, cases_visible_to, collaborator_agency_ids, people_visible_to
+from cases.selectors import (
+    Access,
+    cases_visible_to,
+    collaborator_agency_ids,
+    people_owned_by,
+    people_visible_to,
+    person_on_cases_not_owned_by,
+)
+from outbox.services import emit
 
-from .audit import diff, emit, history_entry, record, record_many, snapshot
+from .audit import diff, history_entry, record, record_many, snapshot
+from .guards import check_writes_allowed
+from .redaction import history_scrub
 from .search import case_search_refresh, search_document
 
 PERSON_FIELDS = (
@@ -70,7 +80,7 @@ def _forbidden(access: str) -> Forbidden:
 
 
 def _case_for_change(actor, case_id, *, allowed=(Access.OWNER,), if_match: IfMatch | None = None,
-                     open_only: bool = True) -> Case:
+                     open_only: bool = True, guarded: bool = True) -> Case:
     """The case locked for the change, or the 404/403/412/409 the actor gets."""
     try:
         # NO KEY: children rows (members, notes, handoffs) may still reference it meanwhile.
@@ -88,6 +98,8 @@ def _case_for_change(actor, case_id, *, allowed=(Access.OWNER,), if_match: IfMat
     check_if_match(if_match, case)
     if open_only and case.status != CaseStatus.OPEN:
         raise Conflict(_("The case is closed; reopen it first."), code="case_closed")
+    if guarded:
+        check_writes_allowed(case_ids=[case.pk])
     return case
 
 
@@ -165,44 +177,51 @@ def _check_document(person_fields: dict, prefix: str) -> None:
 
 
 # --- Members: who is meant, decided before anything is written -----------------
+#
+# In this order, so that no answer depends on people the caller cannot see:
+# every check that needs nothing stored (each member, the same person twice,
+# the caller's own rules such as one head), then the look-ups, which only
+# ever consider people on cases the caller's agency owns. A document held by
+# anyone else is flagged for the secretariat by one statement that runs
+# whether or not such a person exists (``_flag_document_matches``).
 
 @dataclass
 class _MemberPlan:
     relationship: str
-    person: Person | None = None  # an existing person to link
+    field: str  # where errors about this member point
+    person_id: object = None  # an existing person to link, as given
+    person: Person | None = None
     new_fields: dict = field(default_factory=dict)
     matched_existing: bool = False
-    hidden_matches: list = field(default_factory=list)
 
     @property
     def identity(self):
         if self.person is not None:
             return ("person", self.person.pk)
-        if self.new_fields.get("document_type", DocumentType.NONE) == DocumentType.NONE:
-            return None
-        return ("document", self.new_fields["document_type"], str(self.new_fields.get("document_country") or ""),
-                normalise_document_number(self.new_fields["document_number"]))
+        if self.person_id is not None:
+            return ("person", self.person_id)
+        return _document(self.new_fields)
 
 
-def _plan_member(actor, spec: dict, prefix: str) -> _MemberPlan:
-    """The member ``spec`` describes, validated; a new person's document is
-    matched against the people already stored by ``_match_documents``."""
+def _unknown_person(field_name: str) -> Unprocessable:
+    # The same answer whether the person does not exist or is on someone else's case.
+    return Unprocessable(_("No such person."), code="unknown_person", field=field_name or "person")
+
+
+def _plan_member(spec: dict, prefix: str) -> _MemberPlan:
+    """The member ``spec`` describes, validated without looking anything up."""
     spec = dict(spec)
     relationship = _choice(spec.pop("relationship", None), Relationship.values, _field(prefix, "relationship"))
     person_id = spec.pop("person", None)
     if person_id is not None:
         try:
-            person = people_visible_to(actor).filter(pk=person_id).first()
-        except (ValidationError, ValueError):
-            person = None
-        if person is None:
-            # The same answer whether the person does not exist or is on someone else's case.
-            raise Unprocessable(_("No such person."), code="unknown_person", field=_field(prefix, "person"))
-        return _MemberPlan(relationship=relationship, person=person)
-
+            person_id = uuid.UUID(str(person_id))
+        except ValueError:
+            raise _unknown_person(_field(prefix, "person")) from None
+        return _MemberPlan(relationship=relationship, field=prefix, person_id=person_id)
     fields = _clean_person_fields(spec, prefix)
     _check_document(fields, prefix)
-    return _MemberPlan(relationship=relationship, new_fields=fields)
+    return _MemberPlan(relationship=relationship, field=prefix, new_fields=fields)
 
 
 def _document(fields: dict) -> tuple | None:
@@ -212,11 +231,32 @@ def _document(fields: dict) -> tuple | None:
             normalise_document_number(fields["document_number"]))
 
 
+def _refuse_twice(plans: list[_MemberPlan]) -> None:
+    seen = set()
+    for plan in plans:
+        if plan.identity is not None:
+            if plan.identity in seen:
+                raise Unprocessable(_("This person appears twice in the family."), code="duplicate_member",
+                                    field=plan.field or None)
+            seen.add(plan.identity)
+
+
+def _link_people(actor, plans: list[_MemberPlan]) -> None:
+    """The people given by id, among those on the caller's own cases."""
+    wanted = [plan for plan in plans if plan.person_id is not None]
+    if not wanted:
+        return
+    found = people_owned_by(actor).in_bulk([plan.person_id for plan in wanted])
+    for plan in wanted:
+        plan.person = found.get(plan.person_id)
+        if plan.person is None:
+            raise _unknown_person(_field(plan.field, "person"))
+
+
 def _match_documents(actor, plans: list[_MemberPlan]) -> None:
-    """Link each new person whose document is already stored: to the oldest
-    such person the actor reads in full (``matched_existing``), else note the
-    matches as possible duplicates for the secretariat. One query for all the
-    documents, one more only when some are already stored."""
+    """Link each new person whose document is held by someone on the caller's
+    own cases, to the oldest such person (``matched_existing``): one query
+    for all the documents."""
     wanted = {}
     for plan in plans:
         document = _document(plan.new_fields) if plan.person is None else None
@@ -225,43 +265,44 @@ def _match_documents(actor, plans: list[_MemberPlan]) -> None:
     if not wanted:
         return
     stored = functools.reduce(operator.or_, (Person.objects.with_document(*document) for document in wanted))
-    matches = list(stored.filter(anonymised_at__isnull=True).order_by("created_at", "id"))
-    if not matches:
-        return
-    visible = set(people_visible_to(actor).filter(pk__in=[p.pk for p in matches]).values_list("pk", flat=True))
-    for document, waiting in wanted.items():
-        found = [p for p in matches if (p.document_type, str(p.document_country or ""),
-                                        p.document_number_normalised) == document]
-        for plan in waiting:
-            seen = next((p for p in found if p.pk in visible), None)
-            if seen is not None:
-                plan.person, plan.matched_existing = seen, True
-            else:
-                plan.hidden_matches = found
+    owned = people_owned_by(actor).filter(pk__in=stored.values("pk")).order_by("created_at", "id")
+    for person in owned:
+        document = (person.document_type, str(person.document_country or ""), person.document_number_normalised)
+        for plan in wanted.pop(document, []):
+            plan.person, plan.matched_existing = person, True
 
 
-def _plan_members(actor, specs, prefix: str = "members") -> list[_MemberPlan]:
-    """Every member planned, or the first error in the order of ``specs`` (a
-    member given twice is reported where its second mention is, before any
-    error further down the list)."""
-    plans, error = [], None
-    for index, spec in enumerate(specs):
-        try:
-            plans.append(_plan_member(actor, spec, _field(prefix, str(index)) if prefix else ""))
-        except ServiceError as exc:
-            error = exc
-            break
+def _plan_members(actor, specs, prefix: str = "members", *, before_lookup=None) -> list[_MemberPlan]:
+    """Every member planned, or the first error: the checks of ``specs`` in
+    their order, the same person twice, ``before_lookup(plans)``, and only
+    then what needs the people already stored."""
+    plans = [_plan_member(spec, _field(prefix, str(index)) if prefix else "") for index, spec in enumerate(specs)]
+    _refuse_twice(plans)
+    if before_lookup is not None:
+        before_lookup(plans)
+    _link_people(actor, plans)
     _match_documents(actor, plans)
-    seen = set()
-    for index, plan in enumerate(plans):
-        if plan.identity is not None:
-            if plan.identity in seen:
-                raise Unprocessable(_("This person appears twice in the family."), code="duplicate_member",
-                                    field=(_field(prefix, str(index)) if prefix else "") or None)
-            seen.add(plan.identity)
-    if error is not None:
-        raise error
+    _refuse_twice(plans)  # a person given by id and again by their document
     return plans
+
+
+def _flag_document_matches(person_ids) -> None:
+    """Record a possible duplicate, for the secretariat, for every other
+    person holding the document of one of ``person_ids``: one statement,
+    run whatever it finds, so the caller's answer and its timing tell nothing
+    about people it cannot see."""
+    person = connection.ops.quote_name(Person._meta.db_table)
+    candidate = connection.ops.quote_name(DuplicateCandidate._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {candidate} (new_person_id, existing_person_id, detected_at) "  # noqa: S608 (our tables)
+            f"SELECT new.id, old.id, now() FROM {person} new JOIN {person} old "
+            "ON old.document_type = new.document_type AND old.document_country = new.document_country "
+            "AND old.document_number_normalised = new.document_number_normalised AND old.id <> new.id "
+            "WHERE new.id = ANY(%s) AND new.document_type <> %s AND old.anonymised_at IS NULL "
+            "ON CONFLICT DO NOTHING",
+            [list(person_ids), DocumentType.NONE],
+        )
 
 
 def _person_created_changes(person: Person) -> dict:
@@ -279,15 +320,14 @@ def _carry_out(actor, case: Case, plans: list[_MemberPlan]) -> tuple[list[CaseMe
     for person in new_people:  # what Person.save() does, as bulk_create does not call it
         person.document_number_normalised = normalise_document_number(person.document_number)
     Person.objects.bulk_create(new_people)
-    people, candidates, is_new = iter(new_people), [], []
+    people, is_new = iter(new_people), []
     for plan in plans:
         is_new.append(plan.person is None)
         if plan.person is None:
             plan.person = next(people)
-            candidates += [DuplicateCandidate(new_person=plan.person, existing_person=match)
-                           for match in plan.hidden_matches]
-    if candidates:
-        DuplicateCandidate.objects.bulk_create(candidates, ignore_conflicts=True)
+    documented = [person.pk for person in new_people if person.document_type != DocumentType.NONE]
+    if documented:
+        _flag_document_matches(documented)
     memberships = CaseMember.objects.bulk_create(
         [CaseMember(case=case, person=plan.person, relationship=plan.relationship) for plan in plans]
     )
@@ -340,6 +380,11 @@ def _provisional_reference() -> str:
     return f"~{uuid.uuid4().hex[:19]}"
 
 
+def _refuse_without_one_head(plans: list[_MemberPlan]) -> None:
+    if sum(plan.relationship == Relationship.HEAD for plan in plans) != 1:
+        raise Unprocessable(_("A case needs exactly one head of family."), code="exactly_one_head", field="members")
+
+
 def case_create(*, actor, members, summary: str = "", priority: str = Priority.NORMAL, vulnerabilities=(),
                 border_point: str = BorderPoint.OTHER, assigned_to: str | None = None) -> Case:
     """Register a case and its family; the actor's agency owns it. Each member
@@ -357,9 +402,8 @@ def case_create(*, actor, members, summary: str = "", priority: str = Priority.N
     _choice(border_point, BorderPoint.values, "border_point")
     flags = _vulnerabilities(vulnerabilities)
     assignee = _assignee(agency, assigned_to)
-    plans = _plan_members(actor, members or [])
-    if sum(plan.relationship == Relationship.HEAD for plan in plans) != 1:
-        raise Unprocessable(_("A case needs exactly one head of family."), code="exactly_one_head", field="members")
+    plans = _plan_members(actor, members or [], before_lookup=_refuse_without_one_head)
+    check_writes_allowed(person_ids=[plan.person.pk for plan in plans if plan.person is not None])
 
     with transaction.atomic(savepoint=False):
         case = Case(reference=_provisional_reference(), summary=summary, priority=priority, border_point=border_point,
@@ -451,6 +495,8 @@ def member_add(*, actor, case_id, relationship: str, person=None, **person_field
     if person is not None:
         spec["person"] = person
     (plan,) = _plan_members(actor, [spec], prefix="")
+    if plan.person is not None:
+        check_writes_allowed(person_ids=[plan.person.pk])
     if plan.person is not None and case.memberships.filter(person=plan.person).exists():
         raise Conflict(_("This person is already a member of the case."), code="already_member",
                        field="person" if not plan.matched_existing else "document_number")
@@ -512,8 +558,8 @@ def member_update(*, actor, case_id, person_id, relationship: str | None = None,
 
 @transaction.atomic
 def member_remove(*, actor, case_id, person_id) -> None:
-    """Take a person off the case. The person stays (other cases, consents and
-    history may refer to them)."""
+    """Take a person off the case. The person stays (other cases and consents
+    may refer to them); their details are scrubbed from this case's history."""
     case = _case_for_change(actor, case_id)
     membership = _membership(case, person_id)
     if membership.relationship == Relationship.HEAD:
@@ -521,6 +567,9 @@ def member_remove(*, actor, case_id, person_id) -> None:
                        code="head_required")
     record(actor=actor, case=case, action="member.removed", obj=membership,
            changes={"person": [str(membership.person_id), None], "relationship": [membership.relationship, None]})
+    # Their details leave the case's history with them: whoever reads the case
+    # later (a next owner included) has no business with them.
+    history_scrub(case.history.filter(object_type="person", object_id=str(membership.person_id)))
     membership.delete()
     case.member_count -= 1
     _touch(case, "member_count")
@@ -545,7 +594,11 @@ def person_update(*, actor, person_id, if_match: IfMatch | None = None, **fields
     if not owned.exists():
         raise Forbidden(_("Only an agency owning a case of this person can change their details."),
                         code="owner_only")
+    if person_on_cases_not_owned_by(actor, person):
+        raise Forbidden(_("This person is also on another agency's case: only an agency owning every case of the "
+                          "person can change their details."), code="person_on_other_agencies_cases")
     check_if_match(if_match, person)
+    check_writes_allowed(person_ids=[person.pk])
     cleaned = _clean_person_fields(fields, creating=False)
     if "given_names" in cleaned and not (cleaned["given_names"] or "").strip():
         raise InvalidInput(_("This field is required."), code="required", field="given_names")
@@ -561,7 +614,7 @@ def person_update(*, actor, person_id, if_match: IfMatch | None = None, **fields
     person.version += 1
     person.save()
     if {"document_type", "document_country", "document_number"} & set(changes):
-        _flag_document_matches(person)
+        _flag_document_matches([person.pk])
     cases = Case.objects.select_for_update(no_key=True).filter(
         memberships__person=person, anonymised_at__isnull=True).order_by("pk")
     for case in cases:
@@ -571,16 +624,6 @@ def person_update(*, actor, person_id, if_match: IfMatch | None = None, **fields
     if {"given_names", "family_names", "document_number"} & set(changes):
         case_search_refresh(case_ids=person.memberships.values_list("case_id", flat=True))
     return person
-
-
-def _flag_document_matches(person: Person) -> None:
-    if person.document_type == DocumentType.NONE:
-        return
-    matches = (Person.objects.with_document(person.document_type, person.document_country.code or "",
-                                            person.document_number)
-               .filter(anonymised_at__isnull=True).exclude(pk=person.pk))
-    DuplicateCandidate.objects.bulk_create(
-        [DuplicateCandidate(new_person=person, existing_person=match) for match in matches], ignore_conflicts=True)
 
 
 # --- Notes and consents --------------------------------------------------------
@@ -630,7 +673,8 @@ def consent_record(*, actor, case_id, scope: str, method: str, given_at, given_b
 def consent_withdraw(*, actor, case_id, consent_id) -> Consent:
     """Withdraw a consent. Allowed on a closed case too: withdrawing consent is
     the person's right whatever the case's state."""
-    case = _case_for_change(actor, case_id, open_only=False)
+    # Not guarded: withdrawing consent only ever narrows the processing.
+    case = _case_for_change(actor, case_id, open_only=False, guarded=False)
     try:
         consent = case.consents.select_for_update(no_key=True).filter(pk=consent_id).first()
     except (ValidationError, ValueError):

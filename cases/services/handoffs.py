@@ -31,9 +31,11 @@ from cases.models import (
 )
 from cases.models.handoffs import crosses_border
 from cases.roles import Role
-from cases.selectors import case_for, handoffs_visible_to
+from cases.selectors import case_for, handoffs_actionable_by
+from outbox.services import emit, emit_many
 
-from .audit import diff, emit, emit_many, record, snapshot
+from .audit import diff, record, snapshot
+from .guards import check_writes_allowed
 
 # What the history of a handoff records: its state, never the free text.
 TRACKED_FIELDS = ["kind", "status", "from_agency", "to_agency", "response_due", "legal_basis", "rejection_reason",
@@ -78,6 +80,7 @@ def handoff_create(*, actor, case_id, to_agency: str, kind: str, reason: str, se
                         code="not_case_owner")
     if case.status != CaseStatus.OPEN:
         raise Conflict(_("The case is closed; reopen it before handing it on."), code="case_closed")
+    check_writes_allowed(case_ids=[case.pk])
 
     if kind not in HandoffKind.values:
         raise InvalidInput(_("Unknown kind of handoff."), code="invalid_kind", field="kind")
@@ -150,13 +153,17 @@ def _pending_transfer_exists() -> Conflict:
 
 # --- Transitions ---------------------------------------------------------------
 
-# action: (from status, to status, the party allowed to do it)
+# action: (the statuses it starts from, the status it leads to, the party
+# allowed to do it). "case_owner" is the agency owning the case now: it takes
+# back its pending handoffs and ends collaborations, also one a former owner
+# started (see ``handoff_end``).
 TRANSITIONS = {
-    "accept": (HandoffStatus.PENDING, HandoffStatus.ACCEPTED, "to_agency_id"),
-    "reject": (HandoffStatus.PENDING, HandoffStatus.REJECTED, "to_agency_id"),
-    "withdraw": (HandoffStatus.PENDING, HandoffStatus.WITHDRAWN, "from_agency_id"),
-    "complete": (HandoffStatus.ACCEPTED, HandoffStatus.COMPLETED, "to_agency_id"),
-    "reschedule": (HandoffStatus.PENDING, HandoffStatus.PENDING, "from_agency_id"),
+    "accept": ({HandoffStatus.PENDING}, HandoffStatus.ACCEPTED, "to_agency_id"),
+    "reject": ({HandoffStatus.PENDING}, HandoffStatus.REJECTED, "to_agency_id"),
+    "withdraw": ({HandoffStatus.PENDING}, HandoffStatus.WITHDRAWN, "case_owner"),
+    "end": ({HandoffStatus.ACCEPTED}, HandoffStatus.WITHDRAWN, "case_owner"),
+    "complete": ({HandoffStatus.ACCEPTED}, HandoffStatus.COMPLETED, "to_agency_id"),
+    "reschedule": ({HandoffStatus.PENDING}, HandoffStatus.PENDING, "case_owner"),
 }
 
 
@@ -166,18 +173,26 @@ def _wrong_status_message(action: str, handoff: Handoff) -> str:
         "accept": _("Only a pending handoff can be accepted; this one is %(status)s."),
         "reject": _("Only a pending handoff can be rejected; this one is %(status)s."),
         "withdraw": _("Only a pending handoff can be withdrawn; this one is %(status)s."),
+        "end": _("Only an accepted referral can be ended; this one is %(status)s."),
         "complete": _("Only an accepted handoff can be completed; this one is %(status)s."),
         "reschedule": _("Only a pending handoff can get a new deadline; this one is %(status)s."),
     }
     return messages[action] % {"status": status.lower()}
 
 
+def handoff_sender_owns_case(handoff: Handoff, case: Case) -> bool:
+    """A pending handoff speaks for its sending agency only while that agency
+    owns the case: the one rule of stale authority."""
+    return handoff.status != HandoffStatus.PENDING or handoff.from_agency_id == case.owner_agency_id
+
+
 def _locked_handoff(actor, handoff_id, action: str) -> Handoff:
     """The handoff, locked after its case, once the transition is allowed.
-    404 when the caller cannot see it; 409 when the caller's agency is not the
-    party for ``action`` or the handoff is no longer in the status it needs."""
+    404 when the caller cannot see it; 409 when its sender no longer owns the
+    case, when the caller's agency is not the party for ``action`` or when
+    the handoff is no longer in a status ``action`` starts from."""
     try:
-        case_id = handoffs_visible_to(actor).values_list("case_id", flat=True).get(pk=handoff_id)
+        case_id = handoffs_actionable_by(actor).values_list("case_id", flat=True).get(pk=handoff_id)
     except (Handoff.DoesNotExist, ValueError, ValidationError):
         raise Http404 from None
     case = _lock_case(case_id)
@@ -188,14 +203,19 @@ def _locked_handoff(actor, handoff_id, action: str) -> Handoff:
     handoff = (Handoff.objects.select_related("from_agency", "to_agency").select_for_update(of=("self",))
                .get(pk=handoff_id))
     handoff.case = case
-    source, _target, party = TRANSITIONS[action]
-    if not _is_caseworker_of(actor, getattr(handoff, party)):
-        if party == "from_agency_id":
-            message = _("Only the sending agency can withdraw a handoff or change its deadline.")
+    if not handoff_sender_owns_case(handoff, case):
+        raise Conflict(_("The agency that sent this handoff no longer owns the case; it can no longer change."),
+                       code="handoff_sender_not_owner")
+    sources, _target, party = TRANSITIONS[action]
+    party_agency_id = case.owner_agency_id if party == "case_owner" else getattr(handoff, party)
+    if not _is_caseworker_of(actor, party_agency_id):
+        if party == "case_owner":
+            message = _("Only the agency that owns the case can withdraw a handoff, end a collaboration or change "
+                        "a deadline.")
         else:
             message = _("Only the receiving agency can accept, reject or complete a handoff.")
         raise Conflict(message, code="invalid_transition")
-    if handoff.status != source:
+    if handoff.status not in sources:
         raise Conflict(_wrong_status_message(action, handoff), code="invalid_transition")
     return handoff
 
@@ -220,8 +240,7 @@ def handoff_accept(*, actor, handoff_id, note: str = "") -> Handoff:
     if handoff.legal_basis == LegalBasis.CONSENT and not has_active_cross_border_consent(case.pk):
         raise Unprocessable(_("The consent this handoff relies on has been withdrawn; it cannot be accepted."),
                             code="consent_withdrawn")
-    if handoff.kind == HandoffKind.TRANSFER and case.owner_agency_id != handoff.from_agency_id:
-        raise Conflict(_("The case no longer belongs to the sending agency."), code="case_owner_changed")
+    check_writes_allowed(case_ids=[case.pk])  # accepting is what passes the data on
 
     before = snapshot(handoff, TRACKED_FIELDS)
     handoff.status = HandoffStatus.ACCEPTED
@@ -231,7 +250,24 @@ def handoff_accept(*, actor, handoff_id, note: str = "") -> Handoff:
                      fields=["status", "responded_by", "responded_at", "response_note"])
     if handoff.kind == HandoffKind.TRANSFER:
         _case_move_owner(actor=actor, case=case, to_agency=handoff.to_agency)
+        _withdraw_left_behind(actor=actor, case=case)
     return handoff
+
+
+def _withdraw_left_behind(*, actor, case: Case) -> None:
+    """The other pending handoffs of a transferred case were sent by its former
+    owner: withdrawn now, each with its history row and event, so that their
+    receivers are told and no one acts on them later."""
+    left_behind = (case.handoffs.pending().select_related("from_agency", "to_agency")
+                   .select_for_update(of=("self",)).order_by("created_at", "id"))
+    now = timezone.now()
+    for handoff in left_behind:
+        handoff.case = case
+        before = snapshot(handoff, TRACKED_FIELDS)
+        handoff.status, handoff.withdrawn_at = HandoffStatus.WITHDRAWN, now
+        _save_transition(actor=actor, handoff=handoff, before=before, action="withdrawn",
+                         fields=["status", "withdrawn_at"],
+                         extra_changes={"withdrawn_because": [None, "case_transferred"]})
 
 
 def _case_move_owner(*, actor, case: Case, to_agency: Agency) -> None:
@@ -282,6 +318,26 @@ def handoff_withdraw(*, actor, handoff_id, note: str = "") -> Handoff:
 
 
 @transaction.atomic
+def handoff_end(*, actor, handoff_id, note: str = "") -> Handoff:
+    """The agency owning the case ends a collaboration: an accepted referral,
+    also one a former owner started, becomes ``withdrawn`` and the receiver's
+    access ends. Its own action, so that a late withdrawal of a request never
+    ends a collaboration that was accepted meanwhile."""
+    handoff = _locked_handoff(actor, handoff_id, "end")
+    if handoff.kind != HandoffKind.REFERRAL:
+        raise Conflict(_("Only a referral is a collaboration; an accepted transfer cannot be ended."),
+                       code="invalid_transition")
+    before = snapshot(handoff, TRACKED_FIELDS)
+    handoff.status = HandoffStatus.WITHDRAWN
+    handoff.withdrawn_at = timezone.now()
+    handoff.response_note = (note or "").strip()
+    _save_transition(actor=actor, handoff=handoff, before=before, action="withdrawn",
+                     fields=["status", "withdrawn_at", "response_note"],
+                     extra_changes={"withdrawn_because": [None, "collaboration_ended"]})
+    return handoff
+
+
+@transaction.atomic
 def handoff_complete(*, actor, handoff_id, note: str = "") -> Handoff:
     """The receiver records that the service was delivered (referral) or the
     people were received (transfer). A referral's collaborator access ends."""
@@ -308,7 +364,7 @@ def handoff_reschedule(*, actor, handoff_id, response_due: datetime, note: str =
     handoff.response_due = response_due
     note = (note or "").strip()
     _save_transition(actor=actor, handoff=handoff, before=before, action="rescheduled", fields=["response_due"],
-                     extra_changes={"note": note} if note else None)
+                     extra_changes={"note": [None, note]} if note else None)
     return handoff
 
 

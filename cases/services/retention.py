@@ -1,7 +1,8 @@
 """Retention: closed cases older than ``PUENTE["RETENTION_YEARS"]`` are
 anonymised. The case keeps its reference, status, dates, flags, members'
 relationships and the fact that things happened; names, documents, phones,
-dates of birth, free text and the old values in its history go.
+dates of birth, free text (notes, handoff texts) and the personal values in
+its history go (``cases.services.redaction``).
 
 A person is anonymised only when no other case still in use holds them: the
 other agency's work must not lose its data because an old case expired.
@@ -14,16 +15,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cases.models import Case, CaseMember, CaseStatus, DocumentType, DuplicateCandidate, HistoryEntry, Person
+from outbox.services import emit
 
-from .audit import emit, record
+from .audit import record
+from .redaction import HANDOFF_FREE_TEXT, history_scrub
 from .search import case_search_refresh
-
-# Values scrubbed from history ``changes``. Sex and nationality stay, as on the
-# anonymised person: the committee's statistics need them and they identify nobody.
-PERSONAL_HISTORY_FIELDS = frozenset({
-    "given_names", "family_names", "date_of_birth", "date_of_birth_is_estimate", "document_type",
-    "document_country", "document_number", "phone", "languages", "summary", "closure_note", "body",
-})
 
 
 def retention_cutoff(now=None) -> datetime.datetime:
@@ -38,10 +34,6 @@ def retention_cutoff(now=None) -> datetime.datetime:
 def cases_due_for_anonymisation(now=None):
     return Case.objects.filter(status=CaseStatus.CLOSED, closed_at__lt=retention_cutoff(now),
                                anonymised_at__isnull=True)
-
-
-def _scrub(changes: dict) -> dict:
-    return {name: ([None, None] if name in PERSONAL_HISTORY_FIELDS else values) for name, values in changes.items()}
 
 
 def _anonymise_person(person: Person, now) -> None:
@@ -70,6 +62,7 @@ def case_anonymise(*, case_id, now=None) -> bool:
     case.version += 1
     case.save()
     case.notes.update(body="")
+    case.handoffs.update(**dict.fromkeys(HANDOFF_FREE_TEXT, ""))
 
     people = Person.objects.select_for_update(no_key=True).filter(
         memberships__case=case, anonymised_at__isnull=True).order_by("pk")
@@ -79,10 +72,7 @@ def case_anonymise(*, case_id, now=None) -> bool:
             _anonymise_person(person, now)
     case_search_refresh(case_ids=[case.pk])
 
-    entries = list(HistoryEntry.objects.filter(case=case).exclude(changes={}))
-    for entry in entries:
-        entry.changes = _scrub(entry.changes)
-    HistoryEntry.objects.bulk_update(entries, ["changes"], batch_size=500)
+    history_scrub(HistoryEntry.objects.filter(case=case))
 
     record(actor=None, case=case, action="case.anonymised", obj=case)
     emit("case.updated", obj=case, case=case, agencies=[case.owner_agency_id])
@@ -96,3 +86,42 @@ def anonymise_due_cases(*, now=None, limit: int | None = None) -> list[str]:
     if limit is not None:
         due = due[:limit]
     return [reference for pk, reference in list(due) if case_anonymise(case_id=pk, now=now)]
+
+
+# --- One person, on their request ---------------------------------------------
+
+OPEN_CASE_HOLD = "open_case"
+
+
+def person_legal_hold(person_id) -> str:
+    """Why the person's data must stay, or "": a case holding them is still
+    open, so the agencies' procedure about them is under way."""
+    held = CaseMember.objects.filter(person_id=person_id, case__status=CaseStatus.OPEN,
+                                     case__anonymised_at__isnull=True).exists()
+    return OPEN_CASE_HOLD if held else ""
+
+
+@transaction.atomic
+def person_anonymise(*, person_id, now=None) -> str:
+    """Anonymise one person (their erasure was granted) as retention would,
+    unless a legal hold keeps them; returns the hold, or "" once done. The
+    cases holding them keep their other members and their history, minus
+    the old values of the person's own fields."""
+    now = now or timezone.now()
+    person = Person.objects.select_for_update(no_key=True).get(pk=person_id)
+    if person.anonymised_at is not None:
+        return ""
+    hold = person_legal_hold(person.pk)
+    if hold:
+        return hold
+    _anonymise_person(person, now)
+    case_ids = list(CaseMember.objects.filter(person=person).values_list("case_id", flat=True))
+    entries = list(HistoryEntry.objects.filter(object_type="person", object_id=str(person.pk)).exclude(changes={}))
+    for entry in entries:
+        entry.changes = _scrub(entry.changes)
+    HistoryEntry.objects.bulk_update(entries, ["changes"], batch_size=500)
+    case_search_refresh(case_ids=case_ids)
+    for case in Case.objects.filter(pk__in=case_ids).order_by("pk"):
+        record(actor=None, case=case, action="person.anonymised", obj=person)
+        emit("case.updated", obj=case, case=case, agencies=[case.owner_agency_id])
+    return ""

@@ -32,10 +32,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api_core",
+    "outbox",
     "cases",
     "committee",
     "integrations",
     "reminders",
+    "dataprotection",
 ]
 
 MIDDLEWARE = [
@@ -47,6 +49,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Before the idempotency key is taken: a refused request holds nothing.
+    "api_core.concurrency.ConcurrencyLimitMiddleware",
     # Last: it needs the session user and the language, and wraps only the view.
     "api_core.idempotency.IdempotencyMiddleware",
 ]
@@ -82,7 +86,16 @@ DATABASES["default"]["ENGINE"] = "config.postgresql"
 # Short queries whose plan has a high cost estimate (a LIMIT over a selective
 # filter) would be JIT-compiled by PostgreSQL, which alone can take longer
 # than the query. Nothing here is analytical.
-DATABASES["default"].setdefault("OPTIONS", {}).update({"options": "-c jit=off"})
+# Every statement of a web process (API and admin) is bounded: one expensive
+# request must not hold a connection and a core while everyone else waits.
+# The API answers a statement cut off here with 503 ``statement_timeout``.
+# Workers, beat and manage.py (migrations, sweeps) are not web processes.
+WEB_PROCESS = env.bool("PUENTE_WEB_PROCESS", default=False)
+STATEMENT_TIMEOUT_MS = env.int("PUENTE_STATEMENT_TIMEOUT_MS", default=5000)
+POSTGRESQL_OPTIONS = "-c jit=off"
+if WEB_PROCESS and STATEMENT_TIMEOUT_MS:
+    POSTGRESQL_OPTIONS += f" -c statement_timeout={STATEMENT_TIMEOUT_MS}"
+DATABASES["default"].setdefault("OPTIONS", {}).update({"options": POSTGRESQL_OPTIONS})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
@@ -144,7 +157,7 @@ REST_FRAMEWORK = {
         "api_core.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api_core.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "api_core.filters.SearchFilter",
@@ -206,9 +219,18 @@ SPECTACULAR_SETTINGS = {
         "ActionItemStatusEnum": "committee.models.ActionItemStatus",
         "AttendanceStatusEnum": "committee.models.AttendanceStatus",
         "DelegationPositionEnum": "committee.models.DelegationPosition",
-        "EventTypeEnum": "integrations.models.EventType",
+        "EventTypeEnum": "outbox.models.EventType",
         "WebhookDeliveryStatusEnum": "integrations.models.DeliveryStatus",
         "WebhookDisabledReasonEnum": "integrations.models.DisabledReason",
+        # The name the committee's decisions had before another "outcome" field existed.
+        "OutcomeEnum": "committee.models.DecisionOutcome",
+        "DataRequestKindEnum": "dataprotection.laws.RequestKind",
+        "DataRequestLawEnum": "dataprotection.laws.Law",
+        "DataRequestChannelEnum": "dataprotection.models.Channel",
+        "DataRequestStatusEnum": "dataprotection.models.RequestStatus",
+        "DataRequestOutcomeEnum": "dataprotection.models.Outcome",
+        "RefusalGroundEnum": "dataprotection.models.RefusalGround",
+        "ErasureExceptionEnum": "dataprotection.models.ErasureException",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -296,12 +318,23 @@ CELERY_TASK_ROUTES = {entry["task"]: {"queue": PERIODIC_QUEUE} for entry in CELE
 # --- Puente -----------------------------------------------------------------
 PUENTE = {
     "HANDOFF_RESPONSE_HOURS": env.int("PUENTE_HANDOFF_RESPONSE_HOURS", default=72),
+    # Requests one token (or session) may have running at once; more answer 429.
+    "MAX_CONCURRENT_REQUESTS": env.int("PUENTE_MAX_CONCURRENT_REQUESTS", default=2),
+    # A crashed process never gives its slots back: they expire after this long.
+    "CONCURRENCY_SLOT_SECONDS": env.int("PUENTE_CONCURRENCY_SLOT_SECONDS", default=120),
+    # ``?search=`` on the case list: at most this many words, each of this many characters.
+    "SEARCH_MAX_WORDS": env.int("PUENTE_SEARCH_MAX_WORDS", default=6),
+    # (One letter by default: "V 12345678" is how a Venezuelan document is often typed.)
+    "SEARCH_MIN_WORD_LENGTH": env.int("PUENTE_SEARCH_MIN_WORD_LENGTH", default=1),
+    "SEARCH_MAX_WORD_LENGTH": env.int("PUENTE_SEARCH_MAX_WORD_LENGTH", default=40),
     # Published to partners as "at least 24 hours"; a shorter setting is ignored.
     "IDEMPOTENCY_KEY_TTL": timedelta(hours=max(24, env.int("PUENTE_IDEMPOTENCY_TTL_HOURS", default=48))),
     # After this, a claimed key whose request never answered counts as abandoned
     # (its process died); far longer than any request may run.
     "IDEMPOTENCY_LOCK_TIMEOUT": timedelta(minutes=5),
     "RETENTION_YEARS": env.int("PUENTE_RETENTION_YEARS", default=5),
+    # How long an API token lives when it is issued without an expiry date.
+    "API_TOKEN_LIFETIME": timedelta(days=env.int("PUENTE_API_TOKEN_DAYS", default=90)),
     # Webhooks (integrations/). Seconds to wait after the 1st, 2nd… failed attempt: about a day in all.
     "WEBHOOK_RETRY_DELAYS": [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600],
     "WEBHOOK_TIMEOUT_SECONDS": env.float("PUENTE_WEBHOOK_TIMEOUT_SECONDS", default=10.0),

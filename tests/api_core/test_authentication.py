@@ -1,11 +1,15 @@
+import json
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from api_core.models import ApiToken
 from api_core.services import token_issue, token_revoke
+from cases.roles import Role
+from tests.factories import UserFactory
 
 ME = "/api/v1/me/"
 
@@ -45,24 +49,33 @@ class TestBearerTokens:
         assert response.status_code == 401
         assert response["Content-Type"] == "application/problem+json"
 
-    def test_it_rejects_a_revoked_token(self, pe_caseworker):
+    def test_unknown_revoked_expired_and_deactivated_tokens_get_one_identical_answer(self, pe_caseworker):
+        """Which of them a string is (never issued, revoked, expired, of a
+        deactivated user) is not the caller's to learn."""
+        revoked, revoked_raw = token_issue(user=pe_caseworker)
+        token_revoke(token=revoked)
+        _, expired_raw = token_issue(user=pe_caseworker, expires_at=timezone.now() - timedelta(seconds=1))
+        gone = UserFactory(username="baja", agency=pe_caseworker.agency, roles=[Role.CASEWORKER])
+        _, gone_raw = token_issue(user=gone)
+        gone.is_active = False
+        gone.save()
+        answers = []
+        for raw in ("pnt_not-a-real-token", revoked_raw, expired_raw, gone_raw):
+            response = bearer(raw).get(ME, HTTP_ACCEPT_LANGUAGE="en")
+            assert response.status_code == 401
+            answers.append((response.content, response["Content-Type"], response["WWW-Authenticate"]))
+        assert len(set(answers)) == 1
+        assert json.loads(answers[0][0])["detail"] == "Invalid token."
+        assert ApiToken.objects.get(pk=revoked.pk).last_used_at is None  # nothing recorded for a refused token
+
+    def test_a_token_issued_without_expiry_gets_the_default_lifetime(self, pe_caseworker, settings):
+        settings.PUENTE = {**settings.PUENTE, "API_TOKEN_LIFETIME": timedelta(days=30)}
         token, raw = token_issue(user=pe_caseworker)
-        token_revoke(token=token)
-        response = bearer(raw).get(ME, HTTP_ACCEPT_LANGUAGE="en")
-        assert response.status_code == 401
-        assert response.json()["detail"] == "This token has been revoked."
-
-    def test_it_rejects_an_expired_token(self, pe_caseworker):
-        _, raw = token_issue(user=pe_caseworker, expires_at=timezone.now() - timedelta(seconds=1))
-        response = bearer(raw).get(ME, HTTP_ACCEPT_LANGUAGE="en")
-        assert response.status_code == 401
-        assert response.json()["detail"] == "This token has expired."
-
-    def test_it_rejects_the_token_of_a_deactivated_user(self, pe_caseworker):
-        _, raw = token_issue(user=pe_caseworker)
-        pe_caseworker.is_active = False
-        pe_caseworker.save()
-        assert bearer(raw).get(ME).status_code == 401
+        assert token.expires_at is not None
+        assert abs(token.expires_at - (timezone.now() + timedelta(days=30))) < timedelta(minutes=1)
+        assert bearer(raw).get(ME).status_code == 200
+        with time_machine.travel(timezone.now() + timedelta(days=31)):
+            assert bearer(raw).get(ME).status_code == 401
 
     def test_it_stores_only_a_digest(self, pe_caseworker):
         """The plain token appears in no column of the stored row."""

@@ -18,13 +18,16 @@ def admin_client(client, db):
 @pytest.mark.django_db
 class TestTokenAdmin:
     def test_it_shows_a_new_token_once_and_stores_its_digest(self, admin_client, pe_caseworker):
-        response = admin_client.post("/admin/api_core/apitoken/add/", {"user": pe_caseworker.pk, "name": "sistema"},
-                                     follow=True)
-        assert response.status_code == 200
-        text = " ".join(str(m) for m in get_messages(response.wsgi_request)) + response.content.decode()
-        raw = re.search(r"pnt_[A-Za-z0-9_\-]{20,}", text).group(0)
+        response = admin_client.post("/admin/api_core/apitoken/add/", {"user": pe_caseworker.pk, "name": "sistema"})
+        # The token is on the answer to the add itself, never in a cookie for the next page.
+        assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+        raw = re.search(r"pnt_[A-Za-z0-9_\-]{20,}", response.content.decode()).group(0)
+        assert not list(get_messages(response.wsgi_request))
+        assert all(raw not in morsel.value for morsel in response.cookies.values())
+        assert raw not in admin_client.get("/admin/api_core/apitoken/").content.decode()
         token = ApiToken.objects.get(user=pe_caseworker)
-        assert token.digest != raw and raw.startswith(token.prefix)
+        assert token.digest != raw and raw.startswith(token.prefix) and token.name == "sistema"
+        assert token.expires_at is not None  # the default lifetime
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
         assert client.get("/api/v1/me/").status_code == 200

@@ -3,7 +3,9 @@ import datetime
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases.models import (
@@ -12,13 +14,13 @@ from cases.models import (
     CaseMember,
     CaseReferenceCounter,
     DuplicateCandidate,
-    Event,
     HistoryEntry,
     Person,
 )
 from cases.roles import Role
 from cases.services.search import case_search_refresh
-from tests.factories import CaseMemberFactory, UserFactory, case_with_family
+from outbox.models import Event
+from tests.factories import CaseMemberFactory, HandoffFactory, UserFactory, case_with_family
 
 from .conftest import case_body, member
 
@@ -224,7 +226,33 @@ class TestCaseList:
         body = client_for(pe_caseworker).get("/api/v1/cases/").json()
         assert [(row["reference"], row["access"]) for row in body["results"]] == [(own.reference, "owner")]
         assert body["results"][0]["members"][0]["given_names"]
-        assert not CaseAccessLog.objects.exists()  # list reads of caseworkers are not logged
+        logged = CaseAccessLog.objects.values_list("case_id", "user__username", "access", "channel")
+        assert list(logged) == [(own.pk, "pe.caseworker", "owner", "api")]
+
+    def test_a_caseworkers_full_reads_are_logged_page_by_page_in_one_insert(self, client_for, pe_caseworker,
+                                                                            pe_agency, cl_agency, int_agency):
+        """Every case read in full on every page, as a detail read is; the
+        limited view shows no personal data and is not logged."""
+        own = [case_with_family(pe_agency) for _ in range(2)]
+        collaborating = case_with_family(cl_agency)
+        HandoffFactory(case=collaborating, kind="referral", to_agency=pe_agency, status="accepted")
+        limited = case_with_family(int_agency)
+        HandoffFactory(case=limited, kind="transfer", to_agency=pe_agency, status="pending")
+        client = client_for(pe_caseworker)
+        client.get("/api/v1/me/")  # the token's last-use stamp, written once a minute
+        seen, link = [], "/api/v1/cases/?page_size=2"
+        while link:
+            with CaptureQueriesContext(connection) as queries:
+                page = client.get(link).json()
+            inserts = [q["sql"] for q in queries if q["sql"].startswith('INSERT INTO "cases_caseaccesslog"')]
+            assert len(inserts) == 1
+            seen += [(row["id"], row["access"]) for row in page["results"]]
+            link = page["next"]
+        assert len(seen) == 4
+        logged = sorted(CaseAccessLog.objects.values_list("case_id", "user__username", "access", "channel"))
+        assert logged == sorted([(case.pk, "pe.caseworker", "owner", "api") for case in own]
+                                + [(collaborating.pk, "pe.caseworker", "collaborator", "api")])
+        assert not CaseAccessLog.objects.filter(case=limited).exists()
 
     def test_secretariat_list_reads_are_logged_in_one_go(self, client_for, secretariat, pe_agency, cl_agency):
         cases = [case_with_family(pe_agency), case_with_family(cl_agency)]
@@ -239,9 +267,8 @@ class TestCaseList:
         client = client_for(request.getfixturevalue(caller))
         case_with_family(pe_agency, children=2)
         client.get("/api/v1/cases/")  # the token's last-use stamp is written once a minute, not per request
-        # the token with the caller's roles, the page of cases, their members with their people
-        # (+ the access log for the secretariat)
-        expected = 3 if caller == "pe_caseworker" else 4
+        # the token with the caller's roles, the page of cases, their members with their people, the access log
+        expected = 4
         with django_assert_num_queries(expected):
             assert len(client.get("/api/v1/cases/").json()["results"]) == 1
         for _ in range(49):

@@ -4,12 +4,14 @@ import datetime
 from html.parser import HTMLParser
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import Event, Handoff, HistoryEntry
+from cases.models import Handoff, HistoryEntry
 from committee.models import ActionItem, AgendaItem, CalendarFeed, Meeting
 from committee.services import calendar_feed_create
+from outbox.models import Event
 from tests.factories import CaseFactory, HandoffFactory, PersonFactory
 
 from .factories import ActionItemFactory, AgendaItemFactory, AttendanceFactory, DecisionFactory, MeetingFactory
@@ -330,11 +332,15 @@ class TestCalendarFeedAdmin:
         client = admin_client_for(pe_delegate)
         form = client.get(reverse("admin:committee_calendarfeed_add")).content.decode()
         assert committee.name in form and other_committee.name not in form
-        response = client.post(reverse("admin:committee_calendarfeed_add"), {"committee": committee.pk}, follow=True)
+        response = client.post(reverse("admin:committee_calendarfeed_add"), {"committee": committee.pk})
         feed = CalendarFeed.objects.get()
         assert feed.user == pe_delegate
+        # On the answer to the add itself, never in the messages cookie for the next page.
+        assert response.status_code == 200 and "no-store" in response["Cache-Control"]
         page = response.content.decode()
         assert "/api/v1/calendars/cal_" in page and feed.prefix in page
+        assert all("cal_" not in morsel.value for morsel in response.cookies.values())
+        assert not list(get_messages(response.wsgi_request))
         assert "/api/v1/calendars/cal_" not in client.get(
             reverse("admin:committee_calendarfeed_changelist")).content.decode()
 

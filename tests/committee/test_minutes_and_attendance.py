@@ -211,3 +211,34 @@ class TestAttendance:
         assert response.status_code == 200
         assert response.json()["attendance"] == [{"username": "delegado", "name": "", "delegation": "PE",
                                                   "status": "present", "counts_for_quorum": True}]
+
+
+@pytest.mark.django_db
+class TestTheMeetingRecordLock:
+    """One rule says which meeting fields can no longer change; the API and the admin both follow it."""
+
+    @pytest.fixture
+    def approved(self, held):
+        Meeting.objects.filter(pk=held.pk).update(minutes="Acta.", minutes_status="approved",
+                                                  minutes_approved_at=timezone.now())
+        held.refresh_from_db()
+        return held
+
+    def test_the_api_refuses_a_new_title(self, client_for, secretariat, approved):
+        response = client_for(secretariat).patch(f"/api/v1/meetings/{approved.pk}/", {"title": "Otro título"},
+                                                 format="json")
+        assert response.status_code == 409, response.content
+        assert response.json()["code"] == "minutes_approved"
+        approved.refresh_from_db()
+        assert approved.title != "Otro título" and approved.version == 1
+
+    def test_the_admin_shows_the_same_fields_read_only(self, rf, secretariat, approved):
+        from django.contrib.admin.sites import site
+
+        from committee.services import meeting_locked_fields
+
+        request = rf.get("/")
+        request.user = secretariat
+        readonly = set(site._registry[Meeting].get_readonly_fields(request, approved))
+        assert set(meeting_locked_fields(approved)) <= readonly
+        assert {"title", "minutes", "starts_at", "place"} <= set(meeting_locked_fields(approved))

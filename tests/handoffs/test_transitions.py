@@ -12,14 +12,16 @@ from tests.factories import ConsentFactory, UserFactory
 from tests.privacy import assert_no_personal_data
 
 STATUSES = ["pending", "accepted", "rejected", "withdrawn", "completed"]
-ACTIONS = ["accept", "reject", "withdraw", "complete", "reschedule"]
+ACTIONS = ["accept", "reject", "withdraw", "complete", "reschedule", "end"]
 KINDS = ["transfer", "referral"]
 # sender: caseworker of pe-migraciones; receiver: caseworker of cl-sermig;
 # receiver_clerk: a user of cl-sermig without the caseworker role.
 ACTORS = ["sender", "receiver", "secretariat", "outsider", "committee_member", "receiver_clerk"]
 CANNOT_SEE = {"outsider", "committee_member", "receiver_clerk"}
 
-# (status, action) → who may do it. Everything else is refused.
+# (status, action) → who may do it. Everything else is refused. The sender
+# owns the case here, so it is the one who ends an accepted referral.
+ALLOWED_FOR_KIND = {("referral", "accepted", "end"): "sender"}
 ALLOWED = {
     ("pending", "accept"): "receiver",
     ("pending", "reject"): "receiver",
@@ -28,9 +30,9 @@ ALLOWED = {
     ("pending", "reschedule"): "sender",
 }
 RESULT = {"accept": "accepted", "reject": "rejected", "withdraw": "withdrawn", "complete": "completed",
-          "reschedule": "pending"}
+          "reschedule": "pending", "end": "withdrawn"}
 EVENT = {"accept": "handoff.accepted", "reject": "handoff.rejected", "withdraw": "handoff.withdrawn",
-         "complete": "handoff.completed", "reschedule": "handoff.rescheduled"}
+         "complete": "handoff.completed", "reschedule": "handoff.rescheduled", "end": "handoff.withdrawn"}
 
 
 def body_for(action):
@@ -39,14 +41,16 @@ def body_for(action):
         "reject": {"reason": "no_capacity", "note": "Sin cupos en el albergue."},
         "withdraw": {"note": "La familia ya no lo necesita."},
         "complete": {"note": "Servicio prestado."},
+        "end": {"note": "Seguimos nosotros."},
         "reschedule": {"response_due": (timezone.now() + datetime.timedelta(days=5)).isoformat()},
     }[action]
 
 
-def expected(actor, status, action):
+def expected(actor, status, action, kind):
     if actor in CANNOT_SEE:
         return 404
-    return 200 if ALLOWED.get((status, action)) == actor else 409
+    allowed = ALLOWED_FOR_KIND.get((kind, status, action)) or ALLOWED.get((status, action))
+    return 200 if allowed == actor else 409
 
 
 MATRIX = list(itertools.product(KINDS, STATUSES, ACTIONS, ACTORS))
@@ -68,7 +72,7 @@ class TestHandoffTransitionMatrix:
         written = counts()
         response = client_for(actors[actor]).post(f"/api/v1/handoffs/{handoff.pk}/{action}/", body_for(action))
 
-        want = expected(actor, status, action)
+        want = expected(actor, status, action, kind)
         assert response.status_code == want, response.content
         handoff.refresh_from_db()
         pe_case.refresh_from_db()
@@ -173,7 +177,7 @@ class TestAcceptHandoff:
         Case.objects.filter(pk=pe_case.pk).update(owner_agency=outsider_agency)
         response = client_for(cl_caseworker).post(f"/api/v1/handoffs/{handoff.pk}/accept/", {})
         assert response.status_code == 409
-        assert response.json()["code"] == "case_owner_changed"
+        assert response.json()["code"] == "handoff_sender_not_owner"
         pe_case.refresh_from_db()
         assert pe_case.owner_agency == outsider_agency
 
@@ -267,7 +271,7 @@ class TestRescheduleHandoff:
         handoff.refresh_from_db()
         assert handoff.response_due == new_due and handoff.status == "pending"
         entry = HistoryEntry.objects.get(action="handoff.rescheduled")
-        assert entry.changes["note"] == "Feriado en Arica."
+        assert entry.changes["note"] == [None, "Feriado en Arica."]
         assert set(entry.changes) == {"response_due", "note"}
         assert written.events == ["handoff.rescheduled"]
 

@@ -6,10 +6,11 @@ import pytest
 from django.db import connections, transaction
 from rest_framework import renderers
 
-from cases.models import Event
-from cases.services.audit import emit
 from integrations.api.serializers import FeedPageSerializer
-from integrations.feed import decode_cursor, encode_cursor, event_representation, feed_head, sequence_events
+from integrations.feed import decode_cursor, encode_cursor, event_representation, feed_head
+from outbox.models import Event
+from outbox.sequencer import sequence_events
+from outbox.services import emit
 from tests.factories import CaseFactory, PersonFactory
 
 

@@ -23,13 +23,15 @@ class TestDefaultRules:
             ("action_item_due", "after", 72 * H, "secretariat", True),
             ("meeting_start", "before", 48 * H, "committee_members", True),
             ("meeting_cancelled", "at", 0 * H, "committee_members", True),
+            ("data_request_due", "before", 5 * 24 * H, "handling_agency", True),
+            ("data_request_due", "before", 24 * H, "handling_agency", True),
         }
 
     def test_writing_them_again_changes_nothing(self, rules):
         paused = rules[("handoff_response_due", "at")]
         ReminderRule.objects.filter(pk=paused.pk).update(active=False)
         create_default_rules(apps)
-        assert ReminderRule.objects.count() == 8
+        assert ReminderRule.objects.count() == 10
         assert ReminderRule.objects.get(pk=paused.pk).active is False
 
     def test_the_later_migration_adds_its_rule_alone(self, rules):
@@ -38,7 +40,7 @@ class TestDefaultRules:
         edited = rules[("action_item_due", "before")]
         ReminderRule.objects.filter(pk=edited.pk).update(offset=24 * H)
         create_default_rules(apps, kinds={"meeting_cancelled"})
-        assert ReminderRule.objects.count() == 8
+        assert ReminderRule.objects.count() == 10
         assert not ReminderRule.objects.filter(deadline_kind="action_item_due", offset=48 * H).exists()
         assert ReminderRule.objects.filter(deadline_kind="meeting_cancelled", timing="at").exists()
 

@@ -1,0 +1,82 @@
+"""Requests in flight per caller, counted in the shared cache.
+
+A rate limit counts requests per minute; it does not stop one token from
+keeping six expensive requests running at once, each holding a web worker and
+a database connection while every other agency waits. This middleware counts
+the requests of each bearer token (or session) that are running now, across
+every process, and answers 429 ``too_many_concurrent_requests`` beyond
+``PUENTE["MAX_CONCURRENT_REQUESTS"]``.
+
+The caller is told apart by the token's digest, before any database query:
+an invalid token gets its own counter and then its 401. Each slot is a Redis
+``INCR`` given back with ``DECR`` when the answer is ready; the counter
+expires ``CONCURRENCY_SLOT_SECONDS`` after it was made, so the slots of a
+process killed mid-request come back on their own. As with the rate limit, a
+cache that cannot be reached lets requests through (docs/reliability.md)."""
+import contextlib
+import hashlib
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
+
+from .exceptions import problem_response
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+
+
+def caller_key(request) -> str | None:
+    """Who is calling, without a query: the token's digest or the session."""
+    header = request.headers.get("Authorization", "")
+    scheme, _space, credentials = header.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return "inflight:token:" + hashlib.sha256(credentials.strip().encode()).hexdigest()
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if session_key:
+        return "inflight:session:" + hashlib.sha256(session_key.encode()).hexdigest()
+    return None  # anonymous: answered 401 without touching the database
+
+
+def _take(key: str) -> int:
+    cache.add(key, 0, timeout=settings.PUENTE["CONCURRENCY_SLOT_SECONDS"])
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between the two commands
+        cache.add(key, 1, timeout=settings.PUENTE["CONCURRENCY_SLOT_SECONDS"])
+        return 1
+
+
+def _give_back(key: str) -> None:
+    with contextlib.suppress(ValueError):  # the counter expired meanwhile: nothing to give back
+        cache.decr(key)
+
+
+class ConcurrencyLimitMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        key = caller_key(request) if request.path_info.startswith(API_PREFIX) else None
+        if key is None:
+            return self.get_response(request)
+        try:
+            running = _take(key)
+        except (RedisError, OSError) as exc:
+            logger.warning("Concurrency limit not enforced: the cache is unavailable (%s)", exc.__class__.__name__)
+            return self.get_response(request)
+        try:
+            if running > settings.PUENTE["MAX_CONCURRENT_REQUESTS"]:
+                response = problem_response(
+                    429, "too_many_concurrent_requests",
+                    _("Too many requests of yours are running at once (at most %(limit)d). Wait for an answer "
+                      "before sending more.") % {"limit": settings.PUENTE["MAX_CONCURRENT_REQUESTS"]})
+                response["Retry-After"] = "1"
+                return response
+            return self.get_response(request)
+        finally:
+            with contextlib.suppress(RedisError, OSError):  # the slot expires on its own
+                _give_back(key)

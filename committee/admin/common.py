@@ -1,0 +1,37 @@
+"""What every committee admin page shares: service refusals shown as
+messages, and bulk actions that call one service per selected object."""
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+
+from api_core.errors import ServiceError
+
+
+class ServiceErrorsAsMessages:
+    """A refusal from a service becomes a message on the page, not a 500;
+    the admin's transaction rolls the whole form back."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+def run_each(admin_obj, request, service, queryset, success, **kwargs) -> None:
+    """Apply ``service`` to each selected object; report what went through."""
+    done = 0
+    for obj in queryset:
+        try:
+            service(actor=request.user, **{admin_obj.service_arg: obj}, **kwargs)
+            done += 1
+        except ServiceError as exc:
+            admin_obj.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
+    if done:
+        admin_obj.message_user(request, success % {"count": done}, messages.SUCCESS)
+
+
+def saved_by_services(formset) -> None:
+    """The services saved the rows; the admin's change message only needs to
+    find these lists."""
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []

@@ -1,0 +1,136 @@
+"""What one caller can cost everyone else: search terms are capped, every
+statement of a web request is bounded (503 ``statement_timeout``), and a
+token has at most a few requests running at once (429)."""
+import threading
+
+import pytest
+from django.conf import settings
+from django.db import connection, connections
+from django.test import Client
+
+from api_core.concurrency import caller_key
+from api_core.services import token_issue
+from cases.models import Case, CaseAccessLog
+from tests.factories import case_with_family
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.mark.django_db
+class TestSearchTerms:
+    def test_fifty_one_letter_words_are_refused_before_any_search(self, client_for, pe_caseworker, pe_agency):
+        case_with_family(pe_agency)
+        response = client_for(pe_caseworker).get("/api/v1/cases/", {"search": " ".join("abcde" * 10)})
+        assert response.status_code == 400 and response["Content-Type"] == PROBLEM
+        assert response.json()["errors"][0]["field"] == "search"
+        assert response.json()["errors"][0]["code"] == "too_many_words"
+        assert not CaseAccessLog.objects.exists()  # nothing was read
+
+    def test_an_overlong_word_is_refused(self, client_for, pe_caseworker):
+        response = client_for(pe_caseworker).get("/api/v1/cases/", {"search": "x" * 41})
+        assert response.status_code == 400 and response.json()["errors"][0]["code"] == "word_too_long"
+
+    def test_short_words_can_be_refused(self, client_for, pe_caseworker, settings):
+        """A one-letter word starts a word of nearly every member: an installation may refuse it."""
+        settings.PUENTE = {**settings.PUENTE, "SEARCH_MIN_WORD_LENGTH": 2}
+        response = client_for(pe_caseworker).get("/api/v1/cases/", {"search": "maría g"})
+        assert response.status_code == 400 and response.json()["errors"][0]["code"] == "word_too_short"
+
+    def test_a_search_within_the_caps_works(self, client_for, pe_caseworker, pe_agency):
+        case = case_with_family(pe_agency)
+        words = " ".join(case.reference.split("-"))  # three words of the reference
+        rows = client_for(pe_caseworker).get("/api/v1/cases/", {"search": words}).json()["results"]
+        assert [row["id"] for row in rows] == [str(case.pk)]
+
+
+@pytest.mark.django_db(transaction=True)
+class TestStatementTimeout:
+    def test_the_web_connection_is_bounded(self):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT extract(epoch FROM current_setting('statement_timeout')::interval) * 1000")
+            assert int(cursor.fetchone()[0]) == settings.STATEMENT_TIMEOUT_MS > 0
+
+    def test_a_statement_cut_off_is_a_503_problem_with_retry_after(self, pe_caseworker, pe_agency):
+        case_with_family(pe_agency)
+        _token, raw = token_issue(user=pe_caseworker)
+        # Another session holds the tokens table: the request's first statement waits, and is cut off.
+        other = connections.create_connection("default")
+        other.set_autocommit(False)
+        with other.cursor() as cursor:
+            cursor.execute("LOCK TABLE api_core_apitoken IN ACCESS EXCLUSIVE MODE")
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 300")
+        try:
+            response = Client().post("/api/v1/cases/", {"members": [{"relationship": "head", "given_names": "Ana"}]},
+                                     content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}",
+                                     HTTP_IDEMPOTENCY_KEY="slow-1")
+        finally:
+            other.rollback()
+            other.close()
+            with connection.cursor() as cursor:
+                cursor.execute("RESET statement_timeout")
+        assert response.status_code == 503, response.content
+        assert response["Content-Type"] == PROBLEM and response["Retry-After"] == "5"
+        assert response.json()["code"] == "statement_timeout"
+        assert Case.objects.count() == 1  # nothing written
+        # The key was freed: the same request runs once the database keeps up.
+        again = Client().post("/api/v1/cases/", {"members": [{"relationship": "head", "given_names": "Ana"}]},
+                              content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}",
+                              HTTP_IDEMPOTENCY_KEY="slow-1")
+        assert again.status_code == 201 and Case.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+class TestConcurrentRequests:
+    def test_a_token_gets_at_most_its_share_of_running_requests(self, pe_caseworker, cl_caseworker, pe_agency,
+                                                               settings):
+        """Requests held open inside the view: the next one of the same token
+        is refused at once, another token's is served, and every slot comes back."""
+        settings.PUENTE = {**settings.PUENTE, "MAX_CONCURRENT_REQUESTS": 2}
+        case_with_family(pe_agency)
+        _t, busy = token_issue(user=pe_caseworker)
+        _t, other = token_issue(user=cl_caseworker)
+        release, entered = threading.Event(), threading.Semaphore(0)
+        from cases.api import case_views
+
+        original = case_views.CaseList.get
+
+        def held(view, request):
+            entered.release()
+            release.wait(10)
+            return original(view, request)
+
+        results = []
+
+        def call(raw):
+            try:
+                results.append(Client().get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code)
+            finally:
+                connections.close_all()
+
+        case_views.CaseList.get = held
+        try:
+            threads = [threading.Thread(target=call, args=(busy,)) for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            assert entered.acquire(timeout=10) and entered.acquire(timeout=10)  # two running
+            refused = Client().get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Bearer {busy}")
+            assert refused.status_code == 429 and refused["Content-Type"] == PROBLEM
+            assert refused["Retry-After"] == "1" and refused.json()["code"] == "too_many_concurrent_requests"
+            served = threading.Thread(target=call, args=(other,))
+            served.start()
+            assert entered.acquire(timeout=10)  # another token's request runs
+        finally:
+            release.set()
+            case_views.CaseList.get = original
+        for thread in [*threads, served]:
+            thread.join(10)
+        assert sorted(results) == [200, 200, 200]
+        # Every slot came back: the busy token is served again.
+        assert Client().get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Bearer {busy}").status_code == 200
+
+    def test_the_caller_is_told_apart_without_a_query(self, rf):
+        a = caller_key(rf.get("/api/v1/cases/", HTTP_AUTHORIZATION="Bearer pnt_a"))
+        b = caller_key(rf.get("/api/v1/cases/", HTTP_AUTHORIZATION="Bearer pnt_b"))
+        assert a and b and a != b and "pnt_" not in a
+        assert caller_key(rf.get("/api/v1/cases/")) is None
