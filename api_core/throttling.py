@@ -17,9 +17,12 @@ class TokenRateThrottle(SimpleRateThrottle):
     anonymous ones), counted in the shared cache so every process agrees.
 
     A sliding window counter: one integer per token and window of the rate's
-    duration, increased atomically in the cache (``add`` then ``incr``, both
-    single Redis commands), and the previous window's count weighted by how
-    much of it still lies within the last duration. DRF's own throttle reads
+    duration, and the previous window's count weighted by how much of it
+    still lies within the last duration. Counting and reading take one round
+    trip to Redis: a ``MULTI`` pipeline creates the window's counter with its
+    expiry if it is missing (``SET NX EX``), increments it and reads the
+    previous window's count; the request's own cost is that one round trip
+    (three before, measured in docs/performance.md). DRF's own throttle reads
     a list of every request's time, appends and writes it back: with many
     connections of one token at once those read-modify-writes overwrite each
     other and let more than the rate through, and each request moves the
@@ -57,22 +60,20 @@ class TokenRateThrottle(SimpleRateThrottle):
             return True
         self.now = self.timer()
         window = int(self.now // self.duration)
-        current = f"{key}:{window}"
+        current = self.cache.make_and_validate_key(f"{key}:{window}")
+        # The cache's own Redis client: same connection pool, timeouts and key prefix.
+        pipe = self.cache._cache.get_client(current, write=True).pipeline(transaction=True)
         # Kept for two durations: the next window still weighs this one.
-        if self.cache.add(current, 1, timeout=2 * self.duration + 1):
-            count = 1
-        else:
-            try:
-                count = self.cache.incr(current)
-            except ValueError:  # expired between the two commands
-                self.cache.add(current, 1, timeout=2 * self.duration + 1)
-                count = 1
-        previous = self.cache.get(f"{key}:{window - 1}", 0)
+        pipe.set(current, 0, ex=2 * self.duration + 1, nx=True)
+        pipe.incr(current)
+        pipe.get(self.cache.make_and_validate_key(f"{key}:{window - 1}"))
+        _, count, previous = pipe.execute()
+        previous = int(previous or 0)
         self.elapsed = self.now / self.duration - window  # fraction of the current window gone
         estimate = previous * (1 - self.elapsed) + count
         if estimate <= self.num_requests:
             return True
-        self.cache.decr(current)  # a refused request is not counted
+        self.cache._cache.get_client(current, write=True).decr(current)  # a refused request is not counted
         self.previous, self.count = previous, count - 1
         return False
 

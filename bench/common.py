@@ -96,6 +96,9 @@ def server_environment(database: str) -> dict[str, str]:
         # stays in force (the counter is still read and written per request)
         # but high enough not to answer 429 to the load generator.
         "PUENTE_THROTTLE_RATE": "10000000/minute",
+        # Likewise the requests in flight per token: counted, never refused here
+        # (8 connections share 11 tokens at random).
+        "PUENTE_MAX_CONCURRENT_REQUESTS": "1000",
     })
     return env
 

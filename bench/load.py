@@ -7,9 +7,15 @@ database (``CREATE DATABASE … TEMPLATE``, so every run starts from the same
 rows), writes the requests of every endpoint to a file, starts gunicorn
 (``config.settings.production``, the clone, the bench Redis db ``BENCH_REDIS_URL``), and runs wrk
 against each endpoint in turn: a warm-up, then a fixed measured duration.
-The ceiling (``GET /api/v1/ping/``) is measured first, and again right after
-each endpoint: the endpoint's ratio divides by that adjacent ceiling. It
-writes a markdown table and the raw figures to ``var/bench/`` and prints it.
+Two yardsticks are measured in the same run. The **reference**
+(``bench/ceiling_app.py``): a minimal DRF view behind one SHA-256 token lookup,
+on the same PostgreSQL server, behind the same gunicorn command — the
+framework's own ceiling on this machine. **Ping** (``GET /api/v1/ping/``):
+Puente's cheapest authenticated request. Both are measured first over the full
+duration, and again right after each endpoint: the endpoint's two ratios
+divide by those adjacent figures, so they compare like with like even when
+other work on the machine comes and goes. It writes a markdown table and the
+raw figures to ``var/bench/`` and prints it.
 
 The two cores of this machine are shared by gunicorn, PostgreSQL and the load
 generator: wrk (written in C) runs one thread, and the CPU time each of them
@@ -102,6 +108,11 @@ class Context:
 
 def ceiling(ctx: Context) -> list[Request]:
     return ctx.for_each_agency(lambda agency: [Request("GET", "/api/v1/ping/", ctx.token(agency))])
+
+
+def reference(ctx: Context) -> list[Request]:
+    """The reference app's DRF view, with the same tokens (it stores their digests)."""
+    return ctx.for_each_agency(lambda agency: [Request("GET", "/drf/", ctx.token(agency))])
 
 
 CASE_FILTERS = ["status=open", "status=open&priority=high", "status=open&vulnerability=family_with_children",
@@ -260,23 +271,24 @@ class Endpoint:
     name: str
     requests: Callable[[Context], list[Request]]
     expect: int = 200
-    target: float | None = None  # share of the ceiling the issue asks for
+    target: float | None = None  # the share of the reference's throughput aimed at
 
 
 ENDPOINTS = [
-    Endpoint("case list (page of 50, filtered)", case_list, target=0.5),
-    Endpoint("case detail", case_detail, target=0.7),
-    Endpoint("case search (name or document)", case_search),
-    Endpoint("handoff list incoming pending", handoffs_incoming),
-    Endpoint("handoff list incoming overdue", handoffs_overdue),
-    Endpoint("case create (Idempotency-Key)", case_create, expect=201, target=0.35),
-    Endpoint("handoff accept", handoff_accept, target=0.35),
-    Endpoint("events feed page", events_feed),
-    Endpoint("meeting agenda", meeting_agenda),
+    Endpoint("case list (page of 50, filtered)", case_list, target=0.30),
+    Endpoint("case detail", case_detail, target=0.50),
+    Endpoint("case search (name or document)", case_search, target=0.30),
+    Endpoint("handoff list incoming pending", handoffs_incoming, target=0.40),
+    Endpoint("handoff list incoming overdue", handoffs_overdue, target=0.40),
+    Endpoint("case create (Idempotency-Key)", case_create, expect=201, target=0.25),
+    Endpoint("handoff accept", handoff_accept, target=0.30),
+    Endpoint("events feed page", events_feed, target=0.50),
+    Endpoint("meeting agenda", meeting_agenda, target=0.50),
     Endpoint("statistics of cases (suppressed)", statistics_cases),
     Endpoint("statistics of handoffs (suppressed)", statistics_handoffs),
 ]
-CEILING = Endpoint("ceiling: GET /api/v1/ping/", ceiling)
+CEILING = Endpoint("ping: GET /api/v1/ping/", ceiling, target=0.85)
+REFERENCE = Endpoint("reference: DRF view + token lookup", reference)
 
 
 # --- Processes -----------------------------------------------------------------------------------
@@ -290,10 +302,11 @@ def free_port() -> int:
 
 class Gunicorn:
     def __init__(self, database: str, *, workers: int, log: Path, options: tuple[str, ...] = (),
-                 environment: dict[str, str | None] | None = None):
+                 environment: dict[str, str | None] | None = None, app: str = "config.wsgi"):
         """``options`` are added to gunicorn's command line; ``environment``
         changes the server's environment (None removes a variable, so the
-        settings' default applies)."""
+        settings' default applies); ``app`` is the WSGI application (the
+        reference app is ``bench.ceiling_app:application``)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log.open("w")
@@ -304,19 +317,21 @@ class Gunicorn:
             else:
                 env[name] = value
         self.process = subprocess.Popen(
-            [str(common.ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{self.port}",
+            [str(common.ROOT / ".venv" / "bin" / "gunicorn"), app, "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(workers), "--timeout", "30", "--log-level", "warning", *options],
             cwd=common.ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True)
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, timeout: float = 60, *, path: str = "/healthz") -> None:
+        """Until ``path`` answers ``{"status": "ok"}`` (Puente's health check) or ``{"ok": true}``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise SystemExit(f"gunicorn exited with {self.process.returncode}; see {self.log.name}")
             try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=5) as response:
-                    if json.load(response)["status"] == "ok":
+                with urllib.request.urlopen(f"{self.url}{path}", timeout=5) as response:
+                    answer = json.load(response)
+                    if answer.get("status") == "ok" or answer.get("ok") is True:
                         return
             except OSError:
                 time.sleep(0.3)
@@ -396,11 +411,17 @@ class Result:
     cpu: dict = field(default_factory=dict)
     load_before: str = ""
     target: float | None = None
-    ceiling_rps: float = 0.0  # the ceiling measured just before and just after this endpoint
+    ceiling_rps: float = 0.0  # ping, measured right after this endpoint
+    reference_rps: float = 0.0  # the reference app, measured right after this endpoint
 
     @property
     def ratio(self) -> float:
+        """To ping."""
         return self.rps / self.ceiling_rps if self.ceiling_rps else 0.0
+
+    @property
+    def reference_ratio(self) -> float:
+        return self.rps / self.reference_rps if self.reference_rps else 0.0
 
     @property
     def rps(self) -> float:
@@ -462,7 +483,9 @@ def measure(endpoint: Endpoint, requests_file: Path, server: Gunicorn, database:
         p50_ms=raw["p50_us"] / 1000, p95_ms=raw["p95_us"] / 1000, p99_ms=raw["p99_us"] / 1000, errors=errors,
         statuses=statuses, load_before=load_before, target=endpoint.target,
         cpu={"app": 100 * app / capacity, "db": 100 * db / capacity, "wrk": 100 * wrk_ticks / capacity,
-             "machine": 100 * busy / total if total else 0.0})
+             "machine": 100 * busy / total if total else 0.0,
+             # What one request cost, whatever share of the machine the server got.
+             "ms_per_request": 1000 * (app + db) / CLOCK_TICKS / raw["requests"] if raw["requests"] else 0.0})
 
 
 def wrk_children_ticks() -> int:
@@ -491,16 +514,21 @@ def run(args) -> Path:
     dataset, manifest = ensure_dataset(args.cases, args.seed)
     label = common.scale_label(args.cases)
     clone = f"{common.DB_PREFIX}_run"
+    reference_db = f"{common.DB_PREFIX}_ceiling"
     work = common.OUT_DIR / "run"
     work.mkdir(parents=True, exist_ok=True)
     print(f"cloning {dataset} into {clone}", flush=True)
     common.create_database(clone, template=dataset)
-    server = None
+    common.create_database(reference_db)
+    server = reference_server = None
     try:
+        reference_env = {"CEILING_DATABASE_URL": common.database_url(reference_db)}
+        subprocess.run([sys.executable, "-m", "bench.ceiling_app", *manifest["tokens"].values()],
+                       cwd=common.ROOT, env={**os.environ, **reference_env}, check=True)
         files = {}
         with psycopg.connect(common.database_url(clone)) as conn:
             ctx = Context(conn, manifest, seed=args.seed, seconds=args.duration + args.warmup)
-            for endpoint in [CEILING, *selected]:
+            for endpoint in [CEILING, REFERENCE, *selected]:
                 requests = endpoint.requests(ctx)
                 path = work / f"{slug(endpoint.name)}.tsv"
                 path.write_text("\n".join(request.line() for request in requests) + "\n")
@@ -508,28 +536,40 @@ def run(args) -> Path:
         with psycopg.connect(common.database_url(clone), autocommit=True) as conn:
             conn.execute("VACUUM (ANALYZE) cases_handoff")
         server = Gunicorn(clone, workers=args.workers, log=work / "gunicorn.log")
+        reference_server = Gunicorn(reference_db, workers=args.workers, log=work / "gunicorn-reference.log",
+                                    app="bench.ceiling_app:application", environment=reference_env)
         server.wait_ready()
+        reference_server.wait_ready(path="/django/")
         started_at = datetime.now(UTC)
-        ceiling_file = files[CEILING.name]
-        # The ceiling over the full duration first; then each endpoint between
-        # two short ceiling runs, so its ratio compares like with like even
-        # when other work on the machine comes and goes.
-        ceiling_result = measure(CEILING, ceiling_file, server, clone, args, run_id="c0")
-        ceiling_result.ceiling_rps = ceiling_result.rps
-        results = [ceiling_result]
-        print(f"  {CEILING.name}: {ceiling_result.rps:.0f} req/s", flush=True)
+
+        def yardsticks(run_id: str, **kwargs) -> tuple[Result, Result]:
+            return (measure(CEILING, files[CEILING.name], server, clone, args, run_id=f"c{run_id}", **kwargs),
+                    measure(REFERENCE, files[REFERENCE.name], reference_server, reference_db, args,
+                            run_id=f"f{run_id}", **kwargs))
+
+        # Both yardsticks over the full duration first; then each endpoint
+        # followed by a short run of each, so its ratios compare like with
+        # like even when other work on the machine comes and goes.
+        ping, ref = yardsticks("0")
+        for result in (ping, ref):
+            result.ceiling_rps, result.reference_rps = ping.rps, ref.rps
+        results = [ref, ping]
+        print(f"  {REFERENCE.name}: {ref.rps:.0f} req/s; {CEILING.name}: {ping.rps:.0f} req/s "
+              f"({ping.reference_ratio:.2f})", flush=True)
         for number, endpoint in enumerate(selected, start=1):
             result = measure(endpoint, files[endpoint.name], server, clone, args, run_id=f"r{number}")
-            around = [measure(CEILING, ceiling_file, server, clone, args, run_id=f"c{number}{side}", warmup=False,
-                              seconds=args.ceiling_slice) for side in "ab"]
-            result.ceiling_rps = sum(r.rps for r in around) / len(around)
+            ping, ref = yardsticks(str(number), warmup=False, seconds=args.ceiling_slice)
+            result.ceiling_rps, result.reference_rps = ping.rps, ref.rps
             results.append(result)
-            print(f"  {result.name}: {result.rps:.0f} req/s ({result.ratio:.2f} of {result.ceiling_rps:.0f}), "
+            print(f"  {result.name}: {result.rps:.0f} req/s ({result.reference_ratio:.2f} of the reference's "
+                  f"{result.reference_rps:.0f}, {result.ratio:.2f} of ping's {result.ceiling_rps:.0f}), "
                   f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, errors {result.errors}", flush=True)
     finally:
-        if server is not None:
-            server.stop()
+        for running in (server, reference_server):
+            if running is not None:
+                running.stop()
         common.drop_database(clone)
+        common.drop_database(reference_db)
     return report(results, manifest=manifest, label=label, args=args, started_at=started_at)
 
 
@@ -552,7 +592,7 @@ def machine() -> dict:
 
 
 def report(results: list[Result], *, manifest: dict, label: str, args, started_at: datetime) -> Path:
-    ceiling = results[0]
+    reference, ceiling = results[0], results[1]
     info = machine()
     lines = [
         f"## {label} cases — {started_at:%Y-%m-%d %H:%M} UTC",
@@ -564,24 +604,31 @@ def report(results: list[Result], *, manifest: dict, label: str, args, started_a
         "",
         (f"gunicorn {args.workers} sync workers, production settings; wrk {args.threads} thread, "
          f"{args.connections} connections; per endpoint {args.warmup} s warm-up, {args.duration} s measured, "
-         f"then the ceiling twice for {args.ceiling_slice} s: the ratio divides by that adjacent ceiling. "
-         f"Errors: any answer other than the expected status, and socket errors or timeouts."),
+         f"then ping and the reference for {args.ceiling_slice} s each: the ratios divide by those adjacent "
+         f"figures. Reference: `bench/ceiling_app.py` (a DRF view behind one SHA-256 token lookup, same "
+         f"PostgreSQL server, same gunicorn command). Errors: any answer other than the expected status, "
+         f"and socket errors or timeouts."),
         "",
-        ("| endpoint | req/s | p50 ms | p95 ms | p99 ms | errors | adjacent ceiling req/s | ratio | target "
-         "| CPU app/db/wrk/machine % | load avg before |"),
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |",
+        ("| endpoint | req/s | p50 ms | p95 ms | p99 ms | errors | adjacent reference / ping req/s "
+         "| ratio to reference | goal | ratio to ping | CPU app/db/wrk/machine % | CPU ms per request "
+         "| load avg before |"),
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- | ---: | --- |",
     ]
     for result in results:
         target = ""
         if result.target:
-            target = f"≥ {result.target:.2f} {'met' if result.ratio >= result.target else 'not met'}"
+            target = f"≥ {result.target:.2f} {'met' if result.reference_ratio >= result.target else 'not met'}"
         cpu = "/".join(f"{result.cpu[k]:.0f}" for k in ("app", "db", "wrk", "machine"))
         lines.append(f"| {result.name} | {result.rps:.0f} | {result.p50_ms:.1f} | {result.p95_ms:.1f} | "
-                     f"{result.p99_ms:.1f} | {result.errors} | {result.ceiling_rps:.0f} | {result.ratio:.2f} | "
-                     f"{target} | {cpu} | {result.load_before} |")
+                     f"{result.p99_ms:.1f} | {result.errors} | {result.reference_rps:.0f} / {result.ceiling_rps:.0f} "
+                     f"| {result.reference_ratio:.2f} | {target} | {result.ratio:.2f} | {cpu} | "
+                     f"{result.cpu.get('ms_per_request', 0):.1f} | {result.load_before} |")
     lines += ["", ("CPU columns: share of the machine's total CPU capacity during the measured window used by "
-                   "gunicorn (app), the PostgreSQL backends serving it (db), wrk, and by every process "
-                   "(machine, including other work on this host)."), ""]
+                   "gunicorn (app; the reference's own gunicorn on its row), the PostgreSQL backends serving it "
+                   "(db), wrk, and by every process "
+                   "(machine, including other work on this host). CPU ms per request: the CPU time of app and db "
+                   "in the window divided by the requests answered — what a request costs, however little of "
+                   "the machine the server got."), ""]
     text = "\n".join(lines)
     common.OUT_DIR.mkdir(parents=True, exist_ok=True)
     stamp = started_at.strftime("%Y%m%d-%H%M%S")
@@ -591,8 +638,9 @@ def report(results: list[Result], *, manifest: dict, label: str, args, started_a
     (common.OUT_DIR / f"{stamp}-{label}.json").write_text(json.dumps({
         "label": label, "started_at": started_at.isoformat(), "machine": info, "dataset": {
             k: v for k, v in manifest.items() if k not in ("tokens", "agencies")},
-        "args": vars(args), "ceiling_rps": ceiling.rps,
-        "results": [{**vars(r), "rps": r.rps, "ratio": r.ratio} for r in results]}, indent=2))
+        "args": vars(args), "ceiling_rps": ceiling.rps, "reference_rps": reference.rps,
+        "results": [{**vars(r), "rps": r.rps, "ratio": r.ratio, "reference_ratio": r.reference_ratio}
+                    for r in results]}, indent=2))
     print(text, flush=True)
     return path
 
@@ -604,12 +652,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=20, help="measured seconds per endpoint")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured seconds before each endpoint")
     parser.add_argument("--ceiling-slice", type=int, default=5,
-                        help="seconds of ceiling measured after each endpoint, twice")
+                        help="seconds of ping, then of the reference, measured after each endpoint")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (README: 4)")
     parser.add_argument("--connections", type=int, default=8, help="concurrent wrk connections")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--only", action="append", default=[], metavar="TEXT",
-                        help="measure only the endpoints whose name contains TEXT (repeatable); the ceiling always")
+                        help="measure only the endpoints whose name contains TEXT (repeatable); "
+                             "ping and the reference always")
     return parser.parse_args(argv)
 
 

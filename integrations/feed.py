@@ -87,5 +87,8 @@ def event_representation(event: Event) -> dict:
 def event_json(event: Event) -> dict:
     """``event_representation`` ready for JSON, dates as the API writes them."""
     data = event_representation(event)
-    data["occurred_at"] = DateTimeField().to_representation(event.occurred_at)
+    data["occurred_at"] = _DATETIME.to_representation(event.occurred_at)
     return data
+
+
+_DATETIME = DateTimeField()  # unbound: the current time zone and the API's format at each call

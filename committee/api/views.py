@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api_core.preconditions import if_match, with_etag
+from api_core.renderers import JSONRenderer
 
 from .. import services
 from ..calendar import committee_feed, meeting_calendar
@@ -129,7 +130,7 @@ ICS_RESPONSES = {(200, "text/calendar"): OpenApiTypes.STR, 404: PROBLEM}
 
 
 class MeetingCalendarView(APIView):
-    renderer_classes = [renderers.JSONRenderer, ICalendarRenderer]
+    renderer_classes = [JSONRenderer, ICalendarRenderer]
 
     @extend_schema(responses=ICS_RESPONSES, summary="The meeting as an iCalendar event")
     def get(self, request, pk):
@@ -143,7 +144,7 @@ class CalendarFeedView(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
-    renderer_classes = [renderers.JSONRenderer, ICalendarRenderer]
+    renderer_classes = [JSONRenderer, ICalendarRenderer]
 
     @extend_schema(responses=ICS_RESPONSES, auth=[], summary="A committee's calendar feed (secret address)")
     def get(self, request, secret):

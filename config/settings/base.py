@@ -96,6 +96,8 @@ DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Django's PostgreSQL backend with a health check that needs no round trip (config/postgresql/base.py).
+DATABASES["default"]["ENGINE"] = "config.postgresql"
 # Short queries whose plan has a high cost estimate (a LIMIT over a selective
 # filter) would be JIT-compiled by PostgreSQL, which alone can take longer
 # than the query. Nothing here is analytical.
@@ -213,7 +215,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "api_core.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["api_core.parsers.JSONParser"],

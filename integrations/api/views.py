@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from integrations import services
-from integrations.feed import decode_cursor, encode_cursor, event_representation, events_visible_to, feed_page
+from integrations.feed import decode_cursor, encode_cursor, event_json, events_visible_to, feed_page
 from integrations.selectors import deliveries_of, manages_webhooks, webhook_endpoints_visible_to
 
 from .serializers import (
@@ -32,9 +32,10 @@ class EventFeedView(APIView):
         after = decode_cursor(query.validated_data["after"]) if query.validated_data.get("after") else 0
         events, position, has_more = feed_page(events_visible_to(request.user), after=after,
                                                limit=query.validated_data["page_size"])
-        page = {"results": [event_representation(event) for event in events], "next": encode_cursor(position),
-                "has_more": has_more}
-        return Response(FeedPageSerializer(page).data)
+        # ``FeedPageSerializer``'s output, built directly: running the serializer over a
+        # page of 100 events was a fifth of the request (docs/performance.md).
+        return Response({"results": [event_json(event) for event in events], "next": encode_cursor(position),
+                         "has_more": has_more})
 
 
 class ManagesWebhooks(permissions.BasePermission):

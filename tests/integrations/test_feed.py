@@ -4,8 +4,10 @@ import time
 
 import pytest
 from django.db import connections, transaction
+from rest_framework import renderers
 
-from integrations.feed import decode_cursor, encode_cursor, feed_head
+from integrations.api.serializers import FeedPageSerializer
+from integrations.feed import decode_cursor, encode_cursor, event_representation, feed_head
 from outbox.models import Event
 from outbox.sequencer import sequence_events
 from outbox.services import emit
@@ -46,6 +48,23 @@ class TestEventFeed:
         first.refresh_from_db()
         second.refresh_from_db()
         assert first.position < second.position  # numbered when read
+
+    @pytest.mark.parametrize("zone", ["America/Lima", "America/Santiago"])
+    def test_a_page_is_what_its_schema_serializer_writes_byte_for_byte(self, client_for, pe_caseworker, pe_agency,
+                                                                        settings, zone):
+        settings.TIME_ZONE = zone
+        case = CaseFactory(owner_agency=pe_agency, reference="")
+        emit("case.created", obj=case, case=case, agencies=[pe_agency])
+        emit("case.updated", obj=case, case=case, agencies=[pe_agency])
+
+        response = client_for(pe_caseworker).get("/api/v1/events/?page_size=1", HTTP_ACCEPT="application/json")
+
+        assert response.status_code == 200
+        events = list(Event.objects.filter(agencies=pe_agency).order_by("position")[:1])
+        page = {"results": [event_representation(event) for event in events],
+                "next": encode_cursor(events[0].position), "has_more": True}
+        assert response.content == renderers.JSONRenderer().render(FeedPageSerializer(page).data)
+        assert response.json()["results"][0]["case_reference"] is None
 
     def test_it_carries_no_personal_data(self, client_for, pe_caseworker, pe_agency):
         person = PersonFactory(created_by_agency=pe_agency, given_names="Yusmary", document_number="V12345678")
