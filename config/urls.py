@@ -8,6 +8,7 @@ from api_core.views import healthz
 admin.site.site_header = _("Puente — Comité Binacional Perú–Chile")
 admin.site.site_title = _("Puente")
 admin.site.index_title = _("Binational migration cooperation committee")
+admin.site.site_url = None  # there is no public site: the admin and the API are all there is
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

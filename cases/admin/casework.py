@@ -22,7 +22,6 @@ from cases.models import (
     CaseMember,
     Consent,
     DuplicateCandidate,
-    HistoryEntry,
     Note,
     Person,
     Relationship,
@@ -33,6 +32,8 @@ from cases.models.audit import AccessChannel
 from cases.roles import Role
 from cases.selectors import cases_fully_visible_to, cases_visible_to, log_case_reads, people_visible_to
 from cases.services.casework import duplicate_candidates_mark_reviewed
+
+from .history import timeline_page
 
 
 def _head_nationality():
@@ -106,15 +107,6 @@ class ConsentInline(ReadOnlyInline):
     fields = ["scope", "method", "given_at", "given_by", "recorded_by", "recorded_by_agency", "withdrawn_at"]
 
 
-class HistoryInline(ReadOnlyInline):
-    model = HistoryEntry
-    fields = ["at", "actor", "agency", "action", "object_type", "object_id", "changes"]
-    verbose_name_plural = _("history")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor", "agency")
-
-
 @admin.register(Case)
 class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["reference", "status", "priority", "owner_agency", "head_nationality", "member_count",
@@ -126,7 +118,7 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                      "memberships__person__document_number"]
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
-    inlines = [MemberInline, NoteInline, ConsentInline, HistoryInline]
+    inlines = [MemberInline, NoteInline, ConsentInline]  # the history is a timeline below (.history)
     fields = ["reference", "status", "closure_reason", "closure_note", "closed_at", "priority", "border_point",
               "vulnerability_list", "owner_agency", "assigned_to", "summary", "member_count", "created_by",
               "created_at", "updated_at", "anonymised_at"]
@@ -146,10 +138,12 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return ", ".join(str(labels[flag]) for flag in case.vulnerabilities) or "—"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
         if request.method == "GET":
             case = self.get_object(request, unquote(object_id))
             if case is not None:
                 log_case_reads(request.user, [case], channel=AccessChannel.ADMIN)
+                extra_context["history"] = timeline_page(case, request.GET.get("history_page"))
         return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request, extra_context=None):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import Handoff
 from cases.selectors import handoffs_visible_to
 
+from .display import agency_code, overdue_badge
 from .filters import OverdueFilter
 
 
@@ -44,7 +45,7 @@ def _admin_link(obj, label) -> str:
 
 @admin.register(Handoff)
 class HandoffAdmin(admin.ModelAdmin):
-    list_display = ["case_reference", "kind", "status", "from_agency", "to_agency", "response_due", "overdue",
+    list_display = ["case_reference", "kind", "status", "from_code", "to_code", "response_due", "overdue",
                     "cross_border", "created_at"]
     list_filter = [
         "status", "kind", OverdueFilter, CrossBorderFilter,
@@ -71,6 +72,19 @@ class HandoffAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return handoffs_visible_to(request.user).select_related("requested_by", "responded_by", "completed_by")
 
+    def get_ordering(self, request):
+        if request.GET.get("overdue") == "yes":
+            return ["response_due", "id"]  # most late first
+        return super().get_ordering(request)
+
+    @admin.display(description=_("from"), ordering="from_agency__code")
+    def from_code(self, obj):
+        return agency_code(obj.from_agency)
+
+    @admin.display(description=_("to"), ordering="to_agency__code")
+    def to_code(self, obj):
+        return agency_code(obj.to_agency)
+
     # The workflow is the only way to change a handoff.
     def has_add_permission(self, request):
         return False
@@ -89,9 +103,9 @@ class HandoffAdmin(admin.ModelAdmin):
     def case_link(self, obj):
         return _admin_link(obj.case, obj.case.reference)
 
-    @admin.display(description=_("overdue"), boolean=True)
+    @admin.display(description=_("overdue"), ordering="response_due")
     def overdue(self, obj):
-        return obj.is_overdue
+        return overdue_badge(obj.is_overdue)
 
     @admin.display(description=_("cross-border"), boolean=True)
     def cross_border(self, obj):
