@@ -107,9 +107,9 @@ class HandoffAdmin(admin.ModelAdmin):
     def overdue(self, obj):
         return overdue_badge(obj.is_overdue)
 
-    @admin.display(description=_("cross-border"), boolean=True)
+    @admin.display(description=_("cross-border"))
     def cross_border(self, obj):
-        return obj.is_cross_border
+        return _("yes") if obj.is_cross_border else _("no")  # words, not icons whose alt text is "True"
 
     @admin.display(description=_("handoffs, oldest first"))
     def chain(self, obj):
