@@ -8,6 +8,7 @@ before sending — two deliveries of one task message send once."""
 import datetime
 import logging
 import smtplib
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -15,7 +16,7 @@ from functools import partial
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -238,8 +239,26 @@ def reminder_send(*, reminder_id: int) -> SendResult:
         logger.exception("reminder %s could not be sent", reminder_id)
         finish(ReminderStatus.FAILED, last_error=f"{exc.__class__.__name__}: {exc}"[:1000])
         return SendResult(Outcome.FAILED)
-    finish(ReminderStatus.SENT, sent_at=timezone.now(), email=recipient.email, last_error="")
+    # The message is out: losing this write now would send it again once the
+    # claim expires, so a database that blinked gets a few more tries.
+    _persist(lambda: finish(ReminderStatus.SENT, sent_at=timezone.now(), email=recipient.email, last_error=""))
     return SendResult(Outcome.SENT)
+
+
+def _persist(write: Callable[[], None]) -> None:
+    """Run ``write``, again on a fresh connection while the database is unreachable, for
+    up to SENT_MARK_RETRY_SECONDS (a restart of PostgreSQL takes a few seconds)."""
+    deadline = time.monotonic() + _config("SENT_MARK_RETRY_SECONDS")
+    while True:
+        try:
+            write()
+            return
+        except (OperationalError, InterfaceError):
+            if time.monotonic() >= deadline:
+                raise
+            logger.warning("recording a sent reminder failed; retrying on a fresh connection")
+            connection.close()
+            time.sleep(0.5)
 
 
 def _is_permanent(exc: Exception) -> bool:

@@ -247,6 +247,9 @@ REMINDERS = {
     "CLAIM_SECONDS": env.int("PUENTE_REMINDER_CLAIM_SECONDS", default=180),
     "SEND_SOFT_TIME_LIMIT": env.int("PUENTE_REMINDER_SEND_SOFT_TIME_LIMIT", default=45),
     "SEND_TIME_LIMIT": env.int("PUENTE_REMINDER_SEND_TIME_LIMIT", default=60),
+    # After the SMTP server accepted a message, how long to keep trying to record it as
+    # sent while the database is unreachable; within the send task's soft time limit.
+    "SENT_MARK_RETRY_SECONDS": env.int("PUENTE_REMINDER_SENT_MARK_RETRY_SECONDS", default=15),
     # A pending reminder whose message has not been taken for this long (lost
     # broker message, worker killed) is queued again by the next sweep.
     "REQUEUE_AFTER": timedelta(seconds=env.int("PUENTE_REMINDER_REQUEUE_AFTER_SECONDS", default=600)),

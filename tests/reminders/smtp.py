@@ -20,6 +20,7 @@ class Mailbox:
         self.hold = 0  # keep this many next messages waiting until the client goes away
         self.holding = threading.Event()
         self.delay = 0.0  # seconds to wait before accepting, to widen races
+        self.on_accept = None  # called as a message is accepted, before the client hears so
 
     async def handle_DATA(self, server, session, envelope):
         self.attempts += 1
@@ -36,6 +37,8 @@ class Mailbox:
             await asyncio.sleep(self.delay)
         self.messages.append(message_from_bytes(envelope.original_content or envelope.content,
                                                 policy=default_policy))
+        if self.on_accept:
+            self.on_accept()
         return "250 2.0.0 Accepted"
 
     def to(self, address: str) -> list:

@@ -1,8 +1,10 @@
 """Sending one reminder: claim, re-check, send through a real SMTP server, record."""
 import datetime
 
+import psycopg
 import pytest
 import time_machine
+from django.db import connection
 from django.test import TestCase
 
 from reminders.models import Reminder, ReminderStatus
@@ -13,6 +15,7 @@ from reminders.services import (
     reminders_sweep,
     retry_delay,
 )
+from tests.services import worker_database_url
 
 from .conftest import DEADLINE, send
 
@@ -178,3 +181,22 @@ class TestRetryAction:
         assert queued == []
         reminder.refresh_from_db()
         assert (reminder.status, reminder.attempts) == (status, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_connection_lost_after_the_message_went_out_is_retried_not_resent(rules, make_handoff, smtp):
+    """The window in which a reminder can go twice: accepted by SMTP, not yet recorded as sent."""
+    make_handoff()
+    reminder = due_reminder()
+    connection.ensure_connection()
+    backend = connection.connection.info.backend_pid
+
+    def database_blinks():
+        with psycopg.connect(worker_database_url(), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [backend])
+
+    smtp.on_accept = database_blinks
+    assert send(reminder).outcome == Outcome.SENT
+    assert connection.connection.info.backend_pid != backend  # the record went through a new connection
+    assert (reminder.status, reminder.attempts, reminder.claimed_until) == (ReminderStatus.SENT, 1, None)
+    assert len(smtp.messages) == 1
