@@ -33,6 +33,7 @@ from cases.roles import Role
 from cases.selectors import cases_fully_visible_to, cases_visible_to, log_case_reads, people_visible_to
 from cases.services.casework import duplicate_candidates_mark_reviewed
 
+from .display import agency_code
 from .history import timeline_page
 
 
@@ -109,7 +110,7 @@ class ConsentInline(ReadOnlyInline):
 
 @admin.register(Case)
 class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["reference", "status", "priority", "owner_agency", "head_nationality", "member_count",
+    list_display = ["reference", "status", "priority", "owner_code", "head_nationality", "member_count",
                     "created_at", "closed_at"]
     list_filter = ["status", "priority", "owner_agency", "owner_agency__country", VulnerabilityFilter,
                    "border_point"]
@@ -127,6 +128,10 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return cases_visible_to(request.user).annotate(head_nationality=_head_nationality())
+
+    @admin.display(description=_("owner agency"), ordering="owner_agency__code")
+    def owner_code(self, case):
+        return agency_code(case.owner_agency)
 
     @admin.display(description=_("nationality of the head"), ordering="head_nationality")
     def head_nationality(self, case):

@@ -1,6 +1,7 @@
 """The secretariat's admin: pages scoped by the selectors, every change made
 through the services, printable agenda and minutes in both languages."""
 import datetime
+import zoneinfo
 from html.parser import HTMLParser
 
 import pytest
@@ -290,11 +291,22 @@ class TestPrintablePages:
 
     def test_the_minutes_print_attendance_decisions_and_action_items(self, admin_client_for, secretariat, meeting,
                                                                      record):
+        Meeting.objects.filter(pk=meeting.pk).update(status="held")
         page = admin_client_for(secretariat).get(
             reverse("admin:committee_meeting_minutes_print", args=[meeting.pk]) + "?lang=es").content.decode()
         for text in ("Asistencia", "delegada.cl", "Excusado", "No hubo quórum", "Se acuerda el traslado a Arica.",
                      "A favor", "Enviar el informe social", "Se abre la sesión.", "No aprobada (Borrador)"):
             assert text in page, text
+
+    def test_no_quorum_is_judged_before_the_meeting_and_the_date_reads_well(self, admin_client_for, secretariat,
+                                                                             committee):
+        start = datetime.datetime(2026, 12, 13, 15, 0, tzinfo=zoneinfo.ZoneInfo("America/Santiago"))
+        meeting = MeetingFactory(committee=committee, starts_at=start, ends_at=start + datetime.timedelta(hours=2),
+                                 time_zone="America/Santiago")
+        page = admin_client_for(secretariat).get(
+            reverse("admin:committee_meeting_minutes_print", args=[meeting.pk]) + "?lang=es").content.decode()
+        assert "domingo, 13 de diciembre de 2026" in page
+        assert "quórum" not in page.lower().replace("cuenta para el quórum", "")
 
     def test_a_member_cannot_print_draft_minutes(self, admin_client_for, pe_delegate, meeting, record):
         """Draft minutes are the secretariat's working copy: not even their printout."""
