@@ -136,3 +136,20 @@ def test_no_serious_accessibility_violations(page, live_server, sign_in, people)
     for path in ("/admin/", "/admin/cases/handoff/", f"/admin/committee/meeting/{meeting.pk}/change/"):
         page.goto(live_server.url + path)
         assert _serious(page) == [], path
+
+
+def test_the_dashboard_renders_its_figures(page, live_server, sign_in, screenshot, people):
+    CaseFactory(owner_agency=people["pe"], border_point="tacna_city", priority="urgent")
+    CaseFactory(owner_agency=people["pe"], border_point="tacna_city")
+    MeetingFactory(committee=people["committee"], title="IV Sesión ordinaria")
+    sign_in(page, people["secretary"])
+    dashboard = page.locator("#dashboard")
+    assert dashboard.is_visible()
+    assert "Casos abiertos por punto fronterizo" in dashboard.inner_text()
+    bar = dashboard.locator("svg rect").first
+    assert dashboard.locator("svg rect").count() >= 2 and bar.bounding_box()["width"] > 20
+    assert "IV Sesión ordinaria" in dashboard.inner_text()
+    screenshot(page, "dashboard")
+    dashboard.get_by_role("link", name="Ciudad de Tacna").click()
+    assert "border_point__exact=tacna_city" in page.url
+    assert page.locator("#result_list tbody tr").count() == 2
