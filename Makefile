@@ -30,9 +30,11 @@ demo: install
 run: install
 	$(PY) -m config.run_local
 
-## test: the whole suite, on DATABASE_URL / REDIS_URL when set, else on embedded servers.
+## test: ruff, the import contracts (pyproject.toml), then the whole suite, on DATABASE_URL / REDIS_URL
+## when set, else on embedded servers.
 test: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-logo
 	$(WITH_SERVICES) $(PY) -m pytest $(PYTEST_ARGS)
 
 ## contract: the live service against its OpenAPI schema (schemathesis) and a generated client.

@@ -359,8 +359,8 @@ def quiet(handoff_ids: list[str]) -> tuple[bool, str]:
     every event numbered and delivered to both endpoints."""
     from django.db import connection
 
-    from cases.models import Event
     from integrations.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+    from outbox.models import Event
     from reminders.models import Reminder, ReminderStatus
 
     connection.close()
@@ -381,8 +381,9 @@ def crash_checks(clients: list[Client], mailbox, receiver: WebhookReceiver) -> l
     from django.db import connection
     from django.db.models import Count
 
-    from cases.models import Case, Event, Handoff
+    from cases.models import Case, Handoff
     from integrations.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+    from outbox.models import Event
     from reminders.models import Reminder, ReminderStatus
 
     connection.close()

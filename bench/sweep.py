@@ -59,8 +59,9 @@ def main(argv=None) -> None:
         common.django_setup(clone)
         from django.db import connection
 
-        from cases.models import Event, Handoff
+        from cases.models import Handoff
         from cases.tasks.handoffs import SWEEP_BATCH, SWEEP_SECONDS, emit_overdue_handoffs
+        from outbox.models import Event
 
         overdue = Handoff.objects.overdue_not_yet_announced().count()
         runs, started = [], time.monotonic()

@@ -14,7 +14,7 @@ class Role(models.TextChoices):
 # still comes from the selectors: these only open the admin pages.
 ROLE_PERMISSIONS = {
     Role.SECRETARIAT: [
-        "cases.view_*",
+        "cases.view_*", "outbox.view_*",
         "committee.view_*", "committee.add_*", "committee.change_*", "committee.delete_*",
         # Reminder rules (edit, pause) and the reminder log (read, retry).
         "reminders.view_*", "reminders.add_reminderrule", "reminders.change_reminderrule",

@@ -16,7 +16,9 @@ here, once, for the API, the admin and the tasks alike.
 | anyone else                                   | none (404)   |
 """
 import functools
+from collections.abc import Callable
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, router, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -61,12 +63,31 @@ def _handoff_access(agency_id) -> Subquery:
     return Subquery(related, output_field=models.CharField())
 
 
+# The committee-member row of the table needs agenda data, which the
+# committee app holds. It registers its provider when it is ready
+# (``CommitteeConfig.ready``), so this app never imports it: committee sits
+# above cases, and the import contracts in pyproject.toml keep it that way.
+# With no provider registered, committee members see no case: denied by default.
+AgendaCaseProvider = Callable[[object], "models.QuerySet | None"]
+_agenda_case_provider: AgendaCaseProvider | None = None
+
+
+def register_agenda_case_provider(provider: AgendaCaseProvider) -> None:
+    """Install the function giving the ids (a queryset) of the cases on the
+    agendas of the committees a user belongs to. One provider only: a second,
+    different one is a wiring mistake, not a configuration."""
+    global _agenda_case_provider
+    if _agenda_case_provider not in (None, provider):
+        raise ImproperlyConfigured(f"An agenda case provider is registered already: {_agenda_case_provider!r}")
+    _agenda_case_provider = provider
+
+
 def committee_case_ids(user):
     """Ids of cases on an agenda of a committee the user belongs to, or None
-    when the committee app has nothing for this user."""
-    from committee.selectors import case_ids_on_agendas_of_member
-
-    return case_ids_on_agendas_of_member(user)
+    when no provider is registered."""
+    if _agenda_case_provider is None:
+        return None
+    return _agenda_case_provider(user)
 
 
 def _no_cases() -> models.QuerySet:

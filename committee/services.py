@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 from api_core.errors import Conflict, InvalidInput
 from api_core.preconditions import IfMatch, check_if_match
 from cases.models import validate_time_zone
-from cases.services.audit import diff, emit, record, snapshot
-from reminders.models import DeadlineKind
-from reminders.services import reminders_write_for_target
+from cases.services.audit import diff, record, snapshot
+from outbox.services import emit
 
+from . import signals
 from .models import (
     POSITION_FIELDS,
     QUORUM_ROLES,
@@ -223,9 +223,9 @@ def meeting_cancel(*, actor, meeting: Meeting, reason: str) -> Meeting:
            changes={"status": [previous, MeetingStatus.CANCELLED.value]})
     if previous == MeetingStatus.SCHEDULED:
         emit("meeting.cancelled", obj=meeting)
-        # The members were invited, so they are told it is off: the notices
-        # are written with the cancellation and queued once it commits.
-        reminders_write_for_target(deadline_kind=DeadlineKind.MEETING_CANCELLED, target_id=meeting.pk)
+        # The members were invited, so they are told it is off (reminders
+        # writes the notices in this transaction and queues them on commit).
+        signals.meeting_cancelled.send(sender=Meeting, meeting=meeting)
     return meeting
 
 

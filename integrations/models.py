@@ -7,25 +7,6 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-class EventType(models.TextChoices):
-    """The event types partners can subscribe to (the feed carries them all)."""
-
-    CASE_CREATED = "case.created", _("Case created")
-    CASE_UPDATED = "case.updated", _("Case updated")
-    CASE_CLOSED = "case.closed", _("Case closed")
-    HANDOFF_CREATED = "handoff.created", _("Handoff created")
-    HANDOFF_ACCEPTED = "handoff.accepted", _("Handoff accepted")
-    HANDOFF_REJECTED = "handoff.rejected", _("Handoff rejected")
-    HANDOFF_WITHDRAWN = "handoff.withdrawn", _("Handoff withdrawn")
-    HANDOFF_COMPLETED = "handoff.completed", _("Handoff completed")
-    HANDOFF_OVERDUE = "handoff.overdue", _("Handoff overdue")
-    ACTION_ITEM_ASSIGNED = "action_item.assigned", _("Action item assigned")
-    ACTION_ITEM_COMPLETED = "action_item.completed", _("Action item completed")
-    MEETING_SCHEDULED = "meeting.scheduled", _("Meeting scheduled")
-    MEETING_CANCELLED = "meeting.cancelled", _("Meeting cancelled")
-
-
 PING_TYPE = "webhook.ping"
 
 
@@ -119,7 +100,7 @@ class WebhookDelivery(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries",
                                  verbose_name=_("endpoint"))
-    event = models.ForeignKey("cases.Event", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+    event = models.ForeignKey("outbox.Event", on_delete=models.CASCADE, null=True, blank=True, related_name="+",
                               verbose_name=_("event"))
     event_type = models.CharField(_("event type"), max_length=50)
     message_id = models.CharField(_("message id"), max_length=64)

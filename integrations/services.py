@@ -24,14 +24,15 @@ from django.utils.translation import gettext as _
 from api_core.errors import Conflict, InvalidInput
 from api_core.queueing import enqueue_many_on_commit
 from cases.models import Agency
+from outbox.models import EventType
+from outbox.sequencer import sequence_events
 
 from . import outbound, signing
-from .feed import event_json, events_for_agency, feed_head, sequence_events
+from .feed import event_json, events_for_agency, feed_head
 from .models import (
     PING_TYPE,
     DeliveryStatus,
     DisabledReason,
-    EventType,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,

@@ -16,9 +16,10 @@ class DeadlineKind(models.TextChoices):
     MEETING_CANCELLED = "meeting_cancelled", _("Meeting cancelled")
 
 
-# Notices of something that happened rather than of a deadline to come: the
-# service that makes it happen writes them, in its own transaction, and they
-# go out at once (a rule for them fires "at" the event, never before or after).
+# Notices of something that happened rather than of a deadline to come: they
+# are written when it happens, in its transaction (``reminders.receivers``
+# answers the signal of the app where it happens), and go out at once (a rule
+# for them fires "at" the event, never before or after).
 EVENT_KINDS = {DeadlineKind.MEETING_CANCELLED}
 
 

@@ -79,7 +79,7 @@ def reminders_sweep(*, now: datetime.datetime | None = None, enqueue: Enqueue | 
     directory = Directory()
     result = SweepResult()
     rules = ReminderRule.objects.active().filter(deadline_kind__in=list(SOURCES)).exclude(
-        deadline_kind__in=EVENT_KINDS)  # written by the service of the event (reminders_write_for_target)
+        deadline_kind__in=EVENT_KINDS)  # written when the event happens (receivers.py)
     for rule in rules:
         query = DueQuery(rule=rule, now=now, max_lateness=_config("MAX_LATENESS"),
                          batch_size=_config("BATCH_SIZE"), directory=directory)

@@ -7,7 +7,7 @@ from .accounts import (  # noqa: F401
     User,
     validate_time_zone,
 )
-from .audit import CaseAccessLog, Event, HistoryEntry  # noqa: F401
+from .audit import CaseAccessLog, HistoryEntry  # noqa: F401
 from .casework import (  # noqa: F401
     VULNERABILITIES,
     BorderPoint,

@@ -1,4 +1,4 @@
-"""What happened and who looked: change history, access log, event outbox."""
+"""What happened and who looked: change history and access log (events: ``outbox``)."""
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -53,34 +53,3 @@ class CaseAccessLog(models.Model):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["case", "-at"], name="access_case_idx")]
 
-
-class Event(models.Model):
-    """Outbox of domain events, written in the transaction of the change.
-    Thin: types and ids, never personal data.
-
-    ``position`` is the event's place in the change feed. It is not the id:
-    ids are handed out at insert but become visible at commit, out of order.
-    A single sequencer numbers events once they are committed
-    (``integrations.feed.sequence_events``), so positions only ever grow in
-    the order readers can see them."""
-
-    type = models.CharField(_("type"), max_length=50)
-    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
-    object_type = models.CharField(_("object type"), max_length=30)
-    object_id = models.CharField(_("object id"), max_length=64)
-    case = models.ForeignKey("cases.Case", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    case_reference = models.CharField(_("case reference"), max_length=20, blank=True)
-    # The agencies entitled to see the event (owner, sender, receiver…).
-    agencies = models.ManyToManyField("cases.Agency", related_name="+", blank=True)
-    position = models.BigIntegerField(_("feed position"), null=True, blank=True, unique=True, editable=False)
-
-    class Meta:
-        verbose_name = _("event")
-        verbose_name_plural = _("events")
-        ordering = ["id"]
-        indexes = [
-            models.Index(fields=["id"], condition=models.Q(position__isnull=True), name="event_unsequenced_idx"),
-        ]
-
-    def __str__(self):
-        return f"{self.type} {self.object_type}:{self.object_id}"

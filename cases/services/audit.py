@@ -1,5 +1,5 @@
-"""History and outbox writes shared by every service. Call them inside the
-transaction of the change they describe."""
+"""History writes shared by every service (events: ``outbox.services.emit``).
+Call them inside the transaction of the change they describe."""
 import datetime
 import decimal
 import uuid
@@ -7,7 +7,7 @@ import uuid
 from django.db import models
 from django_countries.fields import Country
 
-from cases.models import Event, HistoryEntry
+from cases.models import HistoryEntry
 
 
 def _jsonable(value):
@@ -60,43 +60,3 @@ def record_many(entries: list[HistoryEntry]) -> list[HistoryEntry]:
     """Write history rows built with ``history_entry`` in one insert."""
     return HistoryEntry.objects.bulk_create(entries)
 
-
-def _event(event_type: str, obj: models.Model, case) -> Event:
-    return Event(
-        type=event_type,
-        object_type=obj._meta.model_name,
-        object_id=str(obj.pk),
-        case=case,
-        case_reference=case.reference if case is not None else "",
-    )
-
-
-def _agency_ids(agencies) -> list:
-    return sorted({getattr(agency, "pk", agency) for agency in agencies if agency is not None})
-
-
-def emit(event_type: str, *, obj: models.Model, case=None, agencies=()) -> Event:
-    """Write an event to the outbox; ``agencies`` may see it in their feed."""
-    event = _event(event_type, obj, case)
-    event.save(force_insert=True)
-    agency_ids = _agency_ids(agencies)
-    if agency_ids:
-        event.agencies.add(*agency_ids)
-    return event
-
-
-def emit_many(event_type: str, items) -> list[Event]:
-    """``emit`` for a batch, in two INSERTs whatever its size: ``items`` are
-    ``(obj, case, agencies)`` in the order the events happened. Their ids,
-    hence their feed positions (the sequencer numbers committed events in id
-    order), follow that order, as if each had been emitted on its own."""
-    items = list(items)
-    if not items:
-        return []
-    events = Event.objects.bulk_create([_event(event_type, obj, case) for obj, case, _agencies in items])
-    audience = Event.agencies.through
-    audience.objects.bulk_create([
-        audience(event_id=event.pk, agency_id=agency_id)
-        for event, (_obj, _case, agencies) in zip(events, items, strict=True) for agency_id in _agency_ids(agencies)
-    ])
-    return events

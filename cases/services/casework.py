@@ -44,8 +44,9 @@ from cases.models import (
 )
 from cases.roles import Role
 from cases.selectors import Access, cases_visible_to, collaborator_agency_ids, people_visible_to
+from outbox.services import emit
 
-from .audit import diff, emit, history_entry, record, record_many, snapshot
+from .audit import diff, history_entry, record, record_many, snapshot
 from .search import case_search_refresh, search_document
 
 PERSON_FIELDS = (

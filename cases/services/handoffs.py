@@ -32,8 +32,9 @@ from cases.models import (
 from cases.models.handoffs import crosses_border
 from cases.roles import Role
 from cases.selectors import case_for, handoffs_visible_to
+from outbox.services import emit, emit_many
 
-from .audit import diff, emit, emit_many, record, snapshot
+from .audit import diff, record, snapshot
 
 # What the history of a handoff records: its state, never the free text.
 TRACKED_FIELDS = ["kind", "status", "from_agency", "to_agency", "response_due", "legal_basis", "rejection_reason",

@@ -14,8 +14,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cases.models import Case, CaseMember, CaseStatus, DocumentType, DuplicateCandidate, HistoryEntry, Person
+from outbox.services import emit
 
-from .audit import emit, record
+from .audit import record
 from .search import case_search_refresh
 
 # Values scrubbed from history ``changes``. Sex and nationality stay, as on the

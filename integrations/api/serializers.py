@@ -5,7 +5,8 @@ from rest_framework import serializers
 
 from api_core.fields import StrictBooleanField, StrictCharField
 from integrations.feed import CURSOR_PATTERN
-from integrations.models import DisabledReason, EventType, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from integrations.models import DisabledReason, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from outbox.models import EventType
 
 MAX_PAGE_SIZE = 500
 

@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.api import case_urls, handoff_urls
-from cases.models import Case, CaseAccessLog, Event, HistoryEntry
+from cases.models import Case, CaseAccessLog, HistoryEntry
 from cases.roles import Role
+from outbox.models import Event
 from tests.factories import ConsentFactory, UserFactory
 from tests.privacy import assert_no_personal_data
 

@@ -4,8 +4,9 @@ import pytest
 from django.utils import timezone
 
 from api_core.models import IdempotencyRecord
-from cases.models import Case, CaseMember, CaseReferenceCounter, Event, HistoryEntry, Person
+from cases.models import Case, CaseMember, CaseReferenceCounter, HistoryEntry, Person
 from cases.services import casework
+from outbox.models import Event
 
 from .conftest import case_body, member
 

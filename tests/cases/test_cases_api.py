@@ -12,12 +12,12 @@ from cases.models import (
     CaseMember,
     CaseReferenceCounter,
     DuplicateCandidate,
-    Event,
     HistoryEntry,
     Person,
 )
 from cases.roles import Role
 from cases.services.search import case_search_refresh
+from outbox.models import Event
 from tests.factories import CaseMemberFactory, UserFactory, case_with_family
 
 from .conftest import case_body, member

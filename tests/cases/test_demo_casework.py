@@ -2,7 +2,8 @@
 import pytest
 from django.core.management import call_command
 
-from cases.models import Case, Event, HistoryEntry, Person
+from cases.models import Case, HistoryEntry, Person
+from outbox.models import Event
 
 
 def counts():

@@ -3,7 +3,8 @@ import datetime
 
 import pytest
 
-from cases.models import CaseAccessLog, CaseMember, DuplicateCandidate, Event, HistoryEntry, Person
+from cases.models import CaseAccessLog, CaseMember, DuplicateCandidate, HistoryEntry, Person
+from outbox.models import Event
 from tests.factories import CaseMemberFactory, case_with_family
 
 from .conftest import member

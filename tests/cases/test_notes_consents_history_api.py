@@ -4,7 +4,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from cases.models import Case, Consent, Event, HistoryEntry, Note
+from cases.models import Case, Consent, HistoryEntry, Note
+from outbox.models import Event
 from tests.factories import ConsentFactory, NoteFactory, case_with_family
 
 from .conftest import member

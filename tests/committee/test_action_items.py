@@ -5,8 +5,9 @@ import time_machine
 from django.utils import timezone
 
 from api_core.preconditions import etag_for
-from cases.models import Event, HistoryEntry
+from cases.models import HistoryEntry
 from committee.models import ActionItem
+from outbox.models import Event
 from tests.factories import CaseFactory, UserFactory
 
 from .factories import ActionItemFactory, AgendaItemFactory, DecisionFactory

@@ -8,9 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import Event, Handoff, HistoryEntry
+from cases.models import Handoff, HistoryEntry
 from committee.models import ActionItem, AgendaItem, CalendarFeed, Meeting
 from committee.services import calendar_feed_create
+from outbox.models import Event
 from tests.factories import CaseFactory, HandoffFactory, PersonFactory
 
 from .factories import ActionItemFactory, AgendaItemFactory, AttendanceFactory, DecisionFactory, MeetingFactory

@@ -1,7 +1,9 @@
 """A committee member sees a case on an agenda of their committee as the
 limited view, through the one access table in ``cases.selectors``."""
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
+from cases import selectors as case_selectors
 from cases.selectors import cases_visible_to
 from committee.selectors import case_ids_on_agendas_of_member
 from tests.factories import CaseFactory
@@ -46,3 +48,27 @@ class TestCommitteeMemberCaseAccess:
         AgendaItemFactory(meeting=meeting, case=case)
         AgendaItemFactory(meeting=meeting)  # no case
         assert list(case_ids_on_agendas_of_member(pe_delegate)) == [case.pk]
+
+
+class TestAgendaCaseProvider:
+    """cases asks the committee app for agenda data through a registered provider, never by importing it."""
+
+    def test_the_committee_app_registers_its_selector(self):
+        """Registered once the apps are ready; registering the same one again changes nothing."""
+        assert case_selectors._agenda_case_provider is case_ids_on_agendas_of_member
+        case_selectors.register_agenda_case_provider(case_ids_on_agendas_of_member)
+        assert case_selectors._agenda_case_provider is case_ids_on_agendas_of_member
+
+    def test_a_second_different_provider_is_refused(self):
+        """Two providers would be two answers to one access rule."""
+        with pytest.raises(ImproperlyConfigured):
+            case_selectors.register_agenda_case_provider(lambda user: None)
+        assert case_selectors._agenda_case_provider is case_ids_on_agendas_of_member
+
+    @pytest.mark.django_db
+    def test_without_a_provider_a_committee_member_sees_nothing(self, pe_delegate, meeting, monkeypatch):
+        """Denied by default: the rule that needs agenda data grants nothing when no one supplies it."""
+        AgendaItemFactory(meeting=meeting, case=CaseFactory())
+        monkeypatch.setattr(case_selectors, "_agenda_case_provider", None)
+        assert case_selectors.committee_case_ids(pe_delegate) is None
+        assert _access(pe_delegate) == {}

@@ -4,8 +4,9 @@ import pytest
 from django.utils import timezone
 
 from api_core.preconditions import etag_for
-from cases.models import Event, HistoryEntry
+from cases.models import HistoryEntry
 from committee.models import Attendance, Meeting
+from outbox.models import Event
 from tests.factories import UserFactory
 
 from .factories import CommitteeFactory, MeetingFactory, MembershipFactory

@@ -6,10 +6,11 @@ import pytest
 from django.urls import URLPattern, URLResolver
 from django.utils import timezone
 
-from cases.models import Event, HistoryEntry
+from cases.models import HistoryEntry
 from committee.api import urls as committee_urls
 from committee.models import ActionItem, AgendaItem, CalendarFeed, Decision, Meeting
 from committee.services import calendar_feed_create
+from outbox.models import Event
 from tests.factories import CaseFactory
 
 from .factories import ActionItemFactory, AgendaItemFactory, DecisionFactory, MeetingFactory

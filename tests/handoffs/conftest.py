@@ -3,8 +3,9 @@ handoffs in any status between the standing agencies."""
 import pytest
 from django.utils import timezone
 
-from cases.models import Event, HistoryEntry
+from cases.models import HistoryEntry
 from cases.roles import Role
+from outbox.models import Event
 from tests.factories import ConsentFactory, HandoffFactory, UserFactory, case_with_family
 
 # Every personal field of a person, as it could appear in a JSON body.

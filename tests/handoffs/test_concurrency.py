@@ -10,10 +10,11 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from api_core.errors import Conflict
-from cases.models import Case, Event, Handoff, HistoryEntry
+from cases.models import Case, Handoff, HistoryEntry
 from cases.roles import Role
 from cases.services import handoffs as services
 from cases.tasks.handoffs import emit_overdue_handoffs
+from outbox.models import Event
 from tests.factories import CaseFactory, ConsentFactory, HandoffFactory, UserFactory, case_with_family
 
 pytestmark = [pytest.mark.django_db(transaction=True)]

@@ -6,7 +6,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from cases.models import Case, Event, Handoff, HistoryEntry
+from cases.models import Case, Handoff, HistoryEntry
+from outbox.models import Event
 from tests.factories import AgencyFactory, CaseFactory, ConsentFactory, HandoffFactory, UserFactory
 from tests.privacy import assert_no_personal_data
 

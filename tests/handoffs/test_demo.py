@@ -7,7 +7,8 @@ from django.core.management import call_command
 
 from cases.demo.accounts import seed_accounts
 from cases.demo.handoffs import OWN_CASES, SCENARIOS, seed_handoffs
-from cases.models import Case, Event, Handoff, HistoryEntry
+from cases.models import Case, Handoff, HistoryEntry
+from outbox.models import Event
 from tests.factories import case_with_family
 
 

@@ -5,9 +5,10 @@ import datetime
 import pytest
 import time_machine
 
-from cases.models import Event, Handoff
+from cases.models import Handoff
 from cases.services import handoffs as services
 from cases.tasks.handoffs import emit_overdue_handoffs
+from outbox.models import Event
 
 DUE = datetime.datetime(2026, 12, 4, 17, 0, tzinfo=datetime.UTC)  # 12:00 in Lima, 14:00 in Santiago
 SECOND = datetime.timedelta(seconds=1)

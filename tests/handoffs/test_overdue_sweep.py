@@ -10,11 +10,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases.models import Event, Handoff
+from cases.models import Handoff
 from cases.services import handoffs as services
-from cases.services.audit import emit
 from cases.tasks.handoffs import emit_overdue_handoffs
-from integrations.feed import event_json, sequence_events
+from integrations.feed import event_json
+from outbox.models import Event
+from outbox.sequencer import sequence_events
+from outbox.services import emit
 from tests.factories import CaseFactory, HandoffFactory
 
 HOUR = datetime.timedelta(hours=1)

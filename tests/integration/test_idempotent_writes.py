@@ -1,7 +1,8 @@
 """Idempotency-Key on the real write endpoints partner systems retry."""
 import pytest
 
-from cases.models import Case, Event, Handoff, HistoryEntry, Person
+from cases.models import Case, Handoff, HistoryEntry, Person
+from outbox.models import Event
 from tests.cases.conftest import case_body
 from tests.factories import ConsentFactory, case_with_family
 

@@ -16,8 +16,9 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from api_core.models import IdempotencyRecord
-from cases.models import Case, Event, Handoff, HistoryEntry
+from cases.models import Case, Handoff, HistoryEntry
 from cases.tasks.handoffs import emit_overdue_handoffs
+from outbox.models import Event
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"
 

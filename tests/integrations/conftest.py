@@ -7,11 +7,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from cases.services.audit import emit
 from config.celery import app as celery_app
 from integrations import signing
 from integrations.feed import feed_head
 from integrations.models import WebhookEndpoint
+from outbox.services import emit
 from tests.factories import CaseFactory
 
 

@@ -14,9 +14,9 @@ from django.db import connections
 from django.utils import timezone
 
 from integrations import outbound, services
-from integrations.feed import sequence_events
 from integrations.models import DeliveryStatus, DisabledReason, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from integrations.tasks import deliver_webhook
+from outbox.sequencer import sequence_events
 
 from .conftest import verify_request
 

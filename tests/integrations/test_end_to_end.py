@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 
-from cases.services.audit import emit
 from config.celery import app as celery_app
 from integrations.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from integrations.tasks import dispatch_webhooks
+from outbox.services import emit
 from tests.factories import CaseFactory
 from tests.services import worker_database_url
 

@@ -5,9 +5,10 @@ import time
 import pytest
 from django.db import connections, transaction
 
-from cases.models import Event
-from cases.services.audit import emit
-from integrations.feed import decode_cursor, encode_cursor, feed_head, sequence_events
+from integrations.feed import decode_cursor, encode_cursor, feed_head
+from outbox.models import Event
+from outbox.sequencer import sequence_events
+from outbox.services import emit
 from tests.factories import CaseFactory, PersonFactory
 
 

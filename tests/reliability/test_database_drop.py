@@ -12,7 +12,8 @@ import pytest
 from django.db import connection
 
 from api_core.models import IdempotencyRecord
-from cases.models import Case, CaseMember, Event, Person
+from cases.models import Case, CaseMember, Person
+from outbox.models import Event
 from tests.integration.test_redis_down import FAMILY
 
 pytestmark = [pytest.mark.django_db(transaction=True)]

@@ -6,6 +6,7 @@ import datetime
 import icalendar
 import pytest
 import time_machine
+from django.db import transaction
 from django.test import TestCase
 
 from committee.services import meeting_cancel, meeting_mark_held, meeting_update
@@ -280,6 +281,21 @@ class TestCancellationNotice:
         cancel(meeting)
         send(Reminder.objects.first(), DEADLINE - 24 * H)
         assert calendar_of(smtp.messages[0]).events[0]["SEQUENCE"] == 2
+
+    def test_a_cancellation_rolled_back_leaves_no_notice(self, rules, make_meeting, members, secretariat,
+                                                         monkeypatch, smtp):
+        """The notices are written in the cancellation's transaction: they go where it goes."""
+        queued = []
+        monkeypatch.setattr(reminder_services, "queue_sends", queued.extend)
+        meeting = make_meeting()
+        with (time_machine.travel(DEADLINE - 24 * H, tick=False), TestCase.captureOnCommitCallbacks(execute=True),
+              pytest.raises(RuntimeError), transaction.atomic()):
+            meeting_cancel(actor=secretariat, meeting=meeting, reason="Cierre del paso fronterizo")
+            assert Reminder.objects.filter(deadline_kind="meeting_cancelled").count() == 2
+            raise RuntimeError("the surrounding transaction fails")
+        meeting.refresh_from_db()
+        assert meeting.status == "scheduled"
+        assert not Reminder.objects.exists() and queued == [] and smtp.attempts == 0
 
     def test_a_draft_cancelled_sends_nothing(self, rules, make_meeting, members, cancel):
         """Members never saw a draft."""

@@ -1,6 +1,4 @@
-"""The secretariat's daily tool. Every write goes through ``committee.services``
-(the same rules as the API); every list goes through ``committee.selectors``
-(committee members read their committees only, and no draft)."""
+"""Meetings: scheduling, cancelling, the agenda, attendance, the minutes."""
 import zoneinfo
 
 from django import forms
@@ -12,29 +10,14 @@ from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpRespo
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from api_core.errors import ServiceError
-from cases.admin.display import agency_code, overdue_badge
-from cases.admin.filters import OverdueFilter
-
-from . import services
-from .calendar import meeting_calendar
-from .models import (
-    ActionItem,
-    ActionItemStatus,
-    AgendaItem,
-    Attendance,
-    CalendarFeed,
-    Committee,
-    Decision,
-    Meeting,
-    MeetingStatus,
-    Membership,
-)
-from .selectors import (
+from committee import services
+from committee.calendar import meeting_calendar
+from committee.models import ActionItem, AgendaItem, Attendance, Meeting, MeetingStatus
+from committee.selectors import (
     action_items_visible_to,
     agenda_of,
     attendance_of,
@@ -46,70 +29,13 @@ from .selectors import (
     quorum_of,
 )
 
+from .action_items import ActionItemInline
+from .common import ServiceErrorsAsMessages, local_time, recordable, run_each, saved_by_services
 
-class ServiceErrorsAsMessages:
-    """A refusal from a service becomes a message on the page, not a 500;
-    the admin's transaction rolls the whole form back."""
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ServiceError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
-
-def _run(admin_obj, request, service, queryset, success, **kwargs) -> None:
-    """Apply ``service`` to each selected object; report what went through."""
-    done = 0
-    for obj in queryset:
-        try:
-            service(actor=request.user, **{admin_obj.service_arg: obj}, **kwargs)
-            done += 1
-        except ServiceError as exc:
-            admin_obj.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
-    if done:
-        admin_obj.message_user(request, success % {"count": done}, messages.SUCCESS)
-
-
-def _saved_by_services(formset) -> None:
-    """The services saved the rows; the admin's change message only needs to
-    find these lists."""
-    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-
-
-# --- Committees ------------------------------------------------------------
-
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    fields = ["user", "role", "delegation"]
-    autocomplete_fields = ["user"]
-    extra = 0
-
-
-@admin.register(Committee)
-class CommitteeAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "parent", "quorum_pe", "quorum_cl", "quorum_int", "active"]
-    list_filter = ["active"]
-    search_fields = ["name", "code"]
-    prepopulated_fields = {"code": ["name"]}
-    fieldsets = [
-        (None, {"fields": ["name", "code", "parent", "description", "active"]}),
-        (_("Quorum"), {"fields": ["quorum_pe", "quorum_cl", "quorum_int"],
-                       "description": _("Present voting members (chair or member) needed from each delegation.")}),
-    ]
-    inlines = [MembershipInline]
-
-    def get_queryset(self, request):
-        return committees_visible_to(request.user).select_related("parent")
-
-
-# --- Meetings --------------------------------------------------------------
 
 class AgendaItemInlineForm(forms.ModelForm):
     """Positions are not edited as a field (two items would briefly share one);
     ``order`` says where each row should go and the service renumbers."""
-
     order = forms.IntegerField(label=_("No."), min_value=1, required=False,
                                widget=forms.NumberInput(attrs={"class": "agenda-order", "style": "width:4em"}))
 
@@ -144,23 +70,6 @@ class AgendaItemInline(admin.TabularInline):
         return super().has_change_permission(request, obj) and not (obj and obj.minutes_locked)
 
 
-def _recordable(meeting) -> bool:
-    """Attendance and decisions are facts of a meeting that has begun, and
-    stay open until its minutes are approved."""
-    return meeting is not None and meeting.status != MeetingStatus.CANCELLED and not meeting.minutes_locked and (
-        meeting.status == MeetingStatus.HELD or meeting.starts_at <= timezone.now())
-
-
-def _local_time(meeting) -> str:
-    """A meeting's time as its own wall clock, its zone named: the same for
-    every reader, wherever they are."""
-    start, end = meeting.local_starts_at, meeting.local_ends_at
-    with translation.override(translation.get_language()):
-        day = date_format(start, "DATE_FORMAT")
-    return format_html('{} {}–{} <span class="meeting-zone">({})</span>', day, f"{start:%H:%M}", f"{end:%H:%M}",
-                       meeting.time_zone)
-
-
 class AttendanceInline(admin.TabularInline):
     model = Attendance
     fields = ["user", "delegation", "status", "counts_for_quorum"]
@@ -169,24 +78,13 @@ class AttendanceInline(admin.TabularInline):
     extra = 0
 
     def has_add_permission(self, request, obj=None):
-        return super().has_add_permission(request, obj) and _recordable(obj)
+        return super().has_add_permission(request, obj) and recordable(obj)
 
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and _recordable(obj)
+        return super().has_change_permission(request, obj) and recordable(obj)
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not (obj and obj.minutes_locked)
-
-
-class ActionItemInline(admin.TabularInline):
-    model = ActionItem
-    fk_name = "meeting"
-    fields = ["title", "owner_agency", "assignee", "due_at", "status"]
-    readonly_fields = ["status"]
-    autocomplete_fields = ["assignee"]
-    extra = 0
-    show_change_link = True
-    can_delete = False  # cancel instead: the record of what was asked stays
 
 
 _LOCAL_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -321,7 +219,7 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     def local_times(self, obj):
         if obj is None or obj.pk is None:
             return "—"
-        return _local_time(obj)
+        return local_time(obj)
 
     @admin.display(description=_("suggestions"))
     def docket_suggestions(self, obj):
@@ -354,7 +252,7 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         obj.refresh_from_db()
 
     def save_formset(self, request, form, formset, change):
-        _saved_by_services(formset)
+        saved_by_services(formset)
         meeting = form.instance
         if formset.model is AgendaItem:
             self._save_agenda(request, meeting, formset)
@@ -407,13 +305,13 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
 
     @admin.action(description=_("Schedule the selected meetings"), permissions=["change"])
     def schedule_selected(self, request, queryset):
-        _run(self, request, services.meeting_schedule, queryset, _("%(count)d meeting(s) scheduled."))
+        run_each(self, request, services.meeting_schedule, queryset, _("%(count)d meeting(s) scheduled."))
 
     @admin.action(description=_("Cancel the selected meetings…"), permissions=["change"])
     def cancel_selected(self, request, queryset):
         form = CancelForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            _run(self, request, services.meeting_cancel, queryset, _("%(count)d meeting(s) cancelled."),
+            run_each(self, request, services.meeting_cancel, queryset, _("%(count)d meeting(s) cancelled."),
                  reason=form.cleaned_data["reason"])
             return None
         return TemplateResponse(request, "admin/committee/meeting/cancel.html", {
@@ -560,212 +458,3 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         context["can_manage"] = can_manage(request.user)
         context["can_read_minutes"] = obj is not None and can_read_minutes(request.user, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
-
-
-# --- Agenda items and decisions ---------------------------------------------
-
-class DecisionInlineForm(forms.ModelForm):
-    class Meta:
-        model = Decision
-        fields = ["text", "outcome", "position_pe", "position_cl", "position_int"]
-        widgets = {"text": forms.Textarea(attrs={"rows": 2, "cols": 50})}
-
-
-class DecisionInline(admin.StackedInline):
-    model = Decision
-    form = DecisionInlineForm
-    extra = 0
-    can_delete = False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # a recorded decision is not rewritten; record a new one
-
-    def has_add_permission(self, request, obj=None):
-        return super().has_add_permission(request, obj) and obj is not None and _recordable(obj.meeting)
-
-
-class AgendaItemActionInline(ActionItemInline):
-    fk_name = "agenda_item"
-
-
-@admin.register(AgendaItem)
-class AgendaItemAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
-    list_display = ["title", "meeting", "position", "kind", "case_label", "status"]
-    list_filter = ["kind", "status", "meeting__committee"]
-    search_fields = ["title", "case_label"]
-    fields = ["meeting", "position", "kind", "title", "notes", "planned_minutes", "case", "case_label", "handoff",
-              "handoff_label", "action_item", "status", "deferred_from"]
-    readonly_fields = ["meeting", "position", "case_label", "handoff_label", "deferred_from"]
-    autocomplete_fields = ["case", "handoff"]
-    raw_id_fields = ["action_item"]
-    inlines = [DecisionInline, AgendaItemActionInline]
-    actions = ["defer_selected"]
-    service_arg = "item"
-
-    def get_queryset(self, request):
-        return (AgendaItem.objects.filter(meeting__in=meetings_visible_to(request.user).values("pk"))
-                .select_related("meeting", "meeting__committee"))
-
-    def has_add_permission(self, request):
-        return False  # items are added on their meeting's page
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
-    def delete_model(self, request, obj):
-        services.agenda_item_delete(actor=request.user, item=obj)
-
-    def save_model(self, request, obj, form, change):
-        changes = {name: form.cleaned_data[name] for name in form.changed_data
-                   if name in ["kind", "title", "notes", "planned_minutes", "case", "handoff", "action_item", "status"]}
-        services.agenda_item_update(actor=request.user, item=obj, changes=changes)
-        obj.refresh_from_db()
-
-    def save_formset(self, request, form, formset, change):
-        _saved_by_services(formset)
-        item = form.instance
-        for f in formset.forms:
-            if not f.has_changed() or not f.cleaned_data:
-                continue
-            if formset.model is Decision:
-                services.decision_record(actor=request.user, agenda_item=item, text=f.cleaned_data["text"],
-                                         outcome=f.cleaned_data["outcome"], positions={
-                                             "PE": f.cleaned_data["position_pe"], "CL": f.cleaned_data["position_cl"],
-                                             "INT": f.cleaned_data["position_int"]})
-            elif formset.model is ActionItem:
-                fields = {name: f.cleaned_data[name] for name in ["title", "owner_agency", "assignee", "due_at"]}
-                if f.instance._state.adding:
-                    services.action_item_create(actor=request.user, agenda_item=item, **fields)
-                else:
-                    services.action_item_update(actor=request.user, item=f.instance, changes={
-                        name: fields[name] for name in f.changed_data if name in fields})
-
-    @admin.action(description=_("Defer to the next scheduled meeting"), permissions=["change"])
-    def defer_selected(self, request, queryset):
-        _run(self, request, services.agenda_item_defer, queryset, _("%(count)d item(s) carried to the next meeting."))
-
-
-# --- Action items ----------------------------------------------------------
-
-class ActionItemForm(forms.ModelForm):
-    class Meta:
-        model = ActionItem
-        fields = ["title", "description", "owner_agency", "assignee", "due_at", "meeting", "agenda_item",
-                  "decision", "case"]
-
-
-@admin.register(ActionItem)
-class ActionItemAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
-    form = ActionItemForm
-    list_display = ["title", "owner", "assignee_name", "due_at", "status", "overdue", "meeting"]
-    list_filter = [OverdueFilter, "status", "owner_agency", "meeting__committee"]
-    list_select_related = ["owner_agency", "assignee", "meeting"]
-    search_fields = ["title", "description"]
-    date_hierarchy = "due_at"
-    autocomplete_fields = ["assignee", "meeting", "case"]
-    raw_id_fields = ["agenda_item", "decision"]
-    readonly_fields = ["status", "completed_at", "completed_by", "completion_note", "cancelled_at",
-                       "cancellation_reason"]
-    actions = ["complete_selected", "cancel_selected"]
-    service_arg = "item"
-
-    def get_queryset(self, request):
-        return action_items_visible_to(request.user).select_related("meeting")
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # cancel instead: the record of what was asked stays
-
-    def get_readonly_fields(self, request, obj=None):
-        if obj is not None and obj.status != ActionItemStatus.OPEN:
-            return [*ActionItemForm.Meta.fields, *self.readonly_fields]
-        return self.readonly_fields
-
-    def get_ordering(self, request):
-        if request.GET.get("overdue") == "yes":
-            return ["due_at", "id"]  # most late first
-        return super().get_ordering(request)
-
-    @admin.display(description=_("overdue"), ordering="due_at")
-    def overdue(self, obj):
-        return overdue_badge(obj.is_overdue)
-
-    @admin.display(description=_("owner agency"), ordering="owner_agency__code")
-    def owner(self, obj):
-        return agency_code(obj.owner_agency)
-
-    @admin.display(description=_("assignee"), ordering="assignee__last_name")
-    def assignee_name(self, obj):
-        return (obj.assignee.get_full_name() or obj.assignee.username) if obj.assignee_id else "—"
-
-    def save_model(self, request, obj, form, change):
-        fields = {name: form.cleaned_data[name] for name in ActionItemForm.Meta.fields if name in form.cleaned_data}
-        if change:
-            services.action_item_update(actor=request.user, item=obj, changes={
-                name: fields[name] for name in form.changed_data if name in fields})
-        else:
-            created = services.action_item_create(actor=request.user, **fields)
-            obj.pk = created.pk
-            obj._state.adding = False
-        obj.refresh_from_db()
-
-    @admin.action(description=_("Mark the selected action items done"), permissions=["change"])
-    def complete_selected(self, request, queryset):
-        _run(self, request, services.action_item_complete, queryset, _("%(count)d action item(s) done."))
-
-    @admin.action(description=_("Cancel the selected action items"), permissions=["change"])
-    def cancel_selected(self, request, queryset):
-        _run(self, request, services.action_item_cancel, queryset, _("%(count)d action item(s) cancelled."))
-
-
-# --- Calendar feeds --------------------------------------------------------
-
-class CalendarFeedForm(forms.ModelForm):
-    class Meta:
-        model = CalendarFeed
-        fields = ["committee"]
-
-
-@admin.register(CalendarFeed)
-class CalendarFeedAdmin(admin.ModelAdmin):
-    """Each person's secret calendar addresses. Adding one makes it for
-    yourself and shows the address once."""
-
-    form = CalendarFeedForm
-    list_display = ["prefix", "committee", "user", "created_at", "last_used_at", "revoked_at"]
-    list_filter = ["committee", ("revoked_at", admin.EmptyFieldListFilter)]
-    actions = ["revoke_selected"]
-
-    def get_queryset(self, request):
-        feeds = CalendarFeed.objects.select_related("user", "committee")
-        return feeds if can_manage(request.user) else feeds.filter(user=request.user)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "committee":
-            kwargs["queryset"] = committees_visible_to(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # revoke instead, so the record of its use stays
-
-    def has_revoke_permission(self, request):
-        return request.user.is_active and request.user.is_staff
-
-    def save_model(self, request, obj, form, change):
-        feed, secret = services.calendar_feed_create(user=request.user, committee=form.cleaned_data["committee"])
-        obj.pk = feed.pk
-        obj._state.adding = False
-        obj.refresh_from_db()
-        url = settings.PUBLIC_BASE_URL + reverse("v1:calendar-feed-ics", kwargs={"secret": secret})
-        messages.warning(request, _("Your calendar address (copy it now, it is not shown again): %(url)s") % {
-            "url": url})
-
-    @admin.action(description=_("Revoke the selected calendar feeds"), permissions=["revoke"])
-    def revoke_selected(self, request, queryset):
-        _run(self, request, services.calendar_feed_revoke, queryset, _("%(count)d feed(s) revoked."))
-
-    service_arg = "feed"

@@ -1,0 +1,56 @@
+"""What every committee admin page shares: service refusals shown as
+messages, and bulk actions that call one service per selected object."""
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+
+from api_core.errors import ServiceError
+from committee.models import MeetingStatus
+
+
+class ServiceErrorsAsMessages:
+    """A refusal from a service becomes a message on the page, not a 500;
+    the admin's transaction rolls the whole form back."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+def run_each(admin_obj, request, service, queryset, success, **kwargs) -> None:
+    """Apply ``service`` to each selected object; report what went through."""
+    done = 0
+    for obj in queryset:
+        try:
+            service(actor=request.user, **{admin_obj.service_arg: obj}, **kwargs)
+            done += 1
+        except ServiceError as exc:
+            admin_obj.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
+    if done:
+        admin_obj.message_user(request, success % {"count": done}, messages.SUCCESS)
+
+
+def saved_by_services(formset) -> None:
+    """The services saved the rows; the admin's change message only needs to
+    find these lists."""
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+
+def recordable(meeting) -> bool:
+    """Attendance and decisions are facts of a meeting that has begun, and
+    stay open until its minutes are approved."""
+    return meeting is not None and meeting.status != MeetingStatus.CANCELLED and not meeting.minutes_locked and (
+        meeting.status == MeetingStatus.HELD or meeting.starts_at <= timezone.now())
+
+
+def local_time(meeting) -> str:
+    """A meeting's time as its own wall clock, its zone named: the same for
+    every reader, wherever they are."""
+    start, end = meeting.local_starts_at, meeting.local_ends_at
+    return format_html('{} {}–{} <span class="meeting-zone">({})</span>', date_format(start, "DATE_FORMAT"),
+                       f"{start:%H:%M}", f"{end:%H:%M}", meeting.time_zone)
