@@ -3,7 +3,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from cases.admin.display import agency_code, overdue_badge
+from cases.admin.display import agency_code, csv_download, iso, overdue_badge
 from cases.admin.filters import OverdueFilter
 from committee import services
 from committee.models import ActionItem, ActionItemStatus
@@ -43,7 +43,7 @@ class ActionItemAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     raw_id_fields = ["agenda_item", "decision"]
     readonly_fields = ["status", "completed_at", "completed_by", "completion_note", "cancelled_at",
                        "cancellation_reason"]
-    actions = ["complete_selected", "cancel_selected"]
+    actions = ["complete_selected", "cancel_selected", "export_csv"]
     service_arg = "item"
 
     def get_queryset(self, request):
@@ -56,6 +56,16 @@ class ActionItemAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         if obj is not None and obj.status != ActionItemStatus.OPEN:
             return [*ActionItemForm.Meta.fields, *self.readonly_fields]
         return self.readonly_fields
+
+    @admin.action(description=_("Export to CSV (no personal data)"))
+    def export_csv(self, request, queryset):
+        """The title the committee wrote, agencies, dates and states; cases by reference only."""
+        items = queryset.select_related("owner_agency", "meeting", "case").order_by("due_at", "created_at")
+        return csv_download("action-items", [
+            "title", "owner_agency", "due_at", "status", "overdue", "meeting", "case_reference", "completed_at"], (
+            [i.title, i.owner_agency.code if i.owner_agency_id else "", iso(i.due_at), i.status, i.is_overdue,
+             i.meeting.title if i.meeting_id else "", i.case.reference if i.case_id else "", iso(i.completed_at)]
+            for i in items))
 
     def get_ordering(self, request):
         if request.GET.get("overdue") == "yes":

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminURLFieldWidget
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -14,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from api_core.errors import ServiceError
+from cases.admin.display import csv_download
 from committee import services
 from committee.calendar import meeting_calendar
 from committee.models import ActionItem, AgendaItem, Attendance, Meeting, MeetingStatus
@@ -144,7 +146,7 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     inlines = [AgendaItemInline, AttendanceInline, ActionItemInline]
     readonly_fields = ["status", "sequence", "minutes_status", "minutes_circulated_at", "minutes_approved_at",
                        "cancellation_reason", "docket_suggestions", "local_times"]
-    actions = ["schedule_selected", "cancel_selected"]
+    actions = ["schedule_selected", "cancel_selected", "export_csv"]
     service_arg = "meeting"
     change_form_template = "admin/committee/meeting/change_form.html"
 
@@ -302,6 +304,16 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
                 services.agenda_reorder(actor=request.user, meeting=meeting, order=order)
 
     # --- workflow: list actions and buttons
+
+    @admin.action(description=_("Export to CSV (no personal data)"))
+    def export_csv(self, request, queryset):
+        meetings = queryset.select_related("committee").annotate(items=Count("agenda_items")).order_by("starts_at")
+        return csv_download("meetings", [
+            "committee", "title", "local_start", "local_end", "time_zone", "mode", "status", "minutes_status",
+            "agenda_items"], (
+            [m.committee.code, m.title, m.local_starts_at.strftime("%Y-%m-%d %H:%M"),
+             m.local_ends_at.strftime("%Y-%m-%d %H:%M"), m.time_zone, m.mode, m.status, m.minutes_status, m.items]
+            for m in meetings))
 
     @admin.action(description=_("Schedule the selected meetings"), permissions=["change"])
     def schedule_selected(self, request, queryset):

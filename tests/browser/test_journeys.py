@@ -152,4 +152,5 @@ def test_the_dashboard_renders_its_figures(page, live_server, sign_in, screensho
     screenshot(page, "dashboard")
     dashboard.get_by_role("link", name="Ciudad de Tacna").click()
     assert "border_point__exact=tacna_city" in page.url
+    page.locator("#result_list tbody tr").first.wait_for()
     assert page.locator("#result_list tbody tr").count() == 2
