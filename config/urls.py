@@ -9,6 +9,7 @@ from figures.admin_views import situation_report_page, situation_report_pdf
 admin.site.site_header = _("Puente — Comité Binacional Perú–Chile")
 admin.site.site_title = _("Puente")
 admin.site.index_title = _("Binational migration cooperation committee")
+admin.site.site_url = None  # there is no public site: the admin and the API are all there is
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

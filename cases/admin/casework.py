@@ -22,7 +22,6 @@ from cases.models import (
     CaseMember,
     Consent,
     DuplicateCandidate,
-    HistoryEntry,
     Note,
     Person,
     Relationship,
@@ -33,6 +32,9 @@ from cases.models.audit import AccessChannel
 from cases.roles import Role
 from cases.selectors import cases_fully_visible_to, cases_visible_to, log_case_reads, people_visible_to
 from cases.services.casework import duplicate_candidates_mark_reviewed
+
+from .display import agency_code
+from .history import timeline_page
 
 
 def _head_nationality():
@@ -106,18 +108,9 @@ class ConsentInline(ReadOnlyInline):
     fields = ["scope", "method", "given_at", "given_by", "recorded_by", "recorded_by_agency", "withdrawn_at"]
 
 
-class HistoryInline(ReadOnlyInline):
-    model = HistoryEntry
-    fields = ["at", "actor", "agency", "action", "object_type", "object_id", "changes"]
-    verbose_name_plural = _("history")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor", "agency")
-
-
 @admin.register(Case)
 class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["reference", "status", "priority", "owner_agency", "head_nationality", "member_count",
+    list_display = ["reference", "status", "priority", "owner_code", "head_nationality", "member_count",
                     "created_at", "closed_at"]
     list_filter = ["status", "priority", "owner_agency", "owner_agency__country", VulnerabilityFilter,
                    "border_point"]
@@ -126,7 +119,7 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                      "memberships__person__document_number"]
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
-    inlines = [MemberInline, NoteInline, ConsentInline, HistoryInline]
+    inlines = [MemberInline, NoteInline, ConsentInline]  # the history is a timeline below (.history)
     fields = ["reference", "status", "closure_reason", "closure_note", "closed_at", "priority", "border_point",
               "vulnerability_list", "owner_agency", "assigned_to", "summary", "member_count", "created_by",
               "created_at", "updated_at", "anonymised_at"]
@@ -135,6 +128,10 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return cases_visible_to(request.user).annotate(head_nationality=_head_nationality())
+
+    @admin.display(description=_("owner agency"), ordering="owner_agency__code")
+    def owner_code(self, case):
+        return agency_code(case.owner_agency)
 
     @admin.display(description=_("nationality of the head"), ordering="head_nationality")
     def head_nationality(self, case):
@@ -146,10 +143,12 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return ", ".join(str(labels[flag]) for flag in case.vulnerabilities) or "—"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
         if request.method == "GET":
             case = self.get_object(request, unquote(object_id))
             if case is not None:
                 log_case_reads(request.user, [case], channel=AccessChannel.ADMIN)
+                extra_context["history"] = timeline_page(case, request.GET.get("history_page"))
         return super().change_view(request, object_id, form_url, extra_context)
 
     def changelist_view(self, request, extra_context=None):

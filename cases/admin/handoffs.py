@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import Handoff
 from cases.selectors import handoffs_visible_to
 
+from .display import agency_code, csv_download, iso, overdue_badge
 from .filters import OverdueFilter
 
 
@@ -44,7 +45,7 @@ def _admin_link(obj, label) -> str:
 
 @admin.register(Handoff)
 class HandoffAdmin(admin.ModelAdmin):
-    list_display = ["case_reference", "kind", "status", "from_agency", "to_agency", "response_due", "overdue",
+    list_display = ["case_reference", "kind", "status", "from_code", "to_code", "response_due", "overdue",
                     "cross_border", "created_at"]
     list_filter = [
         "status", "kind", OverdueFilter, CrossBorderFilter,
@@ -56,7 +57,23 @@ class HandoffAdmin(admin.ModelAdmin):
     search_fields = ["case__reference", "from_agency__code", "to_agency__code"]
     date_hierarchy = "created_at"
     ordering = ["-created_at", "-id"]
-    actions = None
+    actions = ["export_csv"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description=_("Export to CSV (no personal data)"))
+    def export_csv(self, request, queryset):
+        """References, agencies, states and dates: nothing that names anyone."""
+        handoffs = queryset.select_related("case", "from_agency", "to_agency").order_by("created_at", "id")
+        return csv_download("handoffs", [
+            "case_reference", "kind", "status", "from_agency", "to_agency", "cross_border", "legal_basis",
+            "created_at", "response_due", "responded_at", "overdue", "rejection_reason", "completed_at"], (
+            [h.case.reference, h.kind, h.status, h.from_agency.code, h.to_agency.code, h.is_cross_border,
+             h.legal_basis, iso(h.created_at), iso(h.response_due), iso(h.responded_at), h.is_overdue,
+             h.rejection_reason, iso(h.completed_at)] for h in handoffs))
     fieldsets = [
         (None, {"fields": ["case_link", "kind", "status", "from_agency", "to_agency", "requested_by", "reason",
                            "services_requested", "response_due", "overdue"]}),
@@ -70,6 +87,19 @@ class HandoffAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return handoffs_visible_to(request.user).select_related("requested_by", "responded_by", "completed_by")
+
+    def get_ordering(self, request):
+        if request.GET.get("overdue") == "yes":
+            return ["response_due", "id"]  # most late first
+        return super().get_ordering(request)
+
+    @admin.display(description=_("from"), ordering="from_agency__code")
+    def from_code(self, obj):
+        return agency_code(obj.from_agency)
+
+    @admin.display(description=_("to"), ordering="to_agency__code")
+    def to_code(self, obj):
+        return agency_code(obj.to_agency)
 
     # The workflow is the only way to change a handoff.
     def has_add_permission(self, request):
@@ -89,13 +119,13 @@ class HandoffAdmin(admin.ModelAdmin):
     def case_link(self, obj):
         return _admin_link(obj.case, obj.case.reference)
 
-    @admin.display(description=_("overdue"), boolean=True)
+    @admin.display(description=_("overdue"), ordering="response_due")
     def overdue(self, obj):
-        return obj.is_overdue
+        return overdue_badge(obj.is_overdue)
 
-    @admin.display(description=_("cross-border"), boolean=True)
+    @admin.display(description=_("cross-border"))
     def cross_border(self, obj):
-        return obj.is_cross_border
+        return _("yes") if obj.is_cross_border else _("no")  # words, not icons whose alt text is "True"
 
     @admin.display(description=_("handoffs, oldest first"))
     def chain(self, obj):

@@ -93,6 +93,10 @@ class User(AbstractUser):
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
 
+    def __str__(self):
+        # People are named, not their sign-in names, wherever the admin shows a user.
+        return self.get_full_name() or self.username
+
     @cached_property
     def roles(self) -> frozenset[str]:
         return frozenset(self.groups.values_list("name", flat=True))

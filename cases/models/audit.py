@@ -49,7 +49,7 @@ class CaseAccessLog(models.Model):
 
     class Meta:
         verbose_name = _("case access")
-        verbose_name_plural = _("case access log")
+        verbose_name_plural = _("case accesses")  # the list counts them: "26 accesos a casos"
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["case", "-at"], name="access_case_idx")]
 

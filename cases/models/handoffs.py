@@ -137,7 +137,8 @@ class Handoff(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.case_id} → {self.to_agency_id}"
+        # Reads as "Traspaso BC-2026-000123 → cl-sermig" wherever a handoff is named.
+        return f"{self.get_kind_display()} {self.case.reference} → {self.to_agency.code}"
 
     @property
     def is_overdue(self) -> bool:

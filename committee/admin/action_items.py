@@ -3,6 +3,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from cases.admin.display import agency_code, csv_download, iso, overdue_badge
 from cases.admin.filters import OverdueFilter
 from committee import services
 from committee.models import ActionItem, ActionItemStatus
@@ -16,7 +17,7 @@ class ActionItemInline(admin.TabularInline):
     fk_name = "meeting"
     fields = ["title", "owner_agency", "assignee", "due_at", "status"]
     readonly_fields = ["status"]
-    raw_id_fields = ["assignee"]
+    autocomplete_fields = ["assignee"]
     extra = 0
     show_change_link = True
     can_delete = False  # cancel instead: the record of what was asked stays
@@ -33,15 +34,16 @@ class ActionItemForm(forms.ModelForm):
 @admin.register(ActionItem)
 class ActionItemAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     form = ActionItemForm
-    list_display = ["title", "owner", "assignee", "due_at", "status", "overdue", "meeting"]
+    list_display = ["title", "owner", "assignee_name", "due_at", "status", "overdue", "meeting"]
     list_filter = [OverdueFilter, "status", "owner_agency", "meeting__committee"]
     list_select_related = ["owner_agency", "assignee", "meeting"]
     search_fields = ["title", "description"]
     date_hierarchy = "due_at"
-    raw_id_fields = ["assignee", "meeting", "agenda_item", "decision", "case"]
+    autocomplete_fields = ["assignee", "meeting", "case"]
+    raw_id_fields = ["agenda_item", "decision"]
     readonly_fields = ["status", "completed_at", "completed_by", "completion_note", "cancelled_at",
                        "cancellation_reason"]
-    actions = ["complete_selected", "cancel_selected"]
+    actions = ["complete_selected", "cancel_selected", "export_csv"]
     service_arg = "item"
 
     def get_queryset(self, request):
@@ -55,13 +57,32 @@ class ActionItemAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
             return [*ActionItemForm.Meta.fields, *self.readonly_fields]
         return self.readonly_fields
 
-    @admin.display(description=_("overdue"), boolean=True)
+    @admin.action(description=_("Export to CSV (no personal data)"))
+    def export_csv(self, request, queryset):
+        """The title the committee wrote, agencies, dates and states; cases by reference only."""
+        items = queryset.select_related("owner_agency", "meeting", "case").order_by("due_at", "created_at")
+        return csv_download("action-items", [
+            "title", "owner_agency", "due_at", "status", "overdue", "meeting", "case_reference", "completed_at"], (
+            [i.title, i.owner_agency.code if i.owner_agency_id else "", iso(i.due_at), i.status, i.is_overdue,
+             i.meeting.title if i.meeting_id else "", i.case.reference if i.case_id else "", iso(i.completed_at)]
+            for i in items))
+
+    def get_ordering(self, request):
+        if request.GET.get("overdue") == "yes":
+            return ["due_at", "id"]  # most late first
+        return super().get_ordering(request)
+
+    @admin.display(description=_("overdue"), ordering="due_at")
     def overdue(self, obj):
-        return obj.is_overdue
+        return overdue_badge(obj.is_overdue)
 
     @admin.display(description=_("owner agency"), ordering="owner_agency__code")
     def owner(self, obj):
-        return obj.owner_agency.code if obj.owner_agency_id else "—"
+        return agency_code(obj.owner_agency)
+
+    @admin.display(description=_("assignee"), ordering="assignee__last_name")
+    def assignee_name(self, obj):
+        return (obj.assignee.get_full_name() or obj.assignee.username) if obj.assignee_id else "—"
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in ActionItemForm.Meta.fields if name in form.cleaned_data}

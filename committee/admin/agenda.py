@@ -8,7 +8,7 @@ from committee.models import ActionItem, AgendaItem, Decision
 from committee.selectors import meetings_visible_to
 
 from .action_items import ActionItemInline
-from .common import ServiceErrorsAsMessages, run_each, saved_by_services
+from .common import ServiceErrorsAsMessages, recordable, run_each, saved_by_services
 
 
 class DecisionInlineForm(forms.ModelForm):
@@ -28,7 +28,7 @@ class DecisionInline(admin.StackedInline):
         return False  # a recorded decision is not rewritten; record a new one
 
     def has_add_permission(self, request, obj=None):
-        return super().has_add_permission(request, obj) and not (obj and obj.meeting.minutes_locked)
+        return super().has_add_permission(request, obj) and obj is not None and recordable(obj.meeting)
 
 
 class AgendaItemActionInline(ActionItemInline):
@@ -43,7 +43,8 @@ class AgendaItemAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     fields = ["meeting", "position", "kind", "title", "notes", "planned_minutes", "case", "case_label", "handoff",
               "handoff_label", "action_item", "status", "deferred_from"]
     readonly_fields = ["meeting", "position", "case_label", "handoff_label", "deferred_from"]
-    raw_id_fields = ["case", "handoff", "action_item"]
+    autocomplete_fields = ["case", "handoff"]
+    raw_id_fields = ["action_item"]
     inlines = [DecisionInline, AgendaItemActionInline]
     actions = ["defer_selected"]
     service_arg = "item"

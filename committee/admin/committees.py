@@ -9,7 +9,7 @@ from committee.selectors import committees_visible_to
 class MembershipInline(admin.TabularInline):
     model = Membership
     fields = ["user", "role", "delegation"]
-    raw_id_fields = ["user"]
+    autocomplete_fields = ["user"]
     extra = 0
 
 

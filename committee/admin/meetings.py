@@ -6,7 +6,8 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminURLFieldWidget
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.db.models import Count
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone, translation
@@ -14,7 +15,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from api_core.errors import ServiceError
+from cases.admin.display import csv_download
 from committee import services
+from committee.calendar import meeting_calendar
 from committee.models import ActionItem, AgendaItem, Attendance, Meeting, MeetingStatus
 from committee.selectors import (
     action_items_visible_to,
@@ -29,7 +32,7 @@ from committee.selectors import (
 )
 
 from .action_items import ActionItemInline
-from .common import ServiceErrorsAsMessages, run_each, saved_by_services
+from .common import ServiceErrorsAsMessages, local_time, recordable, run_each, saved_by_services
 
 
 class AgendaItemInlineForm(forms.ModelForm):
@@ -52,7 +55,7 @@ class AgendaItemInline(admin.TabularInline):
     model = AgendaItem
     form = AgendaItemInlineForm
     fields = ["order", "kind", "title", "planned_minutes", "case", "handoff", "status"]
-    raw_id_fields = ["case", "handoff"]
+    autocomplete_fields = ["case", "handoff"]
     ordering = ["position"]
     extra = 0
     show_change_link = True
@@ -73,23 +76,31 @@ class AttendanceInline(admin.TabularInline):
     model = Attendance
     fields = ["user", "delegation", "status", "counts_for_quorum"]
     readonly_fields = ["counts_for_quorum"]
-    raw_id_fields = ["user"]
+    autocomplete_fields = ["user"]
     extra = 0
 
     def has_add_permission(self, request, obj=None):
-        return super().has_add_permission(request, obj) and not (obj and obj.minutes_locked)
+        return super().has_add_permission(request, obj) and recordable(obj)
 
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and not (obj and obj.minutes_locked)
+        return super().has_change_permission(request, obj) and recordable(obj)
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not (obj and obj.minutes_locked)
+
+
+_LOCAL_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+_LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 
 
 class MeetingForm(forms.ModelForm):
     """Start and end are typed as wall-clock times of the meeting's own zone,
     whatever the server's or the browser's zone."""
 
+    # A plain local date-time box: the admin's calendar widget would add a note
+    # comparing the browser's zone with the server's, which means nothing here.
+    starts_at = forms.DateTimeField(label=_("starts at"), widget=_LOCAL_DATETIME, input_formats=_LOCAL_FORMATS)
+    ends_at = forms.DateTimeField(label=_("ends at"), widget=_LOCAL_DATETIME, input_formats=_LOCAL_FORMATS)
     video_link = forms.URLField(label=_("Video link"), max_length=500, required=False, assume_scheme="https",
                                 widget=AdminURLFieldWidget)
 
@@ -97,8 +108,8 @@ class MeetingForm(forms.ModelForm):
         model = Meeting
         fields = ["committee", "title", "starts_at", "ends_at", "time_zone", "mode", "place", "video_link",
                   "minutes"]
-        help_texts = {"starts_at": _("Local time of the meeting's time zone."),
-                      "ends_at": _("Local time of the meeting's time zone.")}
+        help_texts = {"starts_at": _("Wall-clock time in the meeting's time zone (below), for every reader."),
+                      "ends_at": _("Wall-clock time in the meeting's time zone (below), for every reader.")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -116,7 +127,7 @@ class MeetingForm(forms.ModelForm):
             return cleaned  # the time_zone field reports it
         for name in ("starts_at", "ends_at"):
             if cleaned.get(name) is not None:
-                cleaned[name] = timezone.localtime(cleaned[name]).replace(tzinfo=None).replace(tzinfo=zone)
+                cleaned[name] = timezone.localtime(cleaned[name]).replace(tzinfo=zone)
                 setattr(self.instance, name, cleaned[name])
         return cleaned
 
@@ -135,7 +146,7 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     inlines = [AgendaItemInline, AttendanceInline, ActionItemInline]
     readonly_fields = ["status", "sequence", "minutes_status", "minutes_circulated_at", "minutes_approved_at",
                        "cancellation_reason", "docket_suggestions", "local_times"]
-    actions = ["schedule_selected", "cancel_selected", "approve_minutes_selected"]
+    actions = ["schedule_selected", "cancel_selected", "export_csv"]
     service_arg = "meeting"
     change_form_template = "admin/committee/meeting/change_form.html"
 
@@ -146,7 +157,10 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         return meetings_visible_to(request.user).prefetch_related("attendances")
 
     def get_fieldsets(self, request, obj=None):
-        where = ["starts_at", "ends_at", "time_zone", "local_times", "mode", "place", "video_link"]
+        if obj is None or self._times_editable(request, obj):
+            where = ["starts_at", "ends_at", "time_zone", "local_times", "mode", "place", "video_link"]
+        else:  # read as the meeting's own wall clock, never converted to the reader's or the server's zone
+            where = ["local_times", "mode", "place", "video_link"]
         if obj is not None:
             where.append("sequence")
             if obj.status == MeetingStatus.CANCELLED:
@@ -159,6 +173,10 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
                                                                            MeetingStatus.SCHEDULED):
             fieldsets.append((_("Docket: suggested for the agenda"), {"fields": ["docket_suggestions"]}))
         return fieldsets
+
+    def _times_editable(self, request, obj) -> bool:
+        return self.has_change_permission(request, obj) and obj.status not in (MeetingStatus.HELD,
+                                                                                MeetingStatus.CANCELLED)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(self.readonly_fields)
@@ -185,19 +203,20 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
 
     # --- columns and read-only fields
 
-    @admin.display(description=_("starts (local time)"), ordering="starts_at")
+    @admin.display(description=_("starts (meeting's local time)"), ordering="starts_at")
     def local_start(self, obj):
-        return f"{obj.local_starts_at:%Y-%m-%d %H:%M} {obj.time_zone}"
+        return format_html('{} <span class="meeting-zone">({})</span>', f"{obj.local_starts_at:%Y-%m-%d %H:%M}",
+                           obj.time_zone)
 
     @admin.display(description=_("quorum"), boolean=True)
     def quorum_reached(self, obj):
-        return quorum_of(obj)["reached"] if obj.status != MeetingStatus.DRAFT else None
+        return quorum_of(obj)["reached"] if obj.status == MeetingStatus.HELD else None  # not known before
 
-    @admin.display(description=_("local time"))
+    @admin.display(description=_("meeting's local time"))
     def local_times(self, obj):
         if obj is None or obj.pk is None:
             return "—"
-        return f"{obj.local_starts_at:%Y-%m-%d %H:%M} – {obj.local_ends_at:%H:%M} ({obj.time_zone})"
+        return local_time(obj)
 
     @admin.display(description=_("suggestions"))
     def docket_suggestions(self, obj):
@@ -281,13 +300,19 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
 
     # --- workflow: list actions and buttons
 
+    @admin.action(description=_("Export to CSV (no personal data)"))
+    def export_csv(self, request, queryset):
+        meetings = queryset.select_related("committee").annotate(items=Count("agenda_items")).order_by("starts_at")
+        return csv_download("meetings", [
+            "committee", "title", "local_start", "local_end", "time_zone", "mode", "status", "minutes_status",
+            "agenda_items"], (
+            [m.committee.code, m.title, m.local_starts_at.strftime("%Y-%m-%d %H:%M"),
+             m.local_ends_at.strftime("%Y-%m-%d %H:%M"), m.time_zone, m.mode, m.status, m.minutes_status, m.items]
+            for m in meetings))
+
     @admin.action(description=_("Schedule the selected meetings"), permissions=["change"])
     def schedule_selected(self, request, queryset):
         run_each(self, request, services.meeting_schedule, queryset, _("%(count)d meeting(s) scheduled."))
-
-    @admin.action(description=_("Approve the minutes of the selected meetings"), permissions=["change"])
-    def approve_minutes_selected(self, request, queryset):
-        run_each(self, request, services.minutes_approve, queryset, _("Minutes of %(count)d meeting(s) approved."))
 
     @admin.action(description=_("Cancel the selected meetings…"), permissions=["change"])
     def cancel_selected(self, request, queryset):
@@ -312,6 +337,7 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
             view("cancel", self.cancel_view),
             view("minutes/circulate", self.circulate_view),
             view("minutes/approve", self.approve_view),
+            view("ics", self.ics_view),
             view("agenda/print", self.print_agenda_view),
             view("minutes/print", self.print_minutes_view),
             view("docket", self.docket_view),
@@ -343,11 +369,39 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     def mark_held_view(self, request, object_id):
         return self._step(request, object_id, services.meeting_mark_held, _("The meeting is marked as held."))
 
+    def _confirm(self, request, object_id, *, title, question, button, step):
+        """An irreversible step: GET shows what will happen, POST does it."""
+        if request.method == "POST":
+            return step()
+        meeting = self._meeting(request, object_id)
+        if not self.has_change_permission(request, meeting):
+            raise PermissionDenied
+        return TemplateResponse(request, "admin/committee/meeting/confirm.html", {
+            **self.admin_site.each_context(request), "title": title, "question": question, "button": button,
+            "opts": self.model._meta, "original": meeting})
+
     def circulate_view(self, request, object_id):
-        return self._step(request, object_id, services.minutes_circulate, _("The minutes are circulated."))
+        return self._confirm(
+            request, object_id, title=_("Circulate the minutes"),
+            question=_("The members will be able to read these minutes. Once circulated, the text can no longer be "
+                       "edited here; it can only be approved."),
+            button=_("Yes, circulate the minutes"),
+            step=lambda: self._step(request, object_id, services.minutes_circulate, _("The minutes are circulated.")))
 
     def approve_view(self, request, object_id):
-        return self._step(request, object_id, services.minutes_approve, _("The minutes are approved and locked."))
+        return self._confirm(
+            request, object_id, title=_("Approve the minutes"),
+            question=_("Approved minutes are final: the minutes, attendance, decisions and agenda of this meeting are "
+                       "locked and cannot be changed afterwards."),
+            button=_("Yes, approve the minutes"),
+            step=lambda: self._step(request, object_id, services.minutes_approve,
+                                    _("The minutes are approved and locked.")))
+
+    def ics_view(self, request, object_id):
+        meeting = self._meeting(request, object_id)
+        response = HttpResponse(meeting_calendar(meeting), content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="meeting-{meeting.pk}.ics"'
+        return response
 
     def cancel_view(self, request, object_id):
         meeting = self._meeting(request, object_id)
@@ -403,8 +457,11 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
         return self._print(request, object_id, "committee/print/agenda.html")
 
     def print_minutes_view(self, request, object_id):
+        if not can_read_minutes(request.user, self._meeting(request, object_id)):
+            raise Http404  # draft minutes are the secretariat's working copy
         return self._print(request, object_id, "committee/print/minutes.html")
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["can_manage"] = can_manage(request.user)
+        context["can_read_minutes"] = obj is not None and can_read_minutes(request.user, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)

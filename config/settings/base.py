@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # Ends sessions past their inactivity or absolute limit (SIGNIN settings below).
     "signin.middleware.SessionLimitsMiddleware",
+    # The signed-in reader's own language and time zone on admin pages.
+    "config.middleware.ReaderPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Turns a sign-in refused for too many failures into the lockout page.
     "axes.middleware.AxesMiddleware",

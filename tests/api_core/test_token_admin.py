@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from api_core.models import ApiToken
 from api_core.services import token_issue
+from cases.models import User
 from tests.factories import UserFactory
 from tests.staff import sign_in_to_admin
 
@@ -55,10 +56,24 @@ class TestTokenAdmin:
     @pytest.mark.parametrize("language,title", [("es", "Comité binacional de cooperación migratoria"),
                                                 ("en", "Binational migration cooperation committee")])
     def test_the_admin_is_branded_in_both_languages(self, admin_client, language, title):
-        response = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE=language)
+        """The profile's language applies, whatever the browser asks for."""
+        User.objects.filter(username="root").update(language=language)
+        other = "en" if language == "es" else "es"
+        response = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE=other)
         content = response.content.decode()
         assert "Puente — Comité Binacional Perú–Chile" in content
         assert title in content
+
+    def test_the_language_switch_wins_over_the_profile(self, admin_client):
+        root = User.objects.get(username="root")
+        assert root.language == "es"
+        response = admin_client.post("/i18n/setlang/", {"language": "en", "next": "/admin/"})
+        assert response.status_code == 302
+        content = admin_client.get("/admin/").content.decode()
+        assert "Binational migration cooperation committee" in content
+        assert 'name="language"' in content  # the switch is on every admin page
+        root.refresh_from_db()
+        assert root.language == "es"  # the switch does not rewrite the profile
 
     def test_users_show_their_agency_and_roles(self, admin_client, pe_caseworker):
         content = admin_client.get("/admin/cases/user/").content.decode()

@@ -1,6 +1,7 @@
 """The secretariat's admin: pages scoped by the selectors, every change made
 through the services, printable agenda and minutes in both languages."""
 import datetime
+import zoneinfo
 from html.parser import HTMLParser
 
 import pytest
@@ -111,8 +112,8 @@ class TestMeetingChangePage:
     def test_a_new_meeting_is_created_by_the_service_in_its_own_zone(self, admin_client_for, secretariat,
                                                                     committee):
         response = admin_client_for(secretariat).post(reverse("admin:committee_meeting_add"), {
-            "committee": committee.pk, "title": "Sesión en Arica", "starts_at_0": "2027-01-12",
-            "starts_at_1": "15:00", "ends_at_0": "2027-01-12", "ends_at_1": "17:00",
+            "committee": committee.pk, "title": "Sesión en Arica", "starts_at": "2027-01-12T15:00",
+            "ends_at": "2027-01-12T17:00",
             "time_zone": "America/Santiago", "mode": "in_person", "place": "Arica", "video_link": "",
             **_empty_inlines()})
         assert response.status_code == 302, response.content.decode()[:3000]
@@ -142,7 +143,8 @@ class TestMeetingChangePage:
     def test_moving_the_meeting_in_the_admin_bumps_its_sequence(self, admin_client_for, secretariat, meeting):
         client = admin_client_for(secretariat)
         data = _form(client.get(_change_url(meeting)))
-        data["starts_at_1"], data["ends_at_1"] = "08:00:00", "09:00:00"
+        day = meeting.local_starts_at.date().isoformat()
+        data["starts_at"], data["ends_at"] = f"{day}T08:00", f"{day}T09:00"
         assert client.post(_change_url(meeting), data).status_code == 302
         meeting.refresh_from_db()
         assert meeting.sequence == 1 and meeting.local_starts_at.hour == 8
@@ -212,16 +214,37 @@ class TestMeetingSteps:
         meeting.refresh_from_db()
         assert (meeting.status, meeting.cancellation_reason) == ("cancelled", "Cierre del paso fronterizo")
 
-    def test_the_list_action_approves_circulated_minutes_only(self, admin_client_for, secretariat, committee):
+    def test_approving_minutes_asks_first(self, admin_client_for, secretariat, committee):
+        """GET shows what approval locks and changes nothing; POST approves."""
         circulated = MeetingFactory(committee=committee, status="held", minutes="Acta.", minutes_status="circulated")
-        draft_minutes = MeetingFactory(committee=committee, status="held", minutes="Acta.")
+        client = admin_client_for(secretariat)
+        url = reverse("admin:committee_meeting_minutes_approve", args=[circulated.pk])
+        page = client.get(url)
+        assert page.status_code == 200 and "Sí, aprobar el acta" in page.content.decode()
+        circulated.refresh_from_db()
+        assert circulated.minutes_status == "circulated"
+        assert client.post(url).status_code == 302
+        circulated.refresh_from_db()
+        assert circulated.minutes_status == "approved"
+
+    def test_circulating_minutes_asks_first(self, admin_client_for, secretariat, committee):
+        held = MeetingFactory(committee=committee, status="held", minutes="Acta.")
+        client = admin_client_for(secretariat)
+        url = reverse("admin:committee_meeting_minutes_circulate", args=[held.pk])
+        assert "Sí, distribuir el acta" in client.get(url).content.decode()
+        held.refresh_from_db()
+        assert held.minutes_status == "draft"
+        client.post(url)
+        held.refresh_from_db()
+        assert held.minutes_status == "circulated"
+
+    def test_there_is_no_bulk_approval_without_confirmation(self, admin_client_for, secretariat, committee):
+        circulated = MeetingFactory(committee=committee, status="held", minutes="Acta.", minutes_status="circulated")
         response = admin_client_for(secretariat).post(reverse("admin:committee_meeting_changelist"), {
-            "action": "approve_minutes_selected", "_selected_action": [circulated.pk, draft_minutes.pk]}, follow=True)
+            "action": "approve_minutes_selected", "_selected_action": [circulated.pk]}, follow=True)
         assert response.status_code == 200
         circulated.refresh_from_db()
-        draft_minutes.refresh_from_db()
-        assert (circulated.minutes_status, draft_minutes.minutes_status) == ("approved", "draft")
-        assert "El acta se aprueba después de distribuida." in response.content.decode()
+        assert circulated.minutes_status == "circulated"
 
     def test_the_list_action_cancels_after_asking_why(self, admin_client_for, secretariat, meeting):
         client = admin_client_for(secretariat)
@@ -270,17 +293,33 @@ class TestPrintablePages:
 
     def test_the_minutes_print_attendance_decisions_and_action_items(self, admin_client_for, secretariat, meeting,
                                                                      record):
+        Meeting.objects.filter(pk=meeting.pk).update(status="held")
         page = admin_client_for(secretariat).get(
             reverse("admin:committee_meeting_minutes_print", args=[meeting.pk]) + "?lang=es").content.decode()
         for text in ("Asistencia", "delegada.cl", "Excusado", "No hubo quórum", "Se acuerda el traslado a Arica.",
                      "A favor", "Enviar el informe social", "Se abre la sesión.", "No aprobada (Borrador)"):
             assert text in page, text
 
-    def test_a_member_prints_without_the_draft_minutes(self, admin_client_for, pe_delegate, meeting, record):
-        page = admin_client_for(pe_delegate).get(
-            reverse("admin:committee_meeting_minutes_print", args=[meeting.pk])).content.decode()
-        assert "Se acuerda el traslado a Arica." in page
-        assert "Se abre la sesión." not in page
+    def test_no_quorum_is_judged_before_the_meeting_and_the_date_reads_well(self, admin_client_for, secretariat,
+                                                                             committee):
+        start = datetime.datetime(2026, 12, 13, 15, 0, tzinfo=zoneinfo.ZoneInfo("America/Santiago"))
+        meeting = MeetingFactory(committee=committee, starts_at=start, ends_at=start + datetime.timedelta(hours=2),
+                                 time_zone="America/Santiago")
+        page = admin_client_for(secretariat).get(
+            reverse("admin:committee_meeting_minutes_print", args=[meeting.pk]) + "?lang=es").content.decode()
+        assert "domingo, 13 de diciembre de 2026" in page
+        assert "quórum" not in page.lower().replace("cuenta para el quórum", "")
+
+    def test_a_member_cannot_print_draft_minutes(self, admin_client_for, pe_delegate, meeting, record):
+        """Draft minutes are the secretariat's working copy: not even their printout."""
+        client = admin_client_for(pe_delegate)
+        response = client.get(reverse("admin:committee_meeting_minutes_print", args=[meeting.pk]))
+        assert response.status_code == 404
+        assert "Se abre la sesión." not in response.content.decode()
+        assert client.get(reverse("admin:committee_meeting_agenda_print", args=[meeting.pk])).status_code == 200
+        Meeting.objects.filter(pk=meeting.pk).update(status="held", minutes_status="circulated")
+        page = client.get(reverse("admin:committee_meeting_minutes_print", args=[meeting.pk])).content.decode()
+        assert "Se acuerda el traslado a Arica." in page and "Se abre la sesión." in page
 
     def test_times_are_those_of_the_meeting_place(self, admin_client_for, secretariat, committee):
         meeting = MeetingFactory(committee=committee, time_zone="America/Santiago",
@@ -308,7 +347,21 @@ class TestActionItemAdmin:
         assert (item.status, item.completed_by) == ("done", secretariat)
         assert Event.objects.filter(type="action_item.completed").count() == 1
 
+    def test_no_decision_is_recorded_before_the_meeting(self, admin_client_for, secretariat, meeting):
+        """A meeting still ahead has no decisions to record: a posted one is ignored."""
+        item = AgendaItemFactory(meeting=meeting)
+        client = admin_client_for(secretariat)
+        url = reverse("admin:committee_agendaitem_change", args=[item.pk])
+        data = _form(client.get(url), "agendaitem_form")
+        data.update({"decisions-TOTAL_FORMS": "1", "decisions-0-text": "Se aprueba.", "decisions-0-outcome": "adopted",
+                     "decisions-0-position_pe": "in_favour", "decisions-0-position_cl": "in_favour",
+                     "decisions-0-position_int": "", "decisions-0-agenda_item": str(item.pk)})
+        client.post(url, data)
+        assert not item.decisions.exists()
+        assert AgendaItem.objects.get(pk=item.pk).status == "pending"
+
     def test_a_decision_is_recorded_from_the_agenda_item_page(self, admin_client_for, secretariat, meeting):
+        Meeting.objects.filter(pk=meeting.pk).update(status="held")
         item = AgendaItemFactory(meeting=meeting)
         client = admin_client_for(secretariat)
         url = reverse("admin:committee_agendaitem_change", args=[item.pk])
