@@ -11,11 +11,13 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.utils import timezone
 
 from api_core.models import IdempotencyRecord
 from cases.models import CaseMember, HistoryEntry
 from cases.roles import Role
 from committee.services import calendar_feed_create
+from dataprotection.services import data_request_create
 from integrations import signing
 from integrations.feed import feed_head
 from integrations.models import WebhookDelivery, WebhookEndpoint
@@ -81,10 +83,13 @@ def world(pe_agency, cl_agency, pe_caseworker, secretariat):
                                    secret=signing.generate_secret(), feed_position=feed_head())
     feed_user = UserFactory(username="delegada", roles=[Role.COMMITTEE_MEMBER], is_staff=True)
     feed, _secret = calendar_feed_create(user=secretariat, committee=meeting.committee)
+    data_requests = [data_request_create(actor=pe_caseworker, person=person.pk, kind=kind, received_at=timezone.now(),
+                                         channel="in_person") for kind in ("access", "rectification")]
     ids = {
         "cases": case.pk, "people": person.pk, "handoffs": handoff.pk, "committees": meeting.committee_id,
         "meetings": meeting.pk, "agenda-items": item.pk, "decisions": decision.pk, "action-items": action.pk,
         "webhooks": endpoint.pk, "agencies": pe_agency.code, "calendar-feeds": feed.pk,
+        "data-requests": data_requests[0].pk,
         "person_id": person.pk, "consent_id": consent.pk, "delivery_id": delivery.pk,
     }
     committee_side = ("committees", "meetings", "agenda-items", "decisions", "action-items", "calendar-feeds")
