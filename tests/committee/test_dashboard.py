@@ -10,6 +10,7 @@ from cases.models import Handoff
 from committee.dashboard import dashboard_for, handoff_figures
 from tests.committee.factories import ActionItemFactory, CommitteeFactory, MeetingFactory
 from tests.factories import CaseFactory, HandoffFactory
+from tests.staff import sign_in_to_admin
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def figures(pe_agency, cl_agency):
 @pytest.mark.django_db
 class TestDashboard:
     def test_the_secretariat_sees_every_figure_linked_to_its_list(self, client, secretariat, figures):
-        client.force_login(secretariat)
+        sign_in_to_admin(client, secretariat)
         content = client.get(reverse("admin:index")).content.decode()
         assert 'id="dashboard"' in content and "<svg" in content and "cdn" not in content.lower()
         assert "?status__exact=open&amp;border_point__exact=tacna_city" in content
@@ -54,13 +55,13 @@ class TestDashboard:
         MeetingFactory(committee=CommitteeFactory(code="otro"), title="Sesión ajena")
         figures_for_member = dashboard_for(pe_delegate)
         assert figures_for_member["cases"] is None and figures_for_member["handoffs"] is None
-        client.force_login(pe_delegate)
+        sign_in_to_admin(client, pe_delegate)
         content = client.get(reverse("admin:index")).content.decode()
         assert mine.title in content and "Sesión ajena" not in content
         assert "border_point__exact" not in content
 
     def test_the_start_page_costs_a_fixed_number_of_queries(self, client, secretariat, figures,
                                                             django_assert_max_num_queries):
-        client.force_login(secretariat)
+        sign_in_to_admin(client, secretariat)
         with django_assert_max_num_queries(20):
             assert client.get(reverse("admin:index")).status_code == 200

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from tests.committee.factories import ActionItemFactory, CommitteeFactory, MeetingFactory
 from tests.factories import CaseFactory, CaseMemberFactory, HandoffFactory, PersonFactory
+from tests.staff import sign_in_to_admin
 
 
 def _rows(response):
@@ -28,7 +29,7 @@ def named_case(pe_agency):
 class TestExports:
     def test_handoffs_export_references_and_codes_only(self, client, secretariat, named_case, cl_agency):
         handoff = HandoffFactory(case=named_case, to_agency=cl_agency)
-        client.force_login(secretariat)
+        sign_in_to_admin(client, secretariat)
         response = client.post(reverse("admin:cases_handoff_changelist"),
                                {"action": "export_csv", "_selected_action": [handoff.pk]})
         header, row = _rows(response)
@@ -39,7 +40,7 @@ class TestExports:
 
     def test_action_items_export(self, client, secretariat, named_case, pe_agency):
         item = ActionItemFactory(owner_agency=pe_agency, title="Enviar el informe social", case=named_case)
-        client.force_login(secretariat)
+        sign_in_to_admin(client, secretariat)
         header, row = _rows(client.post(reverse("admin:committee_actionitem_changelist"),
                                         {"action": "export_csv", "_selected_action": [item.pk]}))
         assert dict(zip(header, row, strict=True))["case_reference"] == named_case.reference
@@ -48,7 +49,7 @@ class TestExports:
     def test_meetings_export_local_times(self, client, pe_delegate, committee):
         mine = MeetingFactory(committee=committee, title="Sesión de mi comité")
         other = MeetingFactory(committee=CommitteeFactory(code="ajeno"), title="Sesión ajena")
-        client.force_login(pe_delegate)
+        sign_in_to_admin(client, pe_delegate)
         response = client.post(reverse("admin:committee_meeting_changelist"),
                                {"action": "export_csv", "_selected_action": [mine.pk, other.pk]})
         header, *rows = _rows(response)

@@ -7,6 +7,7 @@ from django.test import Client
 
 from cases.models import CaseAccessLog
 from dataprotection.models import DataRequest
+from tests.staff import sign_in_to_admin
 
 LIST = "/admin/dataprotection/datarequest/"
 UTC = datetime.UTC
@@ -21,7 +22,7 @@ def requests_(pe_caseworker, head, child, file_request):
 
 def _client(user):
     client = Client()
-    client.force_login(user)
+    sign_in_to_admin(client, user)
     return client
 
 

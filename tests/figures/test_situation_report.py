@@ -9,6 +9,7 @@ from cases.roles import Role
 from committee.models import ActionItem
 from tests.committee.factories import MeetingFactory, MembershipFactory
 from tests.factories import UserFactory
+from tests.staff import sign_in_to_admin
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +90,7 @@ class TestSituationReportApi:
 class TestSituationReportAdmin:
     def test_the_printable_page_has_charts_in_the_language_asked(self, client, secretariat, meetings):
         """Spanish by default, English on ?lang=en; inline SVG, nothing from elsewhere."""
-        client.force_login(secretariat)
+        sign_in_to_admin(client, secretariat)
         url = f"/admin/committee/meeting/{meetings[1].pk}/situation-report/"
         page = client.get(url).content.decode()
         assert "Informe de situación" in page and "<svg" in page
@@ -100,7 +101,7 @@ class TestSituationReportAdmin:
 
     def test_the_pdf(self, client, secretariat, meetings):
         """A PDF document."""
-        client.force_login(secretariat)
+        sign_in_to_admin(client, secretariat)
         response = client.get(f"/admin/committee/meeting/{meetings[1].pk}/situation-report/pdf/", {"lang": "en"})
         assert response.status_code == 200
         assert response["Content-Type"] == "application/pdf"
@@ -108,6 +109,6 @@ class TestSituationReportAdmin:
 
     def test_a_caseworker_cannot_open_it(self, client, pe_caseworker, meetings):
         """Not staff: the admin sends them to log in; nothing is rendered."""
-        client.force_login(pe_caseworker)
+        sign_in_to_admin(client, pe_caseworker)
         response = client.get(f"/admin/committee/meeting/{meetings[1].pk}/situation-report/")
         assert response.status_code == 302 and "/admin/login/" in response["Location"]

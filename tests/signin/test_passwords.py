@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
@@ -110,6 +111,8 @@ class TestAdminForms:
     def test_adding_a_user_in_the_admin_checks_the_password(self, password, message):
         root = UserFactory(username="root", is_staff=True, is_superuser=True)
         client = sign_in_to_admin(Client(), root)
+        # Signed in, a person reads the admin in the language of the switch (its cookie) or their profile.
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
         response = client.post("/admin/cases/user/add/", {
             "username": "nuevo", "password1": password, "password2": password, "usable_password": "true",
             "email": "nuevo@example.org", "language": "es",
@@ -121,6 +124,8 @@ class TestAdminForms:
     def test_setting_someone_elses_password_checks_it(self, secretariat):
         root = UserFactory(username="root", is_staff=True, is_superuser=True)
         client = sign_in_to_admin(Client(), root)
+        # Signed in, a person reads the admin in the language of the switch (its cookie) or their profile.
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
         response = client.post(f"/admin/cases/user/{secretariat.pk}/password/", {
             "password1": "1", "password2": "1", "usable_password": "true",
         }, HTTP_ACCEPT_LANGUAGE="en")

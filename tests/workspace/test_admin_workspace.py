@@ -12,12 +12,13 @@ from cases.roles import Role
 from committee.models import Attendance, Meeting
 from tests.committee.factories import CommitteeFactory, MeetingFactory, MembershipFactory
 from tests.factories import AgencyFactory, CaseFactory, HandoffFactory, UserFactory
+from tests.staff import sign_in_to_admin
 
 
 @pytest.fixture
 def signed_in(client):
     def sign_in(user):
-        client.force_login(user)
+        sign_in_to_admin(client, user)
         return client
     return sign_in
 
