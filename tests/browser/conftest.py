@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.staff import enrol_totp, totp_code
+
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "browser"
 PASSWORD = "secret-password"  # tests.factories.UserFactory's
@@ -47,13 +49,19 @@ def browser_context_args(browser_context_args):
 
 @pytest.fixture
 def sign_in(live_server):
-    """``sign_in(page, user)``: the staff sign-in page, as a person uses it."""
+    """``sign_in(page, user)``: the staff sign-in page, as a person uses it: the
+    password, then for staff the code their authenticator app shows."""
     def go(page, user):
+        device = enrol_totp(user) if user.is_staff else None
         page.goto(f"{live_server.url}/admin/login/?next=/admin/")
         page.fill("#id_username", user.username)
         page.fill("#id_password", PASSWORD)
-        page.click("input[type=submit]")
+        page.click("#login-form input[type=submit]")
         page.wait_for_load_state()
+        if device is not None:
+            page.fill("#id_code", totp_code(device))
+            page.click("#second-factor-form input[type=submit]")
+            page.wait_for_load_state()
         return page
     return go
 
