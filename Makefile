@@ -35,7 +35,7 @@ run: install
 test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-logo
-	$(WITH_SERVICES) $(PY) -m pytest $(PYTEST_ARGS)
+	$(WITH_SERVICES) $(PY) -m pytest --ds=config.settings.test $(PYTEST_ARGS)
 
 ## contract: the live service against its OpenAPI schema (schemathesis) and a generated client.
 ## Uses a database of its own next to DATABASE_URL's.

@@ -4,11 +4,11 @@ has ended is replaced before the request's first statement — with the real
 PostgreSQL, the backend ended by ``pg_terminate_backend`` as a restart does."""
 import select
 
-import psycopg
 import pytest
 from django.db import connections
 
 from tests.reliability.test_database_drop import terminate
+from tests.services import admin_connection
 
 pytestmark = [pytest.mark.django_db]
 
@@ -22,10 +22,8 @@ def wrapper():
     conn.close()
 
 
-def last_statement(pid: int, settings: dict) -> str:
-    with psycopg.connect(host=settings["HOST"] or "127.0.0.1", port=settings["PORT"] or 5432,
-                         user=settings["USER"], password=settings["PASSWORD"] or None, dbname=settings["NAME"],
-                         autocommit=True) as admin:
+def last_statement(pid: int) -> str:
+    with admin_connection() as admin:
         return admin.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()[0]
 
 
@@ -36,7 +34,7 @@ def test_a_healthy_connection_is_checked_without_a_statement(wrapper):
 
     assert wrapper.is_usable()
 
-    assert last_statement(pid, wrapper.settings_dict) == "SELECT 'the last statement'"  # no SELECT 1 was sent
+    assert last_statement(pid) == "SELECT 'the last statement'"  # no SELECT 1 was sent
     assert wrapper.connection.info.backend_pid == pid
 
 

@@ -7,7 +7,6 @@ a retry with the same ``Idempotency-Key`` never writes it twice.
 The backend of the request is terminated from a second connection, at a
 chosen statement, with the real PostgreSQL (marked ``postgres``)."""
 
-import psycopg
 import pytest
 from django.db import connection
 
@@ -15,14 +14,13 @@ from api_core.models import IdempotencyRecord
 from cases.models import Case, CaseMember, Person
 from outbox.models import Event
 from tests.integration.test_redis_down import FAMILY
+from tests.services import admin_connection
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def terminate(pid: int) -> None:
-    db = connection.settings_dict
-    with psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"],
-                         password=db["PASSWORD"] or None, dbname=db["NAME"], autocommit=True) as admin:
+    with admin_connection() as admin:
         assert admin.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0]
         # Wait until the backend is gone, so the request's next statement meets a dead connection.
         for _ in range(200):
