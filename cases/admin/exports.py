@@ -2,6 +2,7 @@
 one row source, so the two files always have the same columns and rows."""
 import csv
 import io
+from collections.abc import Iterable
 
 from django.contrib import admin
 from django.http import HttpResponse
@@ -56,7 +57,7 @@ class ExportActions:
     header and the rows, with columns chosen to name no migrant."""
     export_name: str
 
-    def export_table(self, request, queryset) -> tuple[list[str], list[list]]:
+    def export_table(self, request, queryset) -> tuple[list[str], Iterable[list]]:
         raise NotImplementedError
 
     @admin.action(description=_("Export to CSV (no personal data)"))
