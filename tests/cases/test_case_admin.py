@@ -2,6 +2,7 @@
 import csv
 import io
 
+import openpyxl
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
@@ -85,6 +86,21 @@ class TestCaseAdmin:
         text = response.content.decode()
         for person in family.members.all():
             assert person.given_names not in text and person.document_number not in text and person.phone not in text
+
+    def test_the_xlsx_export_is_the_csv_export_and_is_logged(self, admin_client_for, secretariat, cases):
+        """The same header and rows; each exported case is a logged read, as for the CSV."""
+        client = admin_client_for(secretariat)
+        selection = {ACTION_CHECKBOX_NAME: [str(cases["family"].pk), str(cases["minor"].pk)]}
+        as_csv = list(csv.reader(io.StringIO(client.post("/admin/cases/case/", {
+            "action": "export_csv", **selection}).content.decode())))
+        CaseAccessLog.objects.all().delete()
+        response = client.post("/admin/cases/case/", {"action": "export_xlsx", **selection})
+        assert response.status_code == 200 and response["Content-Disposition"].endswith('.xlsx"')
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+        as_xlsx = [["" if value is None else str(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+        assert len(as_xlsx) == 3 and as_xlsx == as_csv
+        assert set(CaseAccessLog.objects.values_list("case_id", flat=True)) == {cases["family"].pk,
+                                                                                cases["minor"].pk}
 
     def test_other_roles_cannot_open_the_case_pages(self, admin_client_for, committee_member, cases):
         assert admin_client_for(committee_member).get("/admin/cases/case/").status_code == 403
