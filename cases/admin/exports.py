@@ -22,11 +22,21 @@ def _download(content_type: str, name: str, extension: str) -> HttpResponse:
     return response
 
 
+# A cell a spreadsheet would read as a formula (CSV has no types to say otherwise).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value):
+    """Text that a spreadsheet would run as a formula is written with a leading
+    apostrophe, which spreadsheets show as text (OWASP's advice for CSV injection)."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
 def csv_download(name: str, header: list[str], rows) -> HttpResponse:
     response = _download("text/csv; charset=utf-8", name, "csv")
     writer = csv.writer(response)
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([_csv_cell(value) for value in row] for row in rows)
     return response
 
 

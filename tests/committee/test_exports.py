@@ -105,6 +105,17 @@ class TestXlsxExports:
         cell = sheet.cell(row=2, column=1)
         assert (cell.value, cell.data_type) == (item.title, "s")
 
+    def test_a_title_that_looks_like_a_formula_is_text_in_the_csv_too(self, client, secretariat, pe_agency):
+        """CSV has no cell types: what would start a formula is written after an apostrophe."""
+        items = [ActionItemFactory(owner_agency=pe_agency, title=title)
+                 for title in ('=HYPERLINK("http://example.org","abrir")', "+51 952 000 000", "@SUM(A1)",
+                               "-1+1", "Revisar el albergue")]
+        sign_in_to_admin(client, secretariat)
+        header, *rows = _rows(client.post(reverse("admin:committee_actionitem_changelist"),
+                                          {"action": "export_csv", "_selected_action": [i.pk for i in items]}))
+        titles = sorted(row[header.index("title")] for row in rows)
+        assert titles == sorted(["'" + i.title for i in items[:4]] + [items[4].title])
+
     def test_a_member_exports_only_the_meetings_they_may_see(self, client, pe_delegate, committee):
         mine = MeetingFactory(committee=committee, title="Sesión de mi comité")
         other = MeetingFactory(committee=CommitteeFactory(code="ajeno"), title="Sesión ajena")
