@@ -72,6 +72,11 @@ class AgendaItemInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and not (obj and obj.minutes_locked)
 
+    @admin.display(description=_("No."))
+    def order(self, item):
+        """The column when the agenda is read-only (locked minutes, a member): the position."""
+        return item.position
+
 
 class AttendanceInline(admin.TabularInline):
     model = Attendance

@@ -1,6 +1,7 @@
 """The secretariat's admin: pages scoped by the selectors, every change made
 through the services, printable agenda and minutes (page and PDF) in both languages."""
 import datetime
+import re
 import zoneinfo
 from html.parser import HTMLParser
 
@@ -111,6 +112,18 @@ class TestMeetingChangePage:
         assert handoff.case.reference in page
         assert reverse("admin:committee_meeting_docket", args=[meeting.pk]) in page
         assert reverse("admin:committee_meeting_mark_held", args=[meeting.pk]) in page
+
+    def test_a_locked_agenda_shows_its_numbers(self, admin_client_for, secretariat, committee):
+        """Read-only rows (approved minutes) show each item's number under the same heading."""
+        past = timezone.now() - datetime.timedelta(days=1)
+        approved = MeetingFactory(committee=committee, status="held", starts_at=past,
+                                  ends_at=past + datetime.timedelta(hours=2), minutes="Acta.",
+                                  minutes_status="approved", minutes_approved_at=past + datetime.timedelta(days=1))
+        AgendaItemFactory(meeting=approved, position=1, title="Informe de la frontera")
+        page = admin_client_for(secretariat).get(_change_url(approved)).content.decode()
+        assert re.search(r'<th class="column-order">\s*N\.º\s*</th>', page)
+        assert re.search(r'<td class="field-order">\s*<p>\s*1\s*</p>', page)
+        assert not re.search(r"<p>\s*None\s*</p>", page)
 
     def test_a_new_meeting_is_created_by_the_service_in_its_own_zone(self, admin_client_for, secretariat,
                                                                     committee):
