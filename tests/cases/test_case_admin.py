@@ -150,3 +150,15 @@ class TestAccessLogAdmin:
         assert response.status_code == 200
         content = response.content.decode()
         assert cases["family"].reference in content and "pe.caseworker" in content
+
+    def test_kinds_of_access_and_roles_read_in_the_readers_language(self, admin_client_for, secretariat, cases):
+        """The log's access column and filter, and the people's roles, by name, not as the API's codes."""
+        client = admin_client_for(secretariat)
+        client.get("/admin/cases/case/")  # the secretariat's read: oversight
+        page = client.get("/admin/cases/caseaccesslog/?access=oversight").content.decode()
+        assert page.count('<td class="field-access_label">supervisión (secretaría)</td>') == 2
+        assert "vista limitada" in page  # the filter offers every kind by name
+        assert ">oversight<" not in page
+        users = client.get("/admin/cases/user/").content.decode()
+        assert '<td class="field-role_names">Secretaría del comité</td>' in users
+        assert ">secretariat<" not in users and "?role=secretariat" in users
