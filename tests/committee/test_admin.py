@@ -161,7 +161,11 @@ class TestMeetingChangePage:
         data = _form(client.get(_change_url(meeting)))
         day = meeting.local_starts_at.date().isoformat()
         data["starts_at"], data["ends_at"] = f"{day}T08:00", f"{day}T09:00"
-        assert client.post(_change_url(meeting), data).status_code == 302
+        response = client.post(_change_url(meeting), data, follow=True)
+        assert response.redirect_chain[0][1] == 302
+        # Django's own wording would read "El sesión …": the message agrees with any noun.
+        (message,) = [str(m) for m in get_messages(response.wsgi_request)]
+        assert message.startswith("Se guardaron los cambios: sesión “<a href=") and f">{meeting}</a>”." in message
         meeting.refresh_from_db()
         assert meeting.sequence == 1 and meeting.local_starts_at.hour == 8
         assert Event.objects.filter(type="meeting.scheduled").count() == 1
