@@ -30,8 +30,17 @@ def main(argv=None) -> None:
     agency = "pe-migraciones" if "pe-migraciones" in manifest["tokens"] else next(iter(manifest["tokens"]))
     callers = {"committee member (all)": load.Context(None, manifest, seed=1, seconds=1).member_tokens[0],
                f"caseworker of {agency} (agency)": manifest["tokens"][agency]}
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT (SELECT count(*) FROM figures_caserollup), (SELECT count(*) FROM "
+                       "figures_casenationalityrollup), (SELECT count(*) FROM figures_handoffrollup)")
+        sizes = cursor.fetchone()
+    load_before = common.load_average()
     lines = [f"## Statistics, one call at a time — {common.scale_label(args.cases)} cases", "",
-             f"{args.repeat} calls each after a warm-up; the request through Django with production settings.", "",
+             f"{args.repeat} calls each after a warm-up; the request through Django with production settings.",
+             "Rollup rows (cases / by nationality / handoffs): " + " / ".join(f"{size:,}" for size in sizes) + ".",
+             "",
              "| endpoint | group_by | caller | rows | p50 ms | p95 ms | max ms |",
              "| --- | --- | --- | ---: | ---: | ---: | ---: |"]
     for path, queries in (("/api/v1/statistics/cases/", load.CASE_STATISTICS),
@@ -51,6 +60,7 @@ def main(argv=None) -> None:
                 p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
                 lines.append(f"| {path.split('/')[-2]} | `{query}` | {caller} | {len(response.json()['rows'])} | "
                              f"{stats.median(timings):.0f} | {p95:.0f} | {timings[-1]:.0f} |")
+    lines += ["", f"Load average (1, 5, 15 min) before: {load_before}; after: {common.load_average()}."]
     text = "\n".join(lines) + "\n"
     common.OUT_DIR.mkdir(parents=True, exist_ok=True)
     (common.OUT_DIR / f"statistics-{common.scale_label(args.cases)}.md").write_text(text)

@@ -10,9 +10,13 @@ them. The statistics API, the situation report and the admin all read here.
 |                                           | it sent or received                            |
 | anyone else                               | none (403)                                     |
 
-Each answer is one grouped query over the cases (or handoffs), plus one for
+Each answer is one grouped query over the statistics rollup
+(``figures.rollup``, kept current by the outbox within a minute), plus one for
 the total when it cannot be added up from the groups (by nationality, where
-one case can have people of several).
+one case can have people of several). Until the rollup is first built, the
+same answer is read from the cases and handoffs themselves
+(``_live_case_counts``, ``_live_handoff_counts``): they define the figures,
+and the tests hold the rollup to them.
 """
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field

@@ -12,6 +12,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         started = time.monotonic()
         taken = refresh()
+        if options["verbosity"] == 0:
+            return
         if taken is None:
             self.stdout.write("another refresh is running")
         else:
