@@ -254,8 +254,9 @@ def refresh(*, batch: int = REFRESH_BATCH) -> int | None:
             return taken
 
 
-def rollup_ready() -> bool:
-    return RollupState.objects.filter(pk=1).exists()
+def rollup_version() -> datetime | None:
+    """When the rollup was last refreshed; None before it is first built."""
+    return RollupState.objects.filter(pk=1).values_list("refreshed_at", flat=True).first()
 
 
 # --- Reading -----------------------------------------------------------------------------------------
@@ -403,7 +404,7 @@ def handoff_counts(*, scope_agency_id, group_by, lower, upper, cross_border_only
                    now: datetime) -> tuple[list[dict], dict]:
     """Grouped counts and response times (``handoffs``, ``pending``,
     ``overdue``, ``answered``, ``median``, ``p90``, ``dim_<name>``,
-    ``label_<name>``) and the total, in one pass over the rollup."""
+    ``label_<name>``) and the total, in one query."""
     window = split(lower, upper)
     today = _local_date(now, committee_zone())
     params = _zone_params() | {"today": today}
@@ -411,45 +412,55 @@ def handoff_counts(*, scope_agency_id, group_by, lower, upper, cross_border_only
     rows = _rows(HandoffRollup, columns, window, params, lambda spans, p: _handoff_source(spans, p, prefix="edge"))
     rows = (f"SELECT *, 0 AS overdue_now FROM ({rows}) r UNION ALL "
             + _overdue_today_source([(lower, upper)], params, now=now, today_start=day_start(today)))
-    select, group = [], []
+    dimensions, keys, labels = [], [], []
     for name in group_by:
         expression, label = HANDOFF_DIMENSION_SQL[name]
-        select.append(f"{expression} AS dim_{name}")
-        group.append(expression)
+        dimensions.append(f"{expression} AS dim_{name}")
+        keys.append(f"dim_{name}")
         if label:
-            select.append(f"{label} AS label_{name}")
-            group.append(label)
-    once = "(u.n IS NULL OR u.n = 1)"  # each rollup row counted once, not once per response time
-    pending = f"{once} AND r.status = %(pending)s"
-    select += [
-        f"COALESCE(SUM(r.handoffs) FILTER (WHERE {once}), 0) AS handoffs",
-        f"COALESCE(SUM(r.handoffs) FILTER (WHERE {pending}), 0) AS pending",
-        f"COALESCE(SUM(r.handoffs) FILTER (WHERE {pending} AND r.due_day < %(today)s), 0)"
-        f" + COALESCE(SUM(r.overdue_now) FILTER (WHERE {once}), 0) AS overdue",
-        "COUNT(u.hours) AS answered",
-        "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY u.hours) AS median",
-        "PERCENTILE_CONT(0.9) WITHIN GROUP (ORDER BY u.hours) AS p90",
-    ]
-    if group:
-        select.append(f"GROUPING({group[0]}) AS is_total")
+            dimensions.append(f"{label} AS label_{name}")
+            labels.append(f"MIN(label_{name}) AS label_{name}")
     conditions = []
     if scope_agency_id is not None:
         params["agency"] = scope_agency_id
         conditions.append("(r.from_agency_id = %(agency)s OR r.to_agency_id = %(agency)s)")
     if cross_border_only:
         conditions.append(CROSS_BORDER_SQL)
-    sql = (f"SELECT {', '.join(select)} FROM ({rows}) r "
-           "LEFT JOIN LATERAL unnest(r.response_hours) WITH ORDINALITY AS u(hours, n) ON TRUE "
-           "JOIN cases_agency from_agency ON from_agency.id = r.from_agency_id "
-           "JOIN cases_agency to_agency ON to_agency.id = r.to_agency_id "
-           f"WHERE {' AND '.join(conditions) or 'TRUE'}"
-           + (f" GROUP BY GROUPING SETS (({', '.join(group)}), ())" if group else ""))
-    with connection.cursor() as cursor:
+    # Grouped on short keys, the total in the same pass (grouping sets); the
+    # counts from the rollup rows, the response times from their arrays.
+    grouping = f"GROUP BY GROUPING SETS (({', '.join(keys)}), ())" if keys else ""
+    is_total = f"GROUPING({keys[0]})" if keys else "1"
+    pending = "status = %(pending)s"
+    joined = " AND ".join(["counts.is_total = times.is_total"]
+                          + [f"counts.{key} IS NOT DISTINCT FROM times.{key}" for key in keys])
+    sql = f"""
+        WITH r AS MATERIALIZED (
+            SELECT {"".join(f"{column}, " for column in dimensions)}r.status, r.due_day, r.handoffs, r.overdue_now,
+                   r.response_hours
+            FROM ({rows}) r
+            JOIN cases_agency from_agency ON from_agency.id = r.from_agency_id
+            JOIN cases_agency to_agency ON to_agency.id = r.to_agency_id
+            WHERE {" AND ".join(conditions) or "TRUE"}),
+        counts AS (
+            SELECT {"".join(f"{column}, " for column in [*keys, *labels])}{is_total} AS is_total,
+                   COALESCE(SUM(handoffs), 0) AS handoffs,
+                   COALESCE(SUM(handoffs) FILTER (WHERE {pending}), 0) AS pending,
+                   COALESCE(SUM(handoffs) FILTER (WHERE {pending} AND due_day < %(today)s), 0)
+                   + COALESCE(SUM(overdue_now), 0) AS overdue,
+                   COALESCE(SUM(cardinality(response_hours)), 0) AS answered
+            FROM r {grouping}),
+        times AS (
+            SELECT {"".join(f"{key}, " for key in keys)}{is_total} AS is_total,
+                   PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY u.hours) AS median,
+                   PERCENTILE_CONT(0.9) WITHIN GROUP (ORDER BY u.hours) AS p90
+            FROM r CROSS JOIN LATERAL unnest(r.response_hours) AS u(hours) {grouping})
+        SELECT counts.*, times.median, times.p90 FROM counts LEFT JOIN times ON {joined}"""
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The response times of a million cases' handoffs are sorted in memory, not on disk.
+        cursor.execute("SET LOCAL work_mem = '32MB'")
         cursor.execute(sql, params)
         names = [column.name for column in cursor.description]
         results = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    if not group:
-        return [], results[0]
     total = next(result for result in results if result["is_total"])
     return [result for result in results if not result["is_total"]], total
 

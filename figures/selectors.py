@@ -18,18 +18,23 @@ same answer is read from the cases and handoffs themselves
 (``_live_case_counts``, ``_live_handoff_counts``): they define the figures,
 and the tests hold the rollup to them.
 """
+import contextlib
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
+from redis.exceptions import RedisError
 
 from cases.models import (
     VULNERABILITIES,
@@ -250,6 +255,29 @@ def _with_zeros(cells: dict, group_by, dimensions, zero: dict) -> dict:
     return {key: cells.get(key, dict(zero)) for key in keys}
 
 
+# --- Cache -------------------------------------------------------------------------------------------
+
+# An answer from the rollup is the same until the rollup's next refresh: kept
+# that long (the refresh interval at most), so a figure asked for again and
+# again between two refreshes is computed once. Keyed by the refresh, the
+# caller's scope, the question and the language of the labels.
+CACHE_SECONDS = 60
+
+
+def _cached(version, question: tuple, compute: Callable[[], "Figures"]) -> "Figures":
+    asked = (version, get_language(), threshold(), str(committee_zone()), question)
+    key = "figures:" + hashlib.sha256(repr(asked).encode()).hexdigest()
+    try:
+        figures = cache.get(key)
+    except RedisError:  # without the cache the figures are computed, no slower than before
+        figures = None
+    if figures is None:
+        figures = compute()
+        with contextlib.suppress(RedisError):
+            cache.set(key, figures, timeout=CACHE_SECONDS)
+    return figures
+
+
 # --- Cases -------------------------------------------------------------------------------------------
 
 
@@ -292,14 +320,18 @@ def case_figures(user, *, group_by: Sequence[str] = (), filters: CaseFilters | N
     from the rollup once it is built (``figures.rollup``), live before."""
     filters = filters or CaseFilters()
     scope = scope or figures_scope(user)
-    if rollup.rollup_ready():
-        lower, upper = registration_window(filters)
-        grouped, total = rollup.case_counts(
-            scope_agency_id=None if scope == SCOPE_ALL else user.agency_id, group_by=list(group_by),
-            lower=lower, upper=upper, status=filters.status, border_point=filters.border_point,
-            vulnerability=filters.vulnerability)
-    else:
-        grouped, total = _live_case_counts(user, scope, group_by, filters)
+    agency_id = None if scope == SCOPE_ALL else user.agency_id
+    version = rollup.rollup_version()
+    if version is None:
+        return _case_answer(scope, group_by, *_live_case_counts(user, scope, group_by, filters))
+    lower, upper = registration_window(filters)
+    return _cached(version, ("cases", agency_id, tuple(group_by), filters), lambda: _case_answer(
+        scope, group_by, *rollup.case_counts(
+            scope_agency_id=agency_id, group_by=list(group_by), lower=lower, upper=upper, status=filters.status,
+            border_point=filters.border_point, vulnerability=filters.vulnerability)))
+
+
+def _case_answer(scope, group_by, grouped, total) -> Figures:
     plain = [name for name in group_by if name != "vulnerability"]
     flags = VULNERABILITIES if "vulnerability" in group_by else (None,)
     cells: dict = {}
@@ -390,15 +422,20 @@ def handoff_figures(user, *, group_by: Sequence[str] = (), filters: HandoffFilte
     rollup once it is built, live before."""
     filters = filters or HandoffFilters()
     scope = scope or figures_scope(user)
+    agency_id = None if scope == SCOPE_ALL else user.agency_id
+    version = rollup.rollup_version()
+    # "Now" moves on; a cached answer's overdue count is as old as the answer (at most CACHE_SECONDS).
+    key = ("handoffs", agency_id, tuple(group_by), filters, now)
     now = now or timezone.now()
+    if version is None:
+        return _handoff_answer(scope, group_by, *_live_handoff_counts(user, scope, group_by, filters, now))
+    return _cached(version, key, lambda: _handoff_answer(scope, group_by, *rollup.handoff_counts(
+        scope_agency_id=agency_id, group_by=list(group_by), lower=filters.created_since,
+        upper=filters.created_until, cross_border_only=filters.cross_border_only, now=now)))
+
+
+def _handoff_answer(scope, group_by, grouped, total) -> Figures:
     dimensions = HANDOFF_DIMENSIONS | REPORT_HANDOFF_DIMENSIONS
-    if rollup.rollup_ready():
-        grouped, total = rollup.handoff_counts(
-            scope_agency_id=None if scope == SCOPE_ALL else user.agency_id, group_by=list(group_by),
-            lower=filters.created_since, upper=filters.created_until,
-            cross_border_only=filters.cross_border_only, now=now)
-    else:
-        grouped, total = _live_handoff_counts(user, scope, group_by, filters, now, dimensions)
     cells: dict = {}
     labels: dict = {}
     for result in grouped:
@@ -423,8 +460,9 @@ def handoff_figures(user, *, group_by: Sequence[str] = (), filters: HandoffFilte
                     extra=response_times)
 
 
-def _live_handoff_counts(user, scope, group_by, filters, now, dimensions) -> tuple[list[dict], dict]:
+def _live_handoff_counts(user, scope, group_by, filters, now) -> tuple[list[dict], dict]:
     """The definition of the handoff figures, read from the handoffs themselves."""
+    dimensions = HANDOFF_DIMENSIONS | REPORT_HANDOFF_DIMENSIONS
     handoffs = handoffs_in_scope(user, scope)
     if filters.created_since:
         handoffs = handoffs.filter(created_at__gte=filters.created_since)

@@ -204,3 +204,17 @@ def test_a_second_refresh_at_the_same_time_leaves_at_once(pe_agency):
         thread.start()
         thread.join()
     assert outcome == [None]
+
+
+@pytest.mark.django_db
+def test_an_answer_is_computed_once_per_refresh(pe_agency, secretariat, django_assert_num_queries):
+    """Asked again before the next refresh, an answer comes from the cache; after it, from the rollup again."""
+    CaseFactory.create_batch(6, owner_agency=pe_agency, border_point=BorderPoint.TACNA_CITY)
+    rollup.refresh()
+    first = case_figures(secretariat, group_by=["border_point"])
+    with django_assert_num_queries(1):  # when the rollup was refreshed, and nothing else
+        assert case_figures(secretariat, group_by=["border_point"]) == first
+    CaseFactory(owner_agency=pe_agency, border_point=BorderPoint.TACNA_CITY)
+    RollupState.objects.all().delete()
+    rollup.refresh()
+    assert case_figures(secretariat, group_by=["border_point"]).total["cases"] == 7
