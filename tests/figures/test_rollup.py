@@ -44,6 +44,7 @@ from figures.selectors import (
     case_figures,
     handoff_figures,
 )
+from figures.tasks import refresh_statistics
 from tests.factories import AgencyFactory, CaseFactory, ConsentFactory, HandoffFactory, PersonFactory, UserFactory
 
 LIMA = ZoneInfo("America/Lima")
@@ -218,3 +219,14 @@ def test_an_answer_is_computed_once_per_refresh(pe_agency, secretariat, django_a
     RollupState.objects.all().delete()
     rollup.refresh()
     assert case_figures(secretariat, group_by=["border_point"]).total["cases"] == 7
+
+
+@pytest.mark.django_db
+def test_the_beat_task_builds_then_follows_the_rollup(pe_agency):
+    """The periodic task builds the rollup on its first run, and takes nothing when nothing changed."""
+    CaseFactory.create_batch(3, owner_agency=pe_agency)
+    assert rollup.rollup_version() is None
+    assert refresh_statistics.apply().get() == 0
+    assert rollup.rollup_version() is not None
+    assert sum(CaseRollup.objects.values_list("cases", flat=True)) == 3
+    assert refresh_statistics.apply().get() == 0
