@@ -219,9 +219,11 @@ def _periods_of(case_ids: list) -> list[tuple[date, date]]:
         return list(cursor.fetchall())
 
 
-def refresh(*, batch: int = REFRESH_BATCH) -> int | None:
+def refresh(*, batch: int = REFRESH_BATCH, rebuild: bool = False) -> int | None:
     """Bring the rollup up to the latest numbered outbox event: the number of
-    events taken, or None when another refresh is running."""
+    events taken, or None when another refresh is running. ``rebuild``: build
+    every period again (after a change of the committee's time zone, or of
+    rows behind the services' back)."""
     sequence_events()
     taken = 0
     while True:
@@ -233,6 +235,8 @@ def refresh(*, batch: int = REFRESH_BATCH) -> int | None:
                 cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [REFRESH_LOCK])
                 if not cursor.fetchone()[0]:
                     return None
+            if rebuild:
+                RollupState.objects.filter(pk=1).delete()
             state = RollupState.objects.filter(pk=1).first()
             if state is None:
                 latest = Event.objects.filter(position__isnull=False).order_by("-position").values_list(

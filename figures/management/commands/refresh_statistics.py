@@ -9,9 +9,13 @@ from figures.rollup import refresh
 class Command(BaseCommand):
     help = "Build the statistics rollup, or bring it up to date with the outbox."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--rebuild", action="store_true",
+                            help="Build every period again (after changing PUENTE_COMMITTEE_TIME_ZONE).")
+
     def handle(self, *args, **options):
         started = time.monotonic()
-        taken = refresh()
+        taken = refresh(rebuild=options["rebuild"])
         if options["verbosity"] == 0:
             return
         if taken is None:
