@@ -26,7 +26,7 @@ from cases.models import VULNERABILITIES, Country, HandoffKind, HandoffStatus, v
 from outbox.models import Event
 from outbox.sequencer import sequence_events
 
-from .calendar import committee_zone, day_start
+from .committee_calendar import committee_zone, day_start
 from .models import CaseNationalityRollup, CaseRollup, HandoffRollup, RollupState, flag_pairs, pair_name
 
 # --- Periods -----------------------------------------------------------------------------------------

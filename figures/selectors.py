@@ -53,7 +53,7 @@ from cases.roles import Role
 from cases.selectors import handoffs_visible_to
 
 from . import rollup
-from .calendar import committee_zone, day_start
+from .committee_calendar import committee_zone, day_start
 from .suppression import suppress
 
 SCOPE_ALL = "all"
