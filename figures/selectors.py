@@ -10,23 +10,31 @@ them. The statistics API, the situation report and the admin all read here.
 |                                           | it sent or received                            |
 | anyone else                               | none (403)                                     |
 
-Each answer is one grouped query over the cases (or handoffs), plus one for
+Each answer is one grouped query over the statistics rollup
+(``figures.rollup``, kept current by the outbox within a minute), plus one for
 the total when it cannot be added up from the groups (by nationality, where
-one case can have people of several).
+one case can have people of several). Until the rollup is first built, the
+same answer is read from the cases and handoffs themselves
+(``_live_case_counts``, ``_live_handoff_counts``): they define the figures,
+and the tests hold the rollup to them.
 """
+import contextlib
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
+from redis.exceptions import RedisError
 
 from cases.models import (
     VULNERABILITIES,
@@ -44,6 +52,8 @@ from cases.models import (
 from cases.roles import Role
 from cases.selectors import handoffs_visible_to
 
+from . import rollup
+from .committee_calendar import committee_zone, day_start
 from .suppression import suppress
 
 SCOPE_ALL = "all"
@@ -52,10 +62,6 @@ SCOPE_AGENCY = "agency"
 
 def threshold() -> int:
     return settings.PUENTE["SUPPRESSION_THRESHOLD"]
-
-
-def committee_zone() -> ZoneInfo:
-    return ZoneInfo(settings.PUENTE["COMMITTEE_TIME_ZONE"])
 
 
 def figures_scope(user) -> str:
@@ -164,9 +170,10 @@ REPORT_HANDOFF_DIMENSIONS = {
 
 
 def _output_value(name: str, value):
-    if isinstance(value, datetime):  # a week or a month, in the committee's zone
-        day = timezone.localtime(value, committee_zone()).date()
-        return day.strftime("%Y-%m") if name.endswith("_month") else day.isoformat()
+    if isinstance(value, datetime):  # a week or a month of the live query, in the committee's zone
+        value = timezone.localtime(value, committee_zone()).date()
+    if isinstance(value, date):  # a week or a month
+        return value.strftime("%Y-%m") if name.endswith("_month") else value.isoformat()
     if name == "nationality":
         return value or None
     return value
@@ -248,6 +255,29 @@ def _with_zeros(cells: dict, group_by, dimensions, zero: dict) -> dict:
     return {key: cells.get(key, dict(zero)) for key in keys}
 
 
+# --- Cache -------------------------------------------------------------------------------------------
+
+# An answer from the rollup is the same until the rollup's next refresh: kept
+# that long (the refresh interval at most), so a figure asked for again and
+# again between two refreshes is computed once. Keyed by the refresh, the
+# caller's scope, the question and the language of the labels.
+CACHE_SECONDS = 60
+
+
+def _cached(version, question: tuple, compute: Callable[[], "Figures"]) -> "Figures":
+    asked = (version, get_language(), threshold(), str(committee_zone()), question)
+    key = "figures:" + hashlib.sha256(repr(asked).encode()).hexdigest()
+    try:
+        figures = cache.get(key)
+    except RedisError:  # without the cache the figures are computed, no slower than before
+        figures = None
+    if figures is None:
+        figures = compute()
+        with contextlib.suppress(RedisError):
+            cache.set(key, figures, timeout=CACHE_SECONDS)
+    return figures
+
+
 # --- Cases -------------------------------------------------------------------------------------------
 
 
@@ -261,11 +291,6 @@ class CaseFilters:
     # Within the report: cases registered in [since, until).
     registered_since: datetime | None = None
     registered_until: datetime | None = None
-
-
-def day_start(day: date, *, days_after: int = 0) -> datetime:
-    """Midnight of ``day`` (plus ``days_after``) in the committee's zone."""
-    return datetime.combine(day + timedelta(days=days_after), time.min, tzinfo=committee_zone())
 
 
 def filtered_cases(cases: models.QuerySet, filters: CaseFilters) -> models.QuerySet:
@@ -291,9 +316,54 @@ CASE_MEASURES = ["cases", "people"]
 
 def case_figures(user, *, group_by: Sequence[str] = (), filters: CaseFilters | None = None,
                  scope: str | None = None) -> Figures:
-    """Cases and the people on them, grouped by up to two of ``CASE_DIMENSIONS``."""
+    """Cases and the people on them, grouped by up to two of ``CASE_DIMENSIONS``:
+    from the rollup once it is built (``figures.rollup``), live before."""
     filters = filters or CaseFilters()
     scope = scope or figures_scope(user)
+    agency_id = None if scope == SCOPE_ALL else user.agency_id
+    version = rollup.rollup_version()
+    if version is None:
+        return _case_answer(scope, group_by, *_live_case_counts(user, scope, group_by, filters))
+    lower, upper = registration_window(filters)
+    return _cached(version, ("cases", agency_id, tuple(group_by), filters), lambda: _case_answer(
+        scope, group_by, *rollup.case_counts(
+            scope_agency_id=agency_id, group_by=list(group_by), lower=lower, upper=upper, status=filters.status,
+            border_point=filters.border_point, vulnerability=filters.vulnerability)))
+
+
+def _case_answer(scope, group_by, grouped, total) -> Figures:
+    plain = [name for name in group_by if name != "vulnerability"]
+    flags = VULNERABILITIES if "vulnerability" in group_by else (None,)
+    cells: dict = {}
+    labels: dict = {}
+    for result in grouped:
+        for name in plain:
+            if f"label_{name}" in result:
+                labels[(name, result[f"dim_{name}"])] = result[f"label_{name}"]
+        for flag in flags:
+            key = tuple(flag if name == "vulnerability" else result[f"dim_{name}"] for name in group_by)
+            cell = cells.setdefault(key, {"cases": 0, "people": 0})
+            cell["cases"] += result[f"cases__{flag}"]
+            cell["people"] += result[f"people__{flag}"]
+    if total is None:  # the total comes with the groups
+        total = {"cases": sum(r["all_cases"] for r in grouped), "people": sum(r["all_people"] for r in grouped)}
+    cells = _with_zeros(cells, group_by, CASE_DIMENSIONS, {"cases": 0, "people": 0}) if group_by else {}
+    return _publish(scope=scope, group_by=group_by, dimensions=CASE_DIMENSIONS, cells=cells, labels=labels,
+                    total=total, patterns=[CASE_MEASURES])
+
+
+def registration_window(filters: CaseFilters) -> tuple[datetime | None, datetime | None]:
+    """The filters' registration dates as one span of time [lower, upper)."""
+    lowers = [moment for moment in (filters.registered_from and day_start(filters.registered_from),
+                                    filters.registered_since) if moment]
+    uppers = [moment for moment in (filters.registered_to and day_start(filters.registered_to, days_after=1),
+                                    filters.registered_until) if moment]
+    return max(lowers, default=None), min(uppers, default=None)
+
+
+def _live_case_counts(user, scope, group_by, filters) -> tuple[list[dict], dict | None]:
+    """The definition of the figures, read from the cases themselves: one
+    grouped query (the total with it, except by nationality)."""
     cases = filtered_cases(cases_in_scope(user, scope), filters)
     by_people = "nationality" in group_by
     plain = [name for name in group_by if name != "vulnerability"]
@@ -319,25 +389,8 @@ def case_figures(user, *, group_by: Sequence[str] = (), filters: CaseFilters | N
                        .order_by())
     else:
         grouped = [cases.aggregate(**aggregates)]
-
-    cells: dict = {}
-    labels: dict = {}
-    for result in grouped:
-        for name in plain:
-            if f"label_{name}" in result:
-                labels[(name, result[f"dim_{name}"])] = result[f"label_{name}"]
-        for flag in flags:
-            key = tuple(flag if name == "vulnerability" else result[f"dim_{name}"] for name in group_by)
-            cell = cells.setdefault(key, {"cases": 0, "people": 0})
-            cell["cases"] += result[f"cases__{flag}"]
-            cell["people"] += result[f"people__{flag}"]
-    if by_people:
-        total = cases.aggregate(cases=Count("pk"), people=Coalesce(Sum("member_count"), 0))
-    else:
-        total = {"cases": sum(r["all_cases"] for r in grouped), "people": sum(r["all_people"] for r in grouped)}
-    cells = _with_zeros(cells, group_by, CASE_DIMENSIONS, {"cases": 0, "people": 0}) if group_by else {}
-    return _publish(scope=scope, group_by=group_by, dimensions=CASE_DIMENSIONS, cells=cells, labels=labels,
-                    total=total, patterns=[CASE_MEASURES])
+    total = cases.aggregate(cases=Count("pk"), people=Coalesce(Sum("member_count"), 0)) if by_people else None
+    return grouped, total
 
 
 # --- Handoffs ----------------------------------------------------------------------------------------
@@ -365,10 +418,50 @@ HANDOFF_MEASURES = ["handoffs", "pending", "overdue"]
 def handoff_figures(user, *, group_by: Sequence[str] = (), filters: HandoffFilters | None = None,
                     scope: str | None = None, now: datetime | None = None) -> Figures:
     """Handoffs grouped by up to two of ``HANDOFF_DIMENSIONS``, with how many
-    are pending and overdue and how fast the receivers answered."""
+    are pending and overdue and how fast the receivers answered: from the
+    rollup once it is built, live before."""
     filters = filters or HandoffFilters()
     scope = scope or figures_scope(user)
+    agency_id = None if scope == SCOPE_ALL else user.agency_id
+    version = rollup.rollup_version()
+    # "Now" moves on; a cached answer's overdue count is as old as the answer (at most CACHE_SECONDS).
+    key = ("handoffs", agency_id, tuple(group_by), filters, now)
     now = now or timezone.now()
+    if version is None:
+        return _handoff_answer(scope, group_by, *_live_handoff_counts(user, scope, group_by, filters, now))
+    return _cached(version, key, lambda: _handoff_answer(scope, group_by, *rollup.handoff_counts(
+        scope_agency_id=agency_id, group_by=list(group_by), lower=filters.created_since,
+        upper=filters.created_until, cross_border_only=filters.cross_border_only, now=now)))
+
+
+def _handoff_answer(scope, group_by, grouped, total) -> Figures:
+    dimensions = HANDOFF_DIMENSIONS | REPORT_HANDOFF_DIMENSIONS
+    cells: dict = {}
+    labels: dict = {}
+    for result in grouped:
+        key = tuple(result[f"dim_{name}"] for name in group_by)
+        for name in group_by:
+            if f"label_{name}" in result:
+                labels[(name, result[f"dim_{name}"])] = result[f"label_{name}"]
+        cells[key] = {m: result[m] for m in (*HANDOFF_MEASURES, "answered", "median", "p90")}
+    if group_by:
+        zero = {"handoffs": 0, "pending": 0, "overdue": 0, "answered": 0, "median": None, "p90": None}
+        cells = _with_zeros(cells, group_by, dimensions, zero)
+    limit = threshold()
+
+    def response_times(values, shown):
+        # A median over fewer answers than the threshold describes a handful of cases: never shown.
+        enough = shown["handoffs"] is not None and values["answered"] >= limit
+        return {"median_response_hours": _hours(values["median"]) if enough else None,
+                "p90_response_hours": _hours(values["p90"]) if enough else None}
+
+    return _publish(scope=scope, group_by=list(group_by), dimensions=dimensions, cells=cells,
+                    labels=labels, total=total, patterns=_handoff_patterns(group_by),
+                    extra=response_times)
+
+
+def _live_handoff_counts(user, scope, group_by, filters, now) -> tuple[list[dict], dict]:
+    """The definition of the handoff figures, read from the handoffs themselves."""
     dimensions = HANDOFF_DIMENSIONS | REPORT_HANDOFF_DIMENSIONS
     handoffs = handoffs_in_scope(user, scope)
     if filters.created_since:
@@ -393,29 +486,9 @@ def handoff_figures(user, *, group_by: Sequence[str] = (), filters: HandoffFilte
                      if dimensions[name].label_expression}
     # Medians do not add up: the total's are a query of their own when there are groups.
     total = handoffs.aggregate(**aggregates)
-    cells: dict = {}
-    labels: dict = {}
-    if group_by:
-        for result in (handoffs.annotate(**names, **labels_wanted).values(*names, *labels_wanted)
-                       .annotate(**aggregates).order_by()):
-            key = tuple(result[f"dim_{name}"] for name in group_by)
-            for name in group_by:
-                if f"label_{name}" in result:
-                    labels[(name, result[f"dim_{name}"])] = result[f"label_{name}"]
-            cells[key] = {m: result[m] for m in (*HANDOFF_MEASURES, "answered", "median", "p90")}
-        zero = {"handoffs": 0, "pending": 0, "overdue": 0, "answered": 0, "median": None, "p90": None}
-        cells = _with_zeros(cells, group_by, dimensions, zero)
-    limit = threshold()
-
-    def response_times(values, shown):
-        # A median over fewer answers than the threshold describes a handful of cases: never shown.
-        enough = shown["handoffs"] is not None and values["answered"] >= limit
-        return {"median_response_hours": _hours(values["median"]) if enough else None,
-                "p90_response_hours": _hours(values["p90"]) if enough else None}
-
-    return _publish(scope=scope, group_by=list(group_by), dimensions=dimensions, cells=cells,
-                    labels=labels, total=total, patterns=_handoff_patterns(group_by),
-                    extra=response_times)
+    grouped = (list(handoffs.annotate(**names, **labels_wanted).values(*names, *labels_wanted)
+                    .annotate(**aggregates).order_by()) if group_by else [])
+    return grouped, total
 
 
 def _handoff_patterns(group_by) -> list[list[str]]:

@@ -360,6 +360,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "webhooks-dispatch": {"task": "integrations.dispatch_webhooks",
                           "schedule": env.float("PUENTE_WEBHOOK_DISPATCH_SECONDS", default=5.0)},
+    # The statistics rollup follows the outbox: figures are at most a minute
+    # (plus the run) behind the cases (docs/api/statistics.md).
+    "statistics-refresh": {
+        "task": "figures.tasks.refresh_statistics",
+        "schedule": env.float("PUENTE_STATISTICS_REFRESH_SECONDS", default=60.0),
+        "options": {"expires": 55},
+    },
     "reminders-sweep": {
         "task": "reminders.sweep",
         "schedule": REMINDERS["SWEEP_INTERVAL"].total_seconds(),

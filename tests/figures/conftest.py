@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from cases.models import Case, Handoff
+from figures.rollup import refresh
 from tests.factories import CaseFactory, HandoffFactory
 
 
@@ -11,9 +12,10 @@ def _cases(owner, count, **fields) -> list[Case]:
     return [CaseFactory(owner_agency=owner, **fields) for _ in range(count)]
 
 
-@pytest.fixture
-def dataset(pe_agency, cl_agency):
-    """A known set of cases and handoffs (see the module docstring of test_statistics_api)."""
+@pytest.fixture(params=["live", "rollup"])
+def dataset(request, pe_agency, cl_agency):
+    """A known set of cases and handoffs (see the module docstring of test_statistics_api),
+    counted live and again from the statistics rollup: the answers must not change."""
     chacalluta = _cases(pe_agency, 8, border_point="chacalluta_santa_rosa", member_count=3)
     chacalluta += _cases(pe_agency, 4, border_point="chacalluta_santa_rosa", member_count=3,
                          vulnerable_family_with_children=True)
@@ -38,4 +40,6 @@ def dataset(pe_agency, cl_agency):
         handoff = HandoffFactory(case=case, kind="referral", to_agency=pe_agency, status="rejected",
                                  rejection_reason="no_capacity")
         Handoff.objects.filter(pk=handoff.pk).update(responded_at=handoff.created_at + after * hours)
-    return {"chacalluta": chacalluta, "cl_cases": cl_cases}
+    if request.param == "rollup":
+        refresh()
+    return {"chacalluta": chacalluta, "cl_cases": cl_cases, "source": request.param}
