@@ -152,6 +152,15 @@ class TestNothingFromAnotherHost:
         assert "system-ui" in html
         assert "Montserrat" not in html and "fonts.g" not in html
 
+    @pytest.mark.parametrize("page", ["/api/v1/redoc/", "/api/v1/docs/"])
+    def test_the_browser_is_told_to_load_from_the_server_only(self, api_client, page):
+        """ReDoc's menu fetches the Redocly logo from a CDN whatever its settings: the policy stops it."""
+        policy = api_client.get(page)["Content-Security-Policy"]
+        directives = dict(directive.split(" ", 1) for directive in policy.split("; "))
+        assert directives["default-src"] == "'self'"
+        assert directives["img-src"] == "'self' data: blob:"
+        assert URL.findall(policy) == [] and "*" not in policy
+
     def test_swagger_ui_has_no_online_validator(self, api_client):
         """Swagger UI's validator badge sends the schema's address to validator.swagger.io."""
         html = api_client.get("/api/v1/docs/").content.decode()

@@ -36,7 +36,8 @@ def _pending_to(user):
 
 
 def _next_meeting():
-    return Meeting.objects.filter(status__in=[MeetingStatus.DRAFT, MeetingStatus.SCHEDULED]).order_by("starts_at").first()
+    upcoming = Meeting.objects.filter(status__in=[MeetingStatus.DRAFT, MeetingStatus.SCHEDULED])
+    return upcoming.order_by("starts_at").first()
 
 
 def _open_item_of(user):
