@@ -94,9 +94,10 @@ class CaseList(CaseAPIView):
 
     @extend_schema(summary="List the cases you may see", responses=s.case_any_schema(many=True),
                    operation_id="cases_list",
-                   description="Newest first, cursor-paginated. Each case says its `access`: a full view for "
+                   description="Newest first, cursor-paginated. Each case says its `access`: a full view of "
                                "your agency's cases and those it collaborates on, a limited view (no names, "
-                               "documents or notes) for a case with a pending handoff to your agency.")
+                               "documents or notes) of others you may see, such as a case with a pending "
+                               "handoff to your agency.")
     def get(self, request):
         page = self.paginate_queryset(s.case_rows(self.filter_queryset(self.get_queryset())))
         log_case_reads(request.user, page)  # every full read, one insert for the page
@@ -256,7 +257,8 @@ class CaseNotes(CaseAPIView):
         return notes_visible_to(self.request.user, self.case)
 
     @extend_schema(summary="Notes you may read", responses=s.NoteSerializer(many=True),
-                   description="Newest first: `shared` notes, and your own agency's `agency` notes.")
+                   description="Newest first: the `shared` notes and your own agency's notes (the secretariat "
+                               "reads all).")
     def get(self, request, case_id):
         self.case = readable_case(request, case_id)
         page = self.paginate_queryset(self.get_queryset())

@@ -96,8 +96,8 @@ class DataRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     @extend_schema(summary="Answer the request", request=s.DataRequestCompleteSerializer,
                    description="The handling agency records the outcome; anything but `granted` needs a "
-                               "`refusal_ground`. What can be done in Puente (a correction, a restriction, an "
-                               "anonymisation) is done in the same step.",
+                               "`refusal_ground`. A granted rectification applies its `corrections`, a granted "
+                               "erasure anonymises the person unless a legal hold applies.",
                    responses={200: s.DataRequestSerializer, **REFUSALS,
                               409: OpenApiResponse(description="`request_completed` or `nothing_to_block`."),
                               422: OpenApiResponse(description="`refusal_ground_required` and other rules.")})
@@ -109,8 +109,10 @@ class DataRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
 class PersonExport(APIView):
     @extend_schema(summary="Everything Puente holds on a person (owner agency, secretariat); the read is logged",
-                   description="As JSON: the person, their cases as far as you may read them, consents and "
-                               "history. A collaborator agency gets 403; anyone else 404.",
+                   description="As JSON: the person's fields, their cases, consents, the handoffs of those "
+                               "cases, their history, which agencies read their data, and their requests; "
+                               "nothing on the other members of the family. A collaborator agency gets 403; "
+                               "anyone else 404.",
                    responses={200: OpenApiResponse(description="The person's record, as JSON.")})
     def get(self, request, person_id):
         person = person_for_export(request.user, person_id)

@@ -84,8 +84,8 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
 
     @extend_schema(request=WebhookEndpointPatchSerializer, responses=WebhookEndpointSerializer,
                    summary="Change an endpoint; switching it back on resumes delivery from now",
-                   description="Address, description, event types, active. Events from while it was off are "
-                               "read from the change feed.")
+                   description="Address, description, event types, active. Events written while it was off are "
+                               "not sent: read them from the change feed.")
     def partial_update(self, request, pk=None):
         serializer = WebhookEndpointPatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -115,7 +115,8 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses=WebhookDeliverySerializer(many=True),
                    summary="The endpoint's deliveries, newest first, each with its attempts",
-                   description="Status, answers received and the next retry.")
+                   description="Each delivery's status and next attempt, and each attempt with your answer's "
+                               "status or the error.")
     @action(detail=True, methods=["get"])
     def deliveries(self, request, pk=None):
         page = self.paginate_queryset(deliveries_of(self.get_object()))
@@ -125,7 +126,8 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
         request=None, responses={202: WebhookDeliverySerializer}, operation_id="webhooks_redeliver",
         parameters=[OpenApiParameter("delivery_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
         summary="Send a failed delivery again, with a fresh retry schedule",
-        description="For a delivery that gave up; the same event, signed again.",
+        description="A failed delivery only (409 `delivery_not_failed` otherwise), to an endpoint "
+                    "that is switched on.",
     )
     @action(detail=True, methods=["post"], url_path=r"deliveries/(?P<delivery_id>[^/.]+)/redeliver")
     def redeliver(self, request, pk=None, delivery_id=None):
