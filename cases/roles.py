@@ -10,6 +10,11 @@ class Role(models.TextChoices):
     COMMITTEE_MEMBER = "committee_member", _("Committee member")
 
 
+def role_label(group_name: str) -> str:
+    """A role group's name in the reader's language (any other group by its name)."""
+    return str(Role(group_name).label) if group_name in Role.values else group_name
+
+
 # "app_label.codename" patterns; "*" matches any model. Object-level scoping
 # still comes from the selectors: these only open the admin pages.
 ROLE_PERMISSIONS = {

@@ -1,18 +1,13 @@
 """The situation report in the admin: a printable page and its PDF, in Spanish or English."""
-from django.conf import settings
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from api_core.printing import pdf_response, printout_language
 from committee.selectors import meeting_for
 
 from .charts import bar_chart
 from .report import situation_report
-
-
-def _language(request) -> str:
-    language = request.GET.get("lang") or translation.get_language()
-    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 def _chart(figures, measure: str, title: str):
@@ -25,9 +20,9 @@ def _measure(figures) -> str:
     return next(m for m in ("cases", "handoffs", "action_items") if m in figures.measures)
 
 
-def _render(request, object_id) -> tuple[str, object]:
+def _render(request, object_id, *, pdf: bool = False) -> tuple[str, object]:
     meeting = meeting_for(request.user, object_id)  # 404 for anyone who may not see the meeting
-    language = _language(request)
+    language = printout_language(request)
     with translation.override(language), timezone.override(meeting.zone):
         report = situation_report(request.user, meeting)
         sections = [{"title": title, "measure": _measure(period), "period": period, "cumulative": cumulative,
@@ -36,7 +31,7 @@ def _render(request, object_id) -> tuple[str, object]:
                     for title, period, cumulative in report.sections()]
         html = render_to_string("figures/situation_report.html", {
             "meeting": meeting, "report": report, "sections": sections, "language": language,
-            "printed_at": timezone.now(), "pdf": request.path.endswith(".pdf"),
+            "printed_at": timezone.now(), "pdf": pdf,
         }, request=request)
     return html, meeting
 
@@ -47,11 +42,5 @@ def situation_report_page(request, object_id):
 
 
 def situation_report_pdf(request, object_id):
-    # Imported here: WeasyPrint loads pango when imported, which only this view needs.
-    from weasyprint import HTML
-
-    html, meeting = _render(request, object_id)
-    pdf = HTML(string=html, base_url=None).write_pdf()
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="situation-report-{meeting.pk}.pdf"'
-    return response
+    html, meeting = _render(request, object_id, pdf=True)
+    return pdf_response(html, filename=f"situation-report-{meeting.pk}.pdf", download=False)

@@ -7,6 +7,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from cases.models import Agency, User
+from cases.roles import Role, role_label
 from signin.services import user_factors_reset, user_lockout_lift
 
 
@@ -18,11 +19,22 @@ class AgencyAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
 
 
+class RoleFilter(admin.SimpleListFilter):
+    title = _("role")
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return Role.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(groups__name=self.value()) if self.value() else queryset
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "email", "agency", "role_names", "language", "is_active", "is_staff",
                     "second_factor"]
-    list_filter = ["agency__country", "agency", "groups", "is_active", "is_staff"]
+    list_filter = ["agency__country", "agency", RoleFilter, "is_active", "is_staff"]
     list_select_related = ["agency"]
     fieldsets = DjangoUserAdmin.fieldsets + (
         (_("Puente"), {"fields": ["agency", "language", "time_zone"]}),
@@ -68,4 +80,10 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.display(description=_("roles"))
     def role_names(self, obj):
-        return ", ".join(sorted(group.name for group in obj.groups.all()))
+        return ", ".join(sorted(role_label(group.name) for group in obj.groups.all()))
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "groups":
+            field.label_from_instance = lambda group: role_label(group.name)
+        return field

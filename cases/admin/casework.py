@@ -4,14 +4,11 @@ The secretariat reads here; nobody writes cases through the admin (agencies
 use the API, whose services hold the rules). What a user sees comes from the
 same selectors as the API, and every case the secretariat looks at is logged
 with channel ``admin``."""
-import csv
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.db.models import OuterRef, Subquery
-from django.http import HttpResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -30,10 +27,11 @@ from cases.models import (
 )
 from cases.models.audit import AccessChannel
 from cases.roles import Role
-from cases.selectors import cases_fully_visible_to, cases_visible_to, log_case_reads, people_visible_to
+from cases.selectors import Access, cases_fully_visible_to, cases_visible_to, log_case_reads, people_visible_to
 from cases.services.casework import duplicate_candidates_mark_reviewed
 
-from .display import agency_code
+from .display import agency_code, iso
+from .exports import ExportActions
 from .history import timeline_page
 
 
@@ -109,7 +107,7 @@ class ConsentInline(ReadOnlyInline):
 
 
 @admin.register(Case)
-class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CaseAdmin(ExportActions, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["reference", "status", "priority", "owner_code", "head_nationality", "member_count",
                     "created_at", "closed_at"]
     list_filter = ["status", "priority", "owner_agency", "owner_agency__country", VulnerabilityFilter,
@@ -124,7 +122,8 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
               "vulnerability_list", "owner_agency", "assigned_to", "summary", "member_count", "created_by",
               "created_at", "updated_at", "anonymised_at"]
     readonly_fields = fields
-    actions = ["export_csv"]
+    actions = ["export_csv", "export_xlsx"]
+    export_name = "cases"
 
     def get_queryset(self, request):
         return cases_visible_to(request.user).annotate(head_nationality=_head_nationality())
@@ -158,24 +157,16 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             log_case_reads(request.user, changelist.result_list, channel=AccessChannel.ADMIN)
         return response
 
-    @admin.action(description=_("Export to CSV (no personal data)"))
-    def export_csv(self, request, queryset):
+    def export_table(self, request, queryset):
         """Reference, status, priority, owner agency, nationality of the head,
         member count, opened and closed — nothing that names anyone."""
         cases = list(queryset.select_related("owner_agency").order_by("created_at", "pk"))
         log_case_reads(request.user, cases, channel=AccessChannel.ADMIN)
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="puente-cases-{stamp}.csv"'
-        writer = csv.writer(response)
-        writer.writerow(["reference", "status", "priority", "owner_agency", "head_nationality", "member_count",
-                         "opened_at", "closed_at"])
-        for case in cases:
-            writer.writerow([
-                case.reference, case.status, case.priority, case.owner_agency.code, case.head_nationality or "",
-                case.member_count, case.created_at.isoformat(), case.closed_at.isoformat() if case.closed_at else "",
-            ])
-        return response
+        return [
+            "reference", "status", "priority", "owner_agency", "head_nationality", "member_count", "opened_at",
+            "closed_at"], [
+            [case.reference, case.status, case.priority, case.owner_agency.code, case.head_nationality or "",
+             case.member_count, iso(case.created_at), iso(case.closed_at)] for case in cases]
 
 
 class MembershipInline(ReadOnlyInline):
@@ -293,12 +284,28 @@ class DuplicateCandidateAdmin(SecretariatOnlyMixin, ReadOnlyAdminMixin, admin.Mo
                           messages.SUCCESS)
 
 
+class AccessFilter(admin.SimpleListFilter):
+    """The kinds of access by their names in the reader's language."""
+    title = _("access")
+    parameter_name = "access"
+
+    def lookups(self, request, model_admin):
+        return Access.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(access=self.value()) if self.value() else queryset
+
+
 @admin.register(CaseAccessLog)
 class CaseAccessLogAdmin(SecretariatOnlyMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["at", "case", "user", "agency", "access", "channel"]
-    list_filter = ["channel", "access", "agency"]
+    list_display = ["at", "case", "user", "agency", "access_label", "channel"]
+    list_filter = ["channel", AccessFilter, "agency"]
     list_select_related = ["case", "user", "agency"]
     search_fields = ["case__reference", "user__username"]
     date_hierarchy = "at"
-    fields = ["at", "case", "user", "agency", "access", "channel"]
+    fields = ["at", "case", "user", "agency", "access_label", "channel"]
     readonly_fields = fields
+
+    @admin.display(description=_("access"), ordering="access")
+    def access_label(self, entry):
+        return Access(entry.access).label if entry.access in Access.values else entry.access

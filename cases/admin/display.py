@@ -1,9 +1,5 @@
 """Columns shared by the admin lists of several apps: how "overdue" and an
 agency read at a glance."""
-import csv
-
-from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -20,17 +16,6 @@ def agency_code(agency) -> str:
     if agency is None:
         return "—"
     return format_html('<abbr class="agency-code" title="{}">{}</abbr>', agency.name, agency.code)
-
-
-def csv_download(filename: str, header: list[str], rows) -> HttpResponse:
-    """A CSV file the browser saves; the caller picks columns that name no migrant."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="puente-{filename}-{stamp}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return response
 
 
 def iso(value) -> str:

@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import Handoff
 from cases.selectors import handoffs_visible_to
 
-from .display import agency_code, csv_download, iso, overdue_badge
+from .display import agency_code, iso, overdue_badge
+from .exports import ExportActions
 from .filters import OverdueFilter
 
 
@@ -44,7 +45,7 @@ def _admin_link(obj, label) -> str:
 
 
 @admin.register(Handoff)
-class HandoffAdmin(admin.ModelAdmin):
+class HandoffAdmin(ExportActions, admin.ModelAdmin):
     list_display = ["case_reference", "kind", "status", "from_code", "to_code", "response_due", "overdue",
                     "cross_border", "created_at"]
     list_filter = [
@@ -57,23 +58,23 @@ class HandoffAdmin(admin.ModelAdmin):
     search_fields = ["case__reference", "from_agency__code", "to_agency__code"]
     date_hierarchy = "created_at"
     ordering = ["-created_at", "-id"]
-    actions = ["export_csv"]
+    actions = ["export_csv", "export_xlsx"]
+    export_name = "handoffs"
 
     def get_actions(self, request):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
 
-    @admin.action(description=_("Export to CSV (no personal data)"))
-    def export_csv(self, request, queryset):
+    def export_table(self, request, queryset):
         """References, agencies, states and dates: nothing that names anyone."""
         handoffs = queryset.select_related("case", "from_agency", "to_agency").order_by("created_at", "id")
-        return csv_download("handoffs", [
+        return [
             "case_reference", "kind", "status", "from_agency", "to_agency", "cross_border", "legal_basis",
             "created_at", "response_due", "responded_at", "overdue", "rejection_reason", "completed_at"], (
             [h.case.reference, h.kind, h.status, h.from_agency.code, h.to_agency.code, h.is_cross_border,
              h.legal_basis, iso(h.created_at), iso(h.response_due), iso(h.responded_at), h.is_overdue,
-             h.rejection_reason, iso(h.completed_at)] for h in handoffs))
+             h.rejection_reason, iso(h.completed_at)] for h in handoffs)
     fieldsets = [
         (None, {"fields": ["case_link", "kind", "status", "from_agency", "to_agency", "requested_by", "reason",
                            "services_requested", "response_due", "overdue"]}),

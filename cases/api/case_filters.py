@@ -13,6 +13,7 @@ from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 from rest_framework.filters import OrderingFilter
 
+from api_core.fields import WHITESPACE
 from api_core.filters import FilterSet, SlugFilter
 from cases.models import (
     BorderPoint,
@@ -49,8 +50,10 @@ class SearchTermsValidator(RegexValidator):
 
     def __init__(self):
         limits = settings.PUENTE
-        word = rf"\S{{{limits['SEARCH_MIN_WORD_LENGTH']},{limits['SEARCH_MAX_WORD_LENGTH']}}}"
-        super().__init__(rf"^\s*{word}(\s+{word}){{0,{limits['SEARCH_MAX_WORDS'] - 1}}}\s*$")
+        # What str.split() splits on, spelled out (ECMAScript's \s leaves out U+001C–U+001F and U+0085).
+        space = f"[{WHITESPACE}]"
+        word = f"[^{WHITESPACE}]{{{limits['SEARCH_MIN_WORD_LENGTH']},{limits['SEARCH_MAX_WORD_LENGTH']}}}"
+        super().__init__(f"^{space}*{word}({space}+{word}){{0,{limits['SEARCH_MAX_WORDS'] - 1}}}{space}*$")
 
     def __call__(self, value):
         validate_search_terms(value)
@@ -77,7 +80,9 @@ class CaseFilter(FilterSet):
         method="filter_updated_since",
         help_text="ISO 8601 with offset; for incremental sync. Cases you read in the limited view are always "
                   "listed (compare their bodies): when they change is not part of what that view shows.")
-    search = django_filters.CharFilter(method="filter_search", max_length=100, validators=[SearchTermsValidator()],
+    # Not stripped: the published maxLength counts every character sent.
+    search = django_filters.CharFilter(method="filter_search", max_length=100, strip=False,
+                                       validators=[SearchTermsValidator()],
                                        help_text="Words (see the pattern), all of them matching the reference (any "
                                                  "part), or all the start of a word of one member's names or document "
                                                  "number; accents and case do not matter.")

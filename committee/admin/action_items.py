@@ -3,7 +3,8 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from cases.admin.display import agency_code, csv_download, iso, overdue_badge
+from cases.admin.display import agency_code, iso, overdue_badge
+from cases.admin.exports import ExportActions
 from cases.admin.filters import OverdueFilter
 from committee import services
 from committee.models import ActionItem, ActionItemStatus
@@ -32,7 +33,7 @@ class ActionItemForm(forms.ModelForm):
 
 
 @admin.register(ActionItem)
-class ActionItemAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+class ActionItemAdmin(ExportActions, ServiceErrorsAsMessages, admin.ModelAdmin):
     form = ActionItemForm
     list_display = ["title", "owner", "assignee_name", "due_at", "status", "overdue", "meeting"]
     list_filter = [OverdueFilter, "status", "owner_agency", "meeting__committee"]
@@ -43,7 +44,8 @@ class ActionItemAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     raw_id_fields = ["agenda_item", "decision"]
     readonly_fields = ["status", "completed_at", "completed_by", "completion_note", "cancelled_at",
                        "cancellation_reason"]
-    actions = ["complete_selected", "cancel_selected", "export_csv"]
+    actions = ["complete_selected", "cancel_selected", "export_csv", "export_xlsx"]
+    export_name = "action-items"
     service_arg = "item"
 
     def get_queryset(self, request):
@@ -57,15 +59,14 @@ class ActionItemAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
             return [*ActionItemForm.Meta.fields, *self.readonly_fields]
         return self.readonly_fields
 
-    @admin.action(description=_("Export to CSV (no personal data)"))
-    def export_csv(self, request, queryset):
+    def export_table(self, request, queryset):
         """The title the committee wrote, agencies, dates and states; cases by reference only."""
         items = queryset.select_related("owner_agency", "meeting", "case").order_by("due_at", "created_at")
-        return csv_download("action-items", [
+        return [
             "title", "owner_agency", "due_at", "status", "overdue", "meeting", "case_reference", "completed_at"], (
             [i.title, i.owner_agency.code if i.owner_agency_id else "", iso(i.due_at), i.status, i.is_overdue,
              i.meeting.title if i.meeting_id else "", i.case.reference if i.case_id else "", iso(i.completed_at)]
-            for i in items))
+            for i in items)
 
     def get_ordering(self, request):
         if request.GET.get("overdue") == "yes":

@@ -2,12 +2,12 @@
 import zoneinfo
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminURLFieldWidget
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone, translation
@@ -15,7 +15,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from api_core.errors import ServiceError
-from cases.admin.display import csv_download
+from api_core.printing import pdf_response, printout_language
+from cases.admin.exports import ExportActions
 from committee import services
 from committee.calendar import meeting_calendar
 from committee.models import ActionItem, AgendaItem, Attendance, Meeting, MeetingStatus
@@ -70,6 +71,11 @@ class AgendaItemInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and not (obj and obj.minutes_locked)
+
+    @admin.display(description=_("No."))
+    def order(self, item):
+        """The column when the agenda is read-only (locked minutes, a member): the position."""
+        return item.position
 
 
 class AttendanceInline(admin.TabularInline):
@@ -137,7 +143,7 @@ class CancelForm(forms.Form):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
+class MeetingAdmin(ExportActions, ServiceErrorsAsMessages, admin.ModelAdmin):
     form = MeetingForm
     list_display = ["title", "committee", "local_start", "mode", "status", "minutes_status", "quorum_reached"]
     list_filter = ["committee", "status", "minutes_status", "mode"]
@@ -146,7 +152,8 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     inlines = [AgendaItemInline, AttendanceInline, ActionItemInline]
     readonly_fields = ["status", "sequence", "minutes_status", "minutes_circulated_at", "minutes_approved_at",
                        "cancellation_reason", "docket_suggestions", "local_times"]
-    actions = ["schedule_selected", "cancel_selected", "export_csv"]
+    actions = ["schedule_selected", "cancel_selected", "export_csv", "export_xlsx"]
+    export_name = "meetings"
     service_arg = "meeting"
     change_form_template = "admin/committee/meeting/change_form.html"
 
@@ -300,15 +307,15 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
 
     # --- workflow: list actions and buttons
 
-    @admin.action(description=_("Export to CSV (no personal data)"))
-    def export_csv(self, request, queryset):
+    def export_table(self, request, queryset):
+        """Times are the meeting's own wall clock, with its zone beside them."""
         meetings = queryset.select_related("committee").annotate(items=Count("agenda_items")).order_by("starts_at")
-        return csv_download("meetings", [
+        return [
             "committee", "title", "local_start", "local_end", "time_zone", "mode", "status", "minutes_status",
             "agenda_items"], (
             [m.committee.code, m.title, m.local_starts_at.strftime("%Y-%m-%d %H:%M"),
              m.local_ends_at.strftime("%Y-%m-%d %H:%M"), m.time_zone, m.mode, m.status, m.minutes_status, m.items]
-            for m in meetings))
+            for m in meetings)
 
     @admin.action(description=_("Schedule the selected meetings"), permissions=["change"])
     def schedule_selected(self, request, queryset):
@@ -340,6 +347,8 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
             view("ics", self.ics_view),
             view("agenda/print", self.print_agenda_view),
             view("minutes/print", self.print_minutes_view),
+            view("agenda/pdf", self.agenda_pdf_view),
+            view("minutes/pdf", self.minutes_pdf_view),
             view("docket", self.docket_view),
         ] + super().get_urls()
 
@@ -434,32 +443,44 @@ class MeetingAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
             **self.admin_site.each_context(request), "title": _("Docket for %(meeting)s") % {"meeting": meeting},
             "proposals": proposals, "opts": self.model._meta, "original": meeting, "meeting": meeting})
 
-    def _print(self, request, object_id, template):
+    def _printout(self, request, object_id, kind) -> tuple[Meeting, str, str]:
+        """The meeting, the language and the HTML of its agenda or minutes: the
+        one source of the printable page and of the PDF."""
         meeting = self._meeting(request, object_id)
-        language = request.GET.get("lang") or translation.get_language()
-        if language not in dict(settings.LANGUAGES):
-            language = settings.LANGUAGE_CODE
+        if kind == "minutes" and not can_read_minutes(request.user, meeting):
+            raise Http404  # draft minutes are the secretariat's working copy
+        language = printout_language(request)
         items = list(agenda_of(meeting))
         attendances = list(attendance_of(meeting))
         with translation.override(language), timezone.override(meeting.zone):
-            context = {
+            html = render_to_string(f"committee/print/{kind}.html", {
                 "meeting": meeting, "committee": meeting.committee, "items": items, "attendances": attendances,
                 "quorum": quorum_of(meeting, attendances), "language": language,
                 "show_minutes": can_read_minutes(request.user, meeting),
                 "action_items": action_items_visible_to(request.user).filter(meeting=meeting).order_by(
                     "due_at", "created_at"),
                 "printed_at": timezone.now(),
-            }
-            response = TemplateResponse(request, template, context)
-            return response.render()
+            }, request=request)
+        return meeting, language, html
+
+    def _print(self, request, object_id, kind):
+        return HttpResponse(self._printout(request, object_id, kind)[2])
+
+    def _pdf(self, request, object_id, kind):
+        meeting, language, html = self._printout(request, object_id, kind)
+        return pdf_response(html, filename=f"{kind}-{meeting.local_starts_at:%Y-%m-%d}-{language}.pdf")
 
     def print_agenda_view(self, request, object_id):
-        return self._print(request, object_id, "committee/print/agenda.html")
+        return self._print(request, object_id, "agenda")
 
     def print_minutes_view(self, request, object_id):
-        if not can_read_minutes(request.user, self._meeting(request, object_id)):
-            raise Http404  # draft minutes are the secretariat's working copy
-        return self._print(request, object_id, "committee/print/minutes.html")
+        return self._print(request, object_id, "minutes")
+
+    def agenda_pdf_view(self, request, object_id):
+        return self._pdf(request, object_id, "agenda")
+
+    def minutes_pdf_view(self, request, object_id):
+        return self._pdf(request, object_id, "minutes")
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["can_manage"] = can_manage(request.user)

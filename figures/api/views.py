@@ -18,8 +18,11 @@ def _parameters(serializer_class, request) -> dict:
 
 
 def _group_by(dimensions) -> OpenApiParameter:
-    return OpenApiParameter("group_by", OpenApiTypes.STR, many=True, enum=list(dimensions), explode=True,
-                            description="Repeatable, at most two.")
+    """The rule of ``validate_group_by`` as the schema states it: known dimensions, each once, at most two."""
+    schema = {"type": "array", "items": {"type": "string", "enum": list(dimensions)},
+              "maxItems": s.MAX_DIMENSIONS, "uniqueItems": True}
+    return OpenApiParameter("group_by", schema, style="form", explode=True,
+                            description="Repeatable, at most two different dimensions.")
 
 
 class CaseStatisticsView(APIView):

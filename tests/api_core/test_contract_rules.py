@@ -228,3 +228,23 @@ class TestSchemaSaysWhatTheServerTakes:
                         assert not re.search(variant["pattern"], "a\x00b"), (name, field)
                         checked += 1
         assert checked > 40
+
+    def test_no_published_pattern_depends_on_the_regex_engine(self, schema):
+        """Clients check patterns with ECMAScript's rules, the server with Python's: the
+        shorthand classes differ between them (``\\s`` in Python also takes U+001C–U+001F
+        and U+0085), so a published pattern spells its classes out."""
+        import re
+
+        def patterns(node):
+            if isinstance(node, dict):
+                yield from ([node["pattern"]] if isinstance(node.get("pattern"), str) else [])
+                for value in node.values():
+                    yield from patterns(value)
+            elif isinstance(node, list):
+                for value in node:
+                    yield from patterns(value)
+
+        published = list(patterns(schema))
+        assert len(published) > 40
+        for pattern in published:
+            assert not re.search(r"(?<!\\)\\[sSwWdDb]", pattern), pattern

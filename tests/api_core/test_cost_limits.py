@@ -10,6 +10,7 @@ from django.test import Client
 
 from api_core.concurrency import caller_key
 from api_core.services import token_issue
+from cases.api.case_filters import SearchTermsValidator
 from cases.models import Case, CaseAccessLog
 from tests.factories import case_with_family
 
@@ -35,6 +36,23 @@ class TestSearchTerms:
         settings.PUENTE = {**settings.PUENTE, "SEARCH_MIN_WORD_LENGTH": 2}
         response = client_for(pe_caseworker).get("/api/v1/cases/", {"search": "maría g"})
         assert response.status_code == 400 and response.json()["errors"][0]["code"] == "word_too_short"
+
+    @pytest.mark.parametrize("space", [" ", "\t", "\x1c", "\x85", "\xa0", "\u2028", "\u3000"])
+    def test_the_published_pattern_counts_words_as_the_server_does(self, client_for, pe_caseworker, space):
+        """Any whitespace separates words, for the server and for the schema's pattern alike
+        (a search the schema accepts is never a 400, one it refuses always is)."""
+        client = client_for(pe_caseworker)
+        pattern = SearchTermsValidator().regex
+        for count in (settings.PUENTE["SEARCH_MAX_WORDS"], settings.PUENTE["SEARCH_MAX_WORDS"] + 1):
+            search = space.join(["ab"] * count)
+            status = client.get("/api/v1/cases/", {"search": search}).status_code
+            assert (status == 200) == bool(pattern.search(search)), (count, status)
+            assert status == (200 if count == settings.PUENTE["SEARCH_MAX_WORDS"] else 400)
+
+    def test_the_length_limit_counts_surrounding_whitespace(self, client_for, pe_caseworker):
+        """The schema's maxLength is on what is sent, spaces included."""
+        response = client_for(pe_caseworker).get("/api/v1/cases/", {"search": " ab" + " " * 98})
+        assert response.status_code == 400 and response.json()["errors"][0]["field"] == "search"
 
     def test_a_search_within_the_caps_works(self, client_for, pe_caseworker, pe_agency):
         case = case_with_family(pe_agency)

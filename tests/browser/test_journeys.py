@@ -1,6 +1,7 @@
 """The secretariat's and the delegates' journeys in Chromium."""
 import datetime
 import re
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -10,6 +11,7 @@ from cases.roles import Role
 from committee.models import Meeting
 from tests.committee.factories import AgendaItemFactory, CommitteeFactory, MeetingFactory, MembershipFactory
 from tests.factories import AgencyFactory, CaseFactory, UserFactory
+from tests.pdf import pdf_facts
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -89,6 +91,13 @@ def test_the_secretariat_prepares_holds_and_closes_a_meeting(page, live_server, 
     meeting.refresh_from_db()
     assert meeting.minutes_status == "approved"
     screenshot(page, "meeting-4-approved")
+
+    with page.expect_download() as download:
+        page.click("text=Acta (PDF)")
+    minutes = Path(download.value.path()).read_bytes()
+    assert download.value.suggested_filename == f"minutes-{meeting.local_starts_at:%Y-%m-%d}-es.pdf"
+    facts = pdf_facts(minutes)
+    assert facts.language == "es" and facts.titles[-1] == "Acta — III Sesión ordinaria"
 
     with page.expect_download() as download:
         page.click("text=Añadir al calendario (.ics)")

@@ -2,6 +2,7 @@
 import csv
 import io
 
+import openpyxl
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
@@ -86,6 +87,21 @@ class TestCaseAdmin:
         for person in family.members.all():
             assert person.given_names not in text and person.document_number not in text and person.phone not in text
 
+    def test_the_xlsx_export_is_the_csv_export_and_is_logged(self, admin_client_for, secretariat, cases):
+        """The same header and rows; each exported case is a logged read, as for the CSV."""
+        client = admin_client_for(secretariat)
+        selection = {ACTION_CHECKBOX_NAME: [str(cases["family"].pk), str(cases["minor"].pk)]}
+        as_csv = list(csv.reader(io.StringIO(client.post("/admin/cases/case/", {
+            "action": "export_csv", **selection}).content.decode())))
+        CaseAccessLog.objects.all().delete()
+        response = client.post("/admin/cases/case/", {"action": "export_xlsx", **selection})
+        assert response.status_code == 200 and response["Content-Disposition"].endswith('.xlsx"')
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+        as_xlsx = [["" if value is None else str(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+        assert len(as_xlsx) == 3 and as_xlsx == as_csv
+        assert set(CaseAccessLog.objects.values_list("case_id", flat=True)) == {cases["family"].pk,
+                                                                                cases["minor"].pk}
+
     def test_other_roles_cannot_open_the_case_pages(self, admin_client_for, committee_member, cases):
         assert admin_client_for(committee_member).get("/admin/cases/case/").status_code == 403
         assert not CaseAccessLog.objects.exists()
@@ -134,3 +150,15 @@ class TestAccessLogAdmin:
         assert response.status_code == 200
         content = response.content.decode()
         assert cases["family"].reference in content and "pe.caseworker" in content
+
+    def test_kinds_of_access_and_roles_read_in_the_readers_language(self, admin_client_for, secretariat, cases):
+        """The log's access column and filter, and the people's roles, by name, not as the API's codes."""
+        client = admin_client_for(secretariat)
+        client.get("/admin/cases/case/")  # the secretariat's read: oversight
+        page = client.get("/admin/cases/caseaccesslog/?access=oversight").content.decode()
+        assert page.count('<td class="field-access_label">supervisión (secretaría)</td>') == 2
+        assert "vista limitada" in page  # the filter offers every kind by name
+        assert ">oversight<" not in page
+        users = client.get("/admin/cases/user/").content.decode()
+        assert '<td class="field-role_names">Secretaría del comité</td>' in users
+        assert ">secretariat<" not in users and "?role=secretariat" in users

@@ -1,19 +1,23 @@
 """The secretariat's admin: pages scoped by the selectors, every change made
-through the services, printable agenda and minutes in both languages."""
+through the services, printable agenda and minutes (page and PDF) in both languages."""
 import datetime
+import re
 import zoneinfo
 from html.parser import HTMLParser
 
 import pytest
+import time_machine
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
+from api_core import printing
 from cases.models import Handoff, HistoryEntry
 from committee.models import ActionItem, AgendaItem, CalendarFeed, Meeting
 from committee.services import calendar_feed_create
 from outbox.models import Event
-from tests.factories import CaseFactory, HandoffFactory, PersonFactory
+from tests.factories import CaseFactory, HandoffFactory, PersonFactory, UserFactory
+from tests.pdf import pdf_facts
 from tests.staff import sign_in_to_admin
 
 from .factories import ActionItemFactory, AgendaItemFactory, AttendanceFactory, DecisionFactory, MeetingFactory
@@ -108,6 +112,18 @@ class TestMeetingChangePage:
         assert handoff.case.reference in page
         assert reverse("admin:committee_meeting_docket", args=[meeting.pk]) in page
         assert reverse("admin:committee_meeting_mark_held", args=[meeting.pk]) in page
+
+    def test_a_locked_agenda_shows_its_numbers(self, admin_client_for, secretariat, committee):
+        """Read-only rows (approved minutes) show each item's number under the same heading."""
+        past = timezone.now() - datetime.timedelta(days=1)
+        approved = MeetingFactory(committee=committee, status="held", starts_at=past,
+                                  ends_at=past + datetime.timedelta(hours=2), minutes="Acta.",
+                                  minutes_status="approved", minutes_approved_at=past + datetime.timedelta(days=1))
+        AgendaItemFactory(meeting=approved, position=1, title="Informe de la frontera")
+        page = admin_client_for(secretariat).get(_change_url(approved)).content.decode()
+        assert re.search(r'<th class="column-order">\s*N\.º\s*</th>', page)
+        assert re.search(r'<td class="field-order">\s*<p>\s*1\s*</p>', page)
+        assert not re.search(r"<p>\s*None\s*</p>", page)
 
     def test_a_new_meeting_is_created_by_the_service_in_its_own_zone(self, admin_client_for, secretariat,
                                                                     committee):
@@ -328,6 +344,109 @@ class TestPrintablePages:
         page = admin_client_for(secretariat).get(
             reverse("admin:committee_meeting_agenda_print", args=[meeting.pk])).content.decode()
         assert "10:00–12:00 (America/Santiago)" in page
+
+
+@pytest.fixture
+def pdf_sources(monkeypatch):
+    """The HTML each PDF is made from; the real PDF is still made from it."""
+    sources = []
+    make = printing.pdf_of
+
+    def recording(html):
+        sources.append(html)
+        return make(html)
+
+    monkeypatch.setattr(printing, "pdf_of", recording)
+    return sources
+
+
+def _pdf(response):
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    return pdf_facts(response.content)
+
+
+@pytest.mark.django_db
+class TestPdfs:
+    @pytest.fixture
+    def record(self, meeting, pe_delegate, cl_delegate, pe_agency):
+        case = CaseFactory(owner_agency=pe_agency)
+        PersonFactory(given_names="Yusmary", created_by_agency=pe_agency)
+        item = AgendaItemFactory(meeting=meeting, title="Revisión del caso", kind="case_review", case=case)
+        DecisionFactory(agenda_item=item, text="Se acuerda el traslado a Arica.")
+        AttendanceFactory(meeting=meeting, user=pe_delegate, delegation="PE")
+        ActionItemFactory(meeting=meeting, owner_agency=pe_agency, title="Enviar el informe social")
+        Meeting.objects.filter(pk=meeting.pk).update(status="held", minutes="Se abre la sesión.")
+        return case
+
+    def test_the_agenda_pdf_is_in_the_readers_language(self, admin_client_for, secretariat, meeting, record):
+        """The reader's own language, unless ``?lang=`` asks for the other one."""
+        client = admin_client_for(secretariat)
+        url = reverse("admin:committee_meeting_agenda_pdf", args=[meeting.pk])
+        response = client.get(url)
+        spanish = _pdf(response)
+        assert response["Content-Disposition"] == (
+            f'attachment; filename="agenda-{meeting.local_starts_at:%Y-%m-%d}-es.pdf"')
+        assert spanish.language == "es"
+        assert spanish.titles[-1] == "Orden del día — II Sesión ordinaria"  # the document's title
+        assert "Orden del día: II Sesión ordinaria" in spanish.titles  # its heading
+        secretariat.language = "en"
+        secretariat.save(update_fields=["language"])
+        english = _pdf(client.get(url))
+        assert english.language == "en" and english.titles[-1] == "Agenda — II Sesión ordinaria"
+        assert _pdf(client.get(url, {"lang": "es"})).language == "es"
+
+    def test_the_minutes_pdf_is_the_printable_page(self, admin_client_for, secretariat, meeting, record,
+                                                    pdf_sources):
+        """The same HTML as the page, made into a PDF with its headings."""
+        with time_machine.travel(timezone.now(), tick=False):
+            client = admin_client_for(secretariat)
+            page = client.get(reverse("admin:committee_meeting_minutes_print", args=[meeting.pk]), {"lang": "en"})
+            facts = _pdf(client.get(reverse("admin:committee_meeting_minutes_pdf", args=[meeting.pk]),
+                                    {"lang": "en"}))
+        assert pdf_sources == [page.content.decode()]
+        for text in ("Se acuerda el traslado a Arica.", "Se abre la sesión.", "Enviar el informe social",
+                     record.reference):
+            assert text in pdf_sources[0], text
+        assert "Yusmary" not in pdf_sources[0]
+        assert facts.language == "en"
+        assert {"Minutes: II Sesión ordinaria", "Attendance", "Record of the meeting",
+                "Action items"} <= set(facts.titles)
+
+    def test_a_member_gets_no_pdf_of_draft_minutes(self, admin_client_for, pe_delegate, meeting, record,
+                                                   pdf_sources):
+        """As for the printable page: draft minutes are the secretariat's working copy."""
+        client = admin_client_for(pe_delegate)
+        minutes = reverse("admin:committee_meeting_minutes_pdf", args=[meeting.pk])
+        response = client.get(minutes)
+        assert response.status_code == 404 and response["Content-Type"] != "application/pdf"
+        assert pdf_sources == []  # nothing was rendered
+        change = client.get(_change_url(meeting)).content.decode()
+        assert minutes not in change
+        assert reverse("admin:committee_meeting_agenda_pdf", args=[meeting.pk]) in change
+        assert _pdf(client.get(reverse("admin:committee_meeting_agenda_pdf", args=[meeting.pk]))).language == "es"
+        Meeting.objects.filter(pk=meeting.pk).update(minutes_status="circulated")
+        assert "Desarrollo de la sesión" in _pdf(client.get(minutes)).titles
+        assert minutes in client.get(_change_url(meeting)).content.decode()
+
+    @pytest.mark.parametrize("kind", ["agenda", "minutes"])
+    def test_others_get_the_404_of_the_meeting(self, admin_client_for, other_member, secretariat, meeting, record,
+                                              pdf_sources, kind):
+        """A member of another committee, or a meeting that does not exist: 404, nothing rendered."""
+        client = admin_client_for(other_member)
+        assert client.get(reverse(f"admin:committee_meeting_{kind}_pdf", args=[meeting.pk])).status_code == 404
+        client = admin_client_for(secretariat)
+        missing = "00000000-0000-4000-8000-000000000000"
+        assert client.get(reverse(f"admin:committee_meeting_{kind}_pdf", args=[missing])).status_code == 404
+        assert pdf_sources == []
+
+    def test_a_caseworker_is_sent_to_sign_in(self, client, meeting, record, pdf_sources):
+        caseworker = UserFactory(username="trabajadora", agency=record.owner_agency)
+        client.force_login(caseworker)
+        response = client.get(reverse("admin:committee_meeting_agenda_pdf", args=[meeting.pk]))
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
+        assert pdf_sources == []
 
 
 @pytest.mark.django_db

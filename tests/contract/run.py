@@ -71,13 +71,15 @@ def manage(env, *args) -> str:
     return result.stdout
 
 
-def wait_until_up(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
+def wait_until_up(url: str, server: subprocess.Popen, timeout: float = 180) -> None:
+    """Until the URL answers 200. Each try may take a while: on a busy machine the
+    schema alone takes seconds to build, and a try given up would only queue another."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
             sys.exit("contract: the server exited while starting")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
+            with urllib.request.urlopen(url, timeout=60) as response:
                 if response.status == 200:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):

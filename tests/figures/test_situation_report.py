@@ -9,6 +9,7 @@ from cases.roles import Role
 from committee.models import ActionItem
 from tests.committee.factories import MeetingFactory, MembershipFactory
 from tests.factories import UserFactory
+from tests.pdf import pdf_facts
 from tests.staff import sign_in_to_admin
 
 pytestmark = pytest.mark.django_db
@@ -100,12 +101,14 @@ class TestSituationReportAdmin:
         assert "Situation report" in english and "New cases and people by border point" in english
 
     def test_the_pdf(self, client, secretariat, meetings):
-        """A PDF document."""
+        """A PDF document in the language asked, shown in the browser."""
         sign_in_to_admin(client, secretariat)
         response = client.get(f"/admin/committee/meeting/{meetings[1].pk}/situation-report/pdf/", {"lang": "en"})
         assert response.status_code == 200
         assert response["Content-Type"] == "application/pdf"
-        assert response.content.startswith(b"%PDF-")
+        assert response["Content-Disposition"].startswith("inline;")
+        facts = pdf_facts(response.content)
+        assert facts.language == "en" and facts.titles[-1] == f"Situation report — {meetings[1].title}"
 
     def test_a_caseworker_cannot_open_it(self, client, pe_caseworker, meetings):
         """Not staff: the admin sends them to log in; nothing is rendered."""

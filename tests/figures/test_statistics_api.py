@@ -9,6 +9,7 @@ them overdue; Chile sent Peru 6 referrals, all rejected.
 """
 import datetime
 
+import jsonschema
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -16,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from cases.models import Case
 from cases.roles import Role
 from tests.factories import CaseFactory, CaseMemberFactory, UserFactory
+from tests.openapi import published_schema
 
 CASES = "/api/v1/statistics/cases/"
 HANDOFFS = "/api/v1/statistics/handoffs/"
@@ -207,6 +209,20 @@ class TestBadParameters:
         response = client_for(secretariat).get(HANDOFFS, params)
         assert response.status_code == 400
         assert [error["field"] for error in response.json()["errors"]] == [field]
+
+
+class TestPublishedGroupBy:
+    @pytest.mark.parametrize("path", [CASES, HANDOFFS])
+    def test_the_schema_states_the_group_by_rule_the_server_applies(self, client_for, secretariat, path):
+        """What the schema accepts is answered, what it refuses is a 400: each dimension once, two at most."""
+        operation = published_schema()["paths"][path]["get"]
+        schema = next(p["schema"] for p in operation["parameters"] if p["name"] == "group_by")
+        dimensions = schema["items"]["enum"]
+        client = client_for(secretariat)
+        for group_by in (dimensions[:1], dimensions[:2], dimensions[:3], [dimensions[0], dimensions[0]]):
+            published = jsonschema.Draft7Validator(schema).is_valid(group_by)
+            status = client.get(path, {"group_by": group_by}).status_code
+            assert status == (200 if published else 400), (group_by, status)
 
 
 class TestQueryCounts:

@@ -65,10 +65,11 @@ class TestHandoffAdminList:
         assert sent == {handoffs["overdue"].pk, handoffs["domestic"].pk}
         assert received == {handoffs["pending"].pk}
 
-    def test_it_offers_no_add_and_no_bulk_action_but_the_export(self, admin_client_for, secretariat, handoffs):
+    def test_it_offers_no_add_and_no_bulk_action_but_the_exports(self, admin_client_for, secretariat, handoffs):
         response = admin_client_for(secretariat).get(CHANGELIST)
         assert b"/admin/cases/handoff/add/" not in response.content
-        assert set(response.context["cl"].model_admin.get_actions(response.wsgi_request)) == {"export_csv"}
+        actions = set(response.context["cl"].model_admin.get_actions(response.wsgi_request))
+        assert actions == {"export_csv", "export_xlsx"}
 
     def test_it_is_closed_to_caseworkers_and_committee_members(self, admin_client_for, pe_caseworker,
                                                                committee_member, handoffs):
