@@ -29,8 +29,9 @@ class CaseStatisticsView(APIView):
     @extend_schema(parameters=[s.CaseStatisticsParameters, _group_by(s.CASE_DIMENSIONS)],
                    responses=s.CaseStatisticsSerializer, summary="Counts of cases and people, suppressed",
                    description="Grouped by up to two dimensions. Caseworkers count the cases their agency owns "
-                               "or collaborates on; the secretariat and committee members all of them. Counts below the suppression "
-                               "threshold are withheld, and so is anything they could be worked out from.")
+                               "or collaborates on; the secretariat and committee members all of them. Counts "
+                               "below the suppression threshold are withheld, and so is anything they could be "
+                               "worked out from.")
     def get(self, request):
         params = _parameters(s.CaseStatisticsParameters, request)
         group_by = params.pop("group_by")
