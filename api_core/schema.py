@@ -8,8 +8,9 @@ from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import RegexValidator, validate_slug
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular import openapi
+from drf_spectacular import generators, openapi
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.plumbing import force_instance, is_list_serializer, is_serializer
 from rest_framework import serializers
@@ -187,13 +188,32 @@ class StrictFilterExtension(DjangoFilterExtension):
         return parameters
 
 
+SCHEMA_LANGUAGE = "en"
+
+
+class SchemaGenerator(generators.SchemaGenerator):
+    """The contract in one language, whatever the caller's: the summaries and
+    descriptions are written in English, and the translated labels, help texts
+    and enum names would otherwise follow ``Accept-Language`` (or the default,
+    Spanish) and mix two languages in one document."""
+
+    def get_schema(self, request=None, public=False):
+        with translation.override(SCHEMA_LANGUAGE):
+            return super().get_schema(request=request, public=public)
+
+
 class AutoSchema(openapi.AutoSchema):
     """drf-spectacular's, plus what the server enforces and the generator
     leaves out: the size limits of nested lists (``many=True`` with
     ``allow_empty=False`` or ``max_length``); a body that is required because
     its serializer has required fields, even when an extension describes it
     (``oneOf``); the pattern of codes and usernames naming other objects; and
-    the empty string of read-only choices that may be blank."""
+    the empty string of read-only choices that may be blank. An operation's
+    description is only what its ``extend_schema`` says: docstrings are written
+    for the code's readers, not for partners."""
+
+    def get_description(self):
+        return ""
 
     def _get_request_for_media_type(self, serializer, direction="request"):
         schema, required = super()._get_request_for_media_type(serializer, direction)

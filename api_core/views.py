@@ -2,11 +2,13 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .health import ESSENTIAL, run_checks
+from .schema import SCHEMA_LANGUAGE
 
 
 @never_cache
@@ -36,8 +38,52 @@ class Ping(APIView):
 
     @extend_schema(
         summary="Check that the API answers and the token is valid",
+        description="The cheapest authenticated request; changes nothing.",
         responses={200: inline_serializer("Ping", {"ok": serializers.BooleanField()})},
         tags=["health"],
     )
     def get(self, request):
         return Response({"ok": True})
+
+
+class InSchemaLanguage:
+    """The schema and the pages that show it say which language they are in:
+    the schema's own, not the caller's (``api_core.schema.SchemaGenerator``)."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code == 200:
+            response["Content-Language"] = SCHEMA_LANGUAGE
+        return response
+
+
+# The docs pages load nothing from another host: agencies read them offline, and
+# a request elsewhere would tell that host who reads them. Their scripts and
+# styles are inline; ReDoc builds its search worker from a blob.
+DOCS_PAGE_POLICY = "; ".join([
+    "default-src 'self'", "script-src 'self' 'unsafe-inline'", "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:", "font-src 'self' data:", "worker-src 'self' blob:", "connect-src 'self'",
+    "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
+])
+
+
+class DocsPage(InSchemaLanguage):
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Content-Security-Policy"] = DOCS_PAGE_POLICY
+        return response
+
+
+class SchemaView(InSchemaLanguage, SpectacularAPIView):
+    pass
+
+
+class SwaggerView(DocsPage, SpectacularSwaggerView):
+    pass
+
+
+class RedocView(DocsPage, SpectacularRedocView):
+    """ReDoc without the web fonts its stock page loads from Google; the
+    policy stops the Redocly logo its menu fetches from a CDN."""
+
+    template_name = "api_docs/redoc.html"

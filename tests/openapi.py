@@ -5,12 +5,13 @@ import copy
 import functools
 
 import jsonschema
-from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.settings import spectacular_settings
 
 
 @functools.cache
 def published_schema() -> dict:
-    return SchemaGenerator().get_schema(request=None, public=True)
+    """The schema as ``/api/v1/schema/`` serves it (the configured generator)."""
+    return spectacular_settings.DEFAULT_GENERATOR_CLASS().get_schema(request=None, public=True)
 
 
 def _as_json_schema(node):

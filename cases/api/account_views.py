@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,12 +11,17 @@ from .account_serializers import AgencySerializer, MePreferencesSerializer, MeSe
 
 
 class MeView(APIView):
-    @extend_schema(responses=MeSerializer, summary="The caller: agency, roles, language, time zone")
+    @extend_schema(responses=MeSerializer, summary="The caller: agency, roles, language, time zone",
+                   description="Who the token belongs to. A good first call to check a new token.")
     def get(self, request):
         return Response(MeSerializer(request.user).data)
 
     @extend_schema(request=MePreferencesSerializer, responses=MeSerializer,
-                   summary="Set the caller's language and time zone (used for emails)")
+                   summary="Set the caller's language and time zone (used for emails)",
+                   description="Reminders and other emails to you are written in this language and show times "
+                               "in this zone.",
+                   examples=[OpenApiExample("English, Chilean time", request_only=True,
+                                            value={"language": "en", "time_zone": "America/Santiago"})])
     def patch(self, request):
         serializer = MePreferencesSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -24,6 +29,13 @@ class MeView(APIView):
         return Response(MeSerializer(user).data)
 
 
+@extend_schema_view(
+    list=extend_schema(summary="Agencies taking part in the committee's work",
+                       description="Each with its `code`, used to name an agency in the API (for example the "
+                                   "receiving agency of a handoff). Managed by the committee's administrators."),
+    retrieve=extend_schema(summary="One agency, by code", description="Its name, country, kind, language and "
+                                                                      "time zone."),
+)
 class AgencyViewSet(viewsets.ReadOnlyModelViewSet):
     """Agencies taking part in the committee's work. Managed in the admin."""
 

@@ -30,6 +30,7 @@ from cases.selectors import (
 from cases.services import casework
 
 from . import case_serializers as s
+from . import examples
 from .case_filters import CaseFilter, CaseOrdering
 
 
@@ -92,14 +93,22 @@ class CaseList(CaseAPIView):
         return cases_visible_to(self.request.user)
 
     @extend_schema(summary="List the cases you may see", responses=s.case_any_schema(many=True),
-                   operation_id="cases_list")
+                   operation_id="cases_list",
+                   description="Newest first, cursor-paginated. Each case says its `access`: a full view of "
+                               "your agency's cases and those it collaborates on, a limited view (no names, "
+                               "documents or notes) of others you may see, such as a case with a pending "
+                               "handoff to your agency.")
     def get(self, request):
         page = self.paginate_queryset(s.case_rows(self.filter_queryset(self.get_queryset())))
         log_case_reads(request.user, page)  # every full read, one insert for the page
         return self.get_paginated_response(s.cases_representation(page))
 
     @extend_schema(summary="Register a case and its family", request=s.CaseCreateSerializer,
-                   responses={201: s.CaseCreatedSerializer}, parameters=[ETAG_HEADER])
+                   responses={201: s.CaseCreatedSerializer}, parameters=[ETAG_HEADER],
+                   examples=[examples.CASE_CREATE],
+                   description="Caseworkers only; your agency owns the new case. Exactly one member is the "
+                               "`head`. A member whose document matches a person your agency already reads is "
+                               "linked to that person (`matched_existing`) instead of creating a duplicate.")
     def post(self, request):
         casework.registering_agency(request.user)  # 403 before looking at the body
         serializer = s.CaseCreateSerializer(data=request.data)
@@ -115,11 +124,15 @@ class CaseDetail(CaseAPIView):
     serializer_class = s.CaseAnySerializer
 
     @extend_schema(summary="Read a case (full or limited view)", responses=s.case_any_schema(),
-                   parameters=[ETAG_HEADER])
+                   parameters=[ETAG_HEADER],
+                   description="`access` says which view you get. The `ETag` is the one to send as `If-Match` "
+                               "when changing the case. A case you may not see is 404.")
     def get(self, request, case_id):
         return case_response(request, case_id)
 
     @extend_schema(summary="Change a case (owner agency only)", request=s.CaseUpdateSerializer,
+                   description="Summary, priority, vulnerabilities, border point, assigned caseworker. Send "
+                               "`If-Match` with the ETag you read: a stale one is 412, and nothing changes.",
                    responses={200: s.CaseSerializer, 412: OpenApiResponse(description="`If-Match` is stale.")},
                    parameters=[IF_MATCH_PARAMETER, ETAG_HEADER])
     def patch(self, request, case_id):
@@ -134,6 +147,8 @@ class CaseClose(CaseAPIView):
     serializer_class = s.CaseCloseSerializer
 
     @extend_schema(summary="Close a case", request=s.CaseCloseSerializer, responses={200: s.CaseSerializer},
+                   description="Owner agency only, with a coded reason. A closed case takes no changes, "
+                               "members, notes, consents or handoffs until reopened (409 `case_closed`).",
                    parameters=[IF_MATCH_PARAMETER, ETAG_HEADER])
     def post(self, request, case_id):
         serializer = s.CaseCloseSerializer(data=request.data)
@@ -147,6 +162,7 @@ class CaseReopen(CaseAPIView):
     serializer_class = s.NoBodySerializer
 
     @extend_schema(summary="Reopen a closed case", request=None, responses={200: s.CaseSerializer},
+                   description="Owner agency only. An anonymised case cannot be reopened (409 `case_anonymised`).",
                    parameters=[IF_MATCH_PARAMETER, ETAG_HEADER])
     def post(self, request, case_id):
         casework.case_reopen(actor=request.user, case_id=case_id, if_match=if_match(request))
@@ -162,14 +178,18 @@ class CaseMembers(CaseAPIView):
     def get_queryset(self):
         return self.case.memberships.select_related("person")
 
-    @extend_schema(summary="Members of a case", responses=s.MemberSerializer(many=True))
+    @extend_schema(summary="Members of a case", responses=s.MemberSerializer(many=True),
+                   description="The people on the case with their relationship, in the order they were added. "
+                               "Full access only: the limited view gets 403 `limited_access`.")
     def get(self, request, case_id):
         self.case = readable_case(request, case_id)
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(s.members_representation(page, case=self.case))
 
     @extend_schema(summary="Add a member (a new person, or one you already see)", request=s.MemberInputSerializer,
-                   responses={201: s.CreatedMemberSerializer})
+                   responses={201: s.CreatedMemberSerializer}, examples=[examples.MEMBER_ADD],
+                   description="Owner agency only. Send a new person's details, or `person` with the id of a "
+                               "person your agency already reads in full.")
     def post(self, request, case_id):
         serializer = s.MemberInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -182,7 +202,8 @@ class CaseMemberDetail(CaseAPIView):
     serializer_class = s.MemberUpdateSerializer
 
     @extend_schema(summary="Change a member's relationship", request=s.MemberUpdateSerializer,
-                   responses={200: s.MemberSerializer})
+                   responses={200: s.MemberSerializer},
+                   description="Owner agency only. The person's own details are changed at `/people/{person_id}/`.")
     def patch(self, request, case_id, person_id):
         serializer = s.MemberUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -191,7 +212,9 @@ class CaseMemberDetail(CaseAPIView):
         member, = s.members_representation([membership], case=membership.case)
         return Response(member)
 
-    @extend_schema(summary="Take a person off the case (the person is kept)", request=None, responses={204: None})
+    @extend_schema(summary="Take a person off the case (the person is kept)", request=None, responses={204: None},
+                   description="Owner agency only. People are never deleted through the API. To remove the head, "
+                               "make another member the head first (409 `head_required`).")
     def delete(self, request, case_id, person_id):
         casework.member_remove(actor=request.user, case_id=case_id, person_id=person_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -202,7 +225,9 @@ class PersonDetail(CaseAPIView):
     serializer_class = s.PersonSerializer
 
     @extend_schema(summary="Read a person on one of your cases", responses=s.PersonSerializer,
-                   parameters=[ETAG_HEADER])
+                   parameters=[ETAG_HEADER],
+                   description="A person on a case you read in full; the read is logged on each such case. "
+                               "Anyone else gets 404.")
     def get(self, request, person_id):
         person = get_object_or_404(people_visible_to(request.user), pk=person_id)
         log_case_reads(request.user, cases_fully_visible_to(request.user).filter(memberships__person=person))
@@ -210,6 +235,8 @@ class PersonDetail(CaseAPIView):
 
     @extend_schema(summary="Correct a person's details (an owner agency of one of their cases)",
                    request=s.PersonFieldsSerializer,
+                   description="Only an agency owning every case the person is on; each of those cases records "
+                               "the change. Send `If-Match` with the ETag you read: a stale one is 412.",
                    responses={200: s.PersonSerializer, 412: OpenApiResponse(description="`If-Match` is stale.")},
                    parameters=[IF_MATCH_PARAMETER, ETAG_HEADER])
     def patch(self, request, person_id):
@@ -229,14 +256,18 @@ class CaseNotes(CaseAPIView):
     def get_queryset(self):
         return notes_visible_to(self.request.user, self.case)
 
-    @extend_schema(summary="Notes you may read", responses=s.NoteSerializer(many=True))
+    @extend_schema(summary="Notes you may read", responses=s.NoteSerializer(many=True),
+                   description="Newest first: the `shared` notes and your own agency's notes (the secretariat "
+                               "reads all).")
     def get(self, request, case_id):
         self.case = readable_case(request, case_id)
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(s.NoteSerializer(page, many=True).data)
 
     @extend_schema(summary="Write a note (owner and collaborator agencies)", request=s.NoteInputSerializer,
-                   responses={201: s.NoteSerializer})
+                   responses={201: s.NoteSerializer}, examples=[examples.NOTE_ADD],
+                   description="`agency` notes stay within your agency; `shared` ones are read by every agency "
+                               "with full access to the case.")
     def post(self, request, case_id):
         serializer = s.NoteInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -253,14 +284,17 @@ class CaseConsents(CaseAPIView):
     def get_queryset(self):
         return self.case.consents.select_related("recorded_by", "recorded_by_agency", "withdrawn_by")
 
-    @extend_schema(summary="Consents recorded on the case", responses=s.ConsentSerializer(many=True))
+    @extend_schema(summary="Consents recorded on the case", responses=s.ConsentSerializer(many=True),
+                   description="Newest first, withdrawn ones included (with `withdrawn_at`).")
     def get(self, request, case_id):
         self.case = readable_case(request, case_id)
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(s.ConsentSerializer(page, many=True).data)
 
     @extend_schema(summary="Record a consent given by a member", request=s.ConsentInputSerializer,
-                   responses={201: s.ConsentSerializer})
+                   responses={201: s.ConsentSerializer}, examples=[examples.CONSENT_RECORD],
+                   description="Owner agency only. An active `share_cross_border` consent lets the case be "
+                               "handed to an agency in another country on the `consent` legal basis.")
     def post(self, request, case_id):
         serializer = s.ConsentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -271,7 +305,9 @@ class CaseConsents(CaseAPIView):
 class ConsentWithdraw(CaseAPIView):
     serializer_class = s.NoBodySerializer
 
-    @extend_schema(summary="Withdraw a consent", request=None, responses={200: s.ConsentSerializer})
+    @extend_schema(summary="Withdraw a consent", request=None, responses={200: s.ConsentSerializer},
+                   description="Owner agency only. Handoffs that relied on it and are still pending can no "
+                               "longer be accepted (422 `consent_withdrawn`).")
     def post(self, request, case_id, consent_id):
         consent = casework.consent_withdraw(actor=request.user, case_id=case_id, consent_id=consent_id)
         return Response(s.ConsentSerializer(consent).data)
@@ -286,7 +322,9 @@ class CaseHistory(CaseAPIView):
         return history_visible_to(self.request.user, self.case)
 
     @extend_schema(summary="Everything that changed on the case, newest first",
-                   responses=s.HistoryEntrySerializer(many=True))
+                   responses=s.HistoryEntrySerializer(many=True),
+                   description="Who changed what and when, field by field (old and new value), for the case, "
+                               "its people, consents, notes and handoffs, as far as you may read them.")
     def get(self, request, case_id):
         self.case = readable_case(request, case_id)
         page = self.paginate_queryset(self.get_queryset())

@@ -6,7 +6,7 @@ import json
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, renderers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -33,6 +33,7 @@ from ..selectors import (
     meetings_visible_to,
     quorum_of,
 )
+from . import examples
 from . import serializers as s
 from .filters import ActionItemFilter, MeetingFilter
 
@@ -65,6 +66,9 @@ def _agenda_response(request, meeting):
 
 # --- Committees ------------------------------------------------------------
 
+@extend_schema_view(get=extend_schema(
+    summary="Committees you belong to (secretariat: all)",
+    description="The binational committee and its working groups."))
 class CommitteeListView(generics.ListAPIView):
     """Committees the caller belongs to (all of them for the secretariat)."""
 
@@ -77,6 +81,9 @@ class CommitteeListView(generics.ListAPIView):
         return committees_visible_to(self.request.user)
 
 
+@extend_schema_view(get=extend_schema(
+    summary="One committee, with its members",
+    description="Each member with their role and delegation (`PE`, `CL`, `INT`), and the committee's quorum rule."))
 class CommitteeDetailView(generics.RetrieveAPIView):
     serializer_class = s.CommitteeDetailSerializer
 
@@ -85,14 +92,17 @@ class CommitteeDetailView(generics.RetrieveAPIView):
 
 
 class CalendarFeedListView(APIView):
-    @extend_schema(responses=s.CalendarFeedSerializer(many=True), summary="The caller's calendar feeds")
+    @extend_schema(responses=s.CalendarFeedSerializer(many=True), summary="The caller's calendar feeds",
+                   description="Your secret calendar addresses for this committee, without the secret.")
     def get(self, request, pk):
         committee = committee_for(request.user, pk)
         feeds = committee.calendar_feeds.filter(user=request.user)
         return Response(s.CalendarFeedSerializer(feeds, many=True).data)
 
     @extend_schema(request=None, responses={201: s.CalendarFeedCreatedSerializer},
-                   summary="A new secret calendar address (shown once)")
+                   summary="A new secret calendar address (shown once)",
+                   description="For calendar apps, which cannot send a token: the secret in the address is the "
+                               "credential, so keep it private. It stops working when you leave the committee.")
     def post(self, request, pk):
         committee = committee_for(request.user, pk)
         feed, secret = services.calendar_feed_create(user=request.user, committee=committee)
@@ -101,7 +111,8 @@ class CalendarFeedListView(APIView):
 
 
 class CalendarFeedDetailView(APIView):
-    @extend_schema(responses={204: None}, summary="Revoke a calendar feed")
+    @extend_schema(responses={204: None}, summary="Revoke a calendar feed",
+                   description="The address stops working at once. Only your own feeds.")
     def delete(self, request, pk):
         feed = generics.get_object_or_404(request.user.calendar_feeds.all(), pk=pk)
         services.calendar_feed_revoke(actor=request.user, feed=feed)
@@ -132,7 +143,9 @@ ICS_RESPONSES = {(200, "text/calendar"): OpenApiTypes.STR, 404: PROBLEM}
 class MeetingCalendarView(APIView):
     renderer_classes = [JSONRenderer, ICalendarRenderer]
 
-    @extend_schema(responses=ICS_RESPONSES, summary="The meeting as an iCalendar event")
+    @extend_schema(responses=ICS_RESPONSES, summary="The meeting as an iCalendar event",
+                   description="RFC 5545, with the meeting's own time zone. Its `UID` stays the same and its "
+                               "`SEQUENCE` grows each time the meeting moves.")
     def get(self, request, pk):
         meeting = meeting_for(request.user, pk)
         return _ics(meeting_calendar(meeting), f"meeting-{meeting.pk}.ics")
@@ -146,7 +159,9 @@ class CalendarFeedView(APIView):
     permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer, ICalendarRenderer]
 
-    @extend_schema(responses=ICS_RESPONSES, auth=[], summary="A committee's calendar feed (secret address)")
+    @extend_schema(responses=ICS_RESPONSES, auth=[], summary="A committee's calendar feed (secret address)",
+                   description="No token: the secret address is the credential. Upcoming meetings and those "
+                               "changed in the last 60 days; cancelled ones stay with `STATUS:CANCELLED`.")
     def get(self, request, secret):
         feed = services.calendar_feed_use(secret=secret)
         return _ics(committee_feed(feed.committee), f"{feed.committee.code}.ics")
@@ -154,6 +169,9 @@ class CalendarFeedView(APIView):
 
 # --- Meetings --------------------------------------------------------------
 
+@extend_schema_view(get=extend_schema(
+    summary="Meetings you may see, latest first",
+    description="Members: the published meetings of their committees. The secretariat: all, drafts included."))
 class MeetingListView(generics.ListAPIView):
     serializer_class = s.MeetingSerializer
     filterset_class = MeetingFilter
@@ -165,7 +183,8 @@ class MeetingListView(generics.ListAPIView):
         return meetings_visible_to(self.request.user).prefetch_related("attendances")
 
     @extend_schema(request=s.MeetingCreateSerializer, responses={201: s.MeetingSerializer},
-                   summary="Create a draft meeting")
+                   summary="Create a draft meeting",
+                   description="Secretariat only. Members see it once it is scheduled.")
     def post(self, request):
         _require(can_manage(request.user))
         meeting = services.meeting_create(actor=request.user, **_valid(s.MeetingCreateSerializer, request))
@@ -173,12 +192,16 @@ class MeetingListView(generics.ListAPIView):
 
 
 class MeetingDetailView(APIView):
-    @extend_schema(responses=s.MeetingSerializer)
+    @extend_schema(responses=s.MeetingSerializer, summary="One meeting",
+                   description="Times carry the offset of the meeting's time zone. The `ETag` is the one to send "
+                               "as `If-Match` when changing the meeting, its agenda order or its attendance.")
     def get(self, request, pk):
         return _meeting_response(request, meeting_for(request.user, pk))
 
     @extend_schema(request=s.MeetingUpdateSerializer, responses=s.MeetingSerializer, parameters=[IF_MATCH],
-                   summary="Change a meeting, or its minutes while they are a draft")
+                   summary="Change a meeting, or its minutes while they are a draft",
+                   description="Secretariat only. A held meeting keeps its time and place; approved minutes lock "
+                               "the meeting's record (409).")
     def patch(self, request, pk):
         meeting = meeting_for(request.user, pk)
         _require(can_manage(request.user))
@@ -199,24 +222,40 @@ class MeetingActionView(APIView):
         return _meeting_response(request, type(self).service(actor=request.user, meeting=meeting))
 
 
+@extend_schema_view(post=extend_schema(
+    summary="Schedule a draft meeting",
+    description="Secretariat only. Members now see it, and each is invited by email with a calendar event."))
 class MeetingScheduleView(MeetingActionView):
     service = services.meeting_schedule
 
 
+@extend_schema_view(post=extend_schema(
+    summary="Record that a scheduled meeting was held",
+    description="Secretariat only, once the meeting has started. Its time and place are then fixed."))
 class MeetingMarkHeldView(MeetingActionView):
     service = services.meeting_mark_held
 
 
+@extend_schema_view(post=extend_schema(
+    summary="Circulate the draft minutes to the members",
+    description="Secretariat only, after the meeting was held. Members can read them from now on; they can no "
+                "longer be edited."))
 class MinutesCirculateView(MeetingActionView):
     service = services.minutes_circulate
 
 
+@extend_schema_view(post=extend_schema(
+    summary="Approve the circulated minutes",
+    description="Secretariat only. The meeting's record (agenda, decisions, attendance, minutes) is locked from "
+                "then on."))
 class MinutesApproveView(MeetingActionView):
     service = services.minutes_approve
 
 
 class MeetingCancelView(APIView):
-    @extend_schema(request=s.ReasonSerializer, responses=s.MeetingSerializer)
+    @extend_schema(request=s.ReasonSerializer, responses=s.MeetingSerializer, summary="Cancel a meeting",
+                   description="Secretariat only, with a reason; not once held. The members of a scheduled "
+                               "meeting are told by email, and its calendar event is cancelled.")
     def post(self, request, pk):
         meeting = meeting_for(request.user, pk)
         _require(can_manage(request.user))
@@ -226,13 +265,16 @@ class MeetingCancelView(APIView):
 
 
 class AttendanceView(APIView):
-    @extend_schema(responses=s.AttendanceListSerializer)
+    @extend_schema(responses=s.AttendanceListSerializer, summary="Who attended, and the quorum",
+                   description="Each person with their status and delegation, and whether the quorum is met.")
     def get(self, request, pk):
         meeting = meeting_for(request.user, pk)
         return self._response(meeting, list(attendance_of(meeting)))
 
     @extend_schema(request=s.AttendanceUpdateSerializer, responses=s.AttendanceListSerializer,
-                   parameters=[IF_MATCH], summary="Replace the attendance list")
+                   parameters=[IF_MATCH], summary="Replace the attendance list",
+                   description="Secretariat only. The whole list in one request; the answer carries the "
+                               "quorum.")
     def put(self, request, pk):
         meeting = meeting_for(request.user, pk)
         _require(can_manage(request.user))
@@ -250,14 +292,18 @@ class AttendanceView(APIView):
 
 class DocketView(APIView):
     @extend_schema(responses=s.DocketProposalSerializer(many=True),
-                   summary="What the committee should look at, not yet on this agenda")
+                   summary="What the committee should look at, not yet on this agenda",
+                   description="Secretariat only. Overdue handoffs, open cases whose latest transfer was "
+                               "rejected, overdue action items, items deferred from the previous meeting.")
     def get(self, request, pk):
         meeting = meeting_for(request.user, pk)
         _require(can_manage(request.user))
         return Response(s.DocketProposalSerializer(docket_for(meeting), many=True).data)
 
     @extend_schema(request=s.DocketAddSerializer, responses={201: s.AgendaItemSerializer(many=True)},
-                   summary="Add chosen proposals to the agenda")
+                   summary="Add chosen proposals to the agenda",
+                   description="Secretariat only. Each proposal becomes an agenda item at the end of the "
+                               "agenda.")
     def post(self, request, pk):
         meeting = meeting_for(request.user, pk)
         _require(can_manage(request.user))
@@ -269,11 +315,14 @@ class DocketView(APIView):
 # --- Agenda ----------------------------------------------------------------
 
 class AgendaItemListView(APIView):
-    @extend_schema(responses=s.AgendaItemSerializer(many=True), summary="The agenda, in order")
+    @extend_schema(responses=s.AgendaItemSerializer(many=True), summary="The agenda, in order",
+                   description="Ordered by `position` (1..n, no gaps).")
     def get(self, request, pk):
         return _agenda_response(request, meeting_for(request.user, pk))
 
-    @extend_schema(request=s.AgendaItemCreateSerializer, responses={201: s.AgendaItemSerializer})
+    @extend_schema(request=s.AgendaItemCreateSerializer, responses={201: s.AgendaItemSerializer},
+                   summary="Add an item to the agenda", examples=[examples.AGENDA_ITEM_ADD],
+                   description="Secretariat only. At the end, or at `position`; the items after it move down.")
     def post(self, request, pk):
         meeting = meeting_for(request.user, pk)
         _require(can_manage(request.user))
@@ -284,7 +333,9 @@ class AgendaItemListView(APIView):
 
 class AgendaReorderView(APIView):
     @extend_schema(request=s.ReorderSerializer, responses=s.AgendaItemSerializer(many=True), parameters=[IF_MATCH],
-                   summary="Reorder the whole agenda in one step")
+                   summary="Reorder the whole agenda in one step",
+                   description="Secretariat only. Every item once, in the new order. Send the meeting's ETag "
+                               "as `If-Match`: 412 if someone changed the agenda meanwhile.")
     def post(self, request, pk):
         meeting = meeting_for(request.user, pk)
         _require(can_manage(request.user))
@@ -295,11 +346,14 @@ class AgendaReorderView(APIView):
 
 
 class AgendaItemDetailView(APIView):
-    @extend_schema(responses=s.AgendaItemSerializer)
+    @extend_schema(responses=s.AgendaItemSerializer, summary="One agenda item",
+                   description="With the case or handoff it is about, as id and reference.")
     def get(self, request, pk):
         return Response(s.AgendaItemSerializer(agenda_item_for(request.user, pk)).data)
 
-    @extend_schema(request=s.AgendaItemUpdateSerializer, responses=s.AgendaItemSerializer)
+    @extend_schema(request=s.AgendaItemUpdateSerializer, responses=s.AgendaItemSerializer,
+                   summary="Change an agenda item",
+                   description="Secretariat only; not once the minutes are approved.")
     def patch(self, request, pk):
         item = agenda_item_for(request.user, pk)
         _require(can_manage(request.user))
@@ -307,7 +361,8 @@ class AgendaItemDetailView(APIView):
                                            changes=_valid(s.AgendaItemUpdateSerializer, request))
         return Response(s.AgendaItemSerializer(item).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None}, summary="Remove an agenda item",
+                   description="Secretariat only. An item with recorded decisions stays (409 `has_decisions`).")
     def delete(self, request, pk):
         item = agenda_item_for(request.user, pk)
         _require(can_manage(request.user))
@@ -317,7 +372,9 @@ class AgendaItemDetailView(APIView):
 
 class AgendaItemDeferView(APIView):
     @extend_schema(request=None, responses={201: s.AgendaItemSerializer},
-                   summary="Carry the item to the committee's next scheduled meeting")
+                   summary="Carry the item to the committee's next scheduled meeting",
+                   description="Secretariat only, a pending item. A copy goes to the end of that agenda and this "
+                               "item is marked deferred; 409 `no_next_meeting` when none is scheduled.")
     def post(self, request, pk):
         item = agenda_item_for(request.user, pk)
         _require(can_manage(request.user))
@@ -326,7 +383,9 @@ class AgendaItemDeferView(APIView):
 
 
 class DecisionCreateView(APIView):
-    @extend_schema(request=s.DecisionCreateSerializer, responses={201: s.DecisionSerializer})
+    @extend_schema(request=s.DecisionCreateSerializer, responses={201: s.DecisionSerializer},
+                   summary="Record the committee's decision on an item",
+                   description="Secretariat only. The outcome, and each delegation's position.")
     def post(self, request, pk):
         item = agenda_item_for(request.user, pk)
         _require(can_manage(request.user))
@@ -336,13 +395,18 @@ class DecisionCreateView(APIView):
 
 
 class DecisionDetailView(APIView):
-    @extend_schema(responses=s.DecisionSerializer)
+    @extend_schema(responses=s.DecisionSerializer, summary="One decision",
+                   description="Its text, outcome and the delegations' positions.")
     def get(self, request, pk):
         return Response(s.DecisionSerializer(decision_for(request.user, pk)).data)
 
 
 # --- Action items ----------------------------------------------------------
 
+@extend_schema_view(get=extend_schema(
+    summary="Action items you may see",
+    description="Caseworkers: those owned by their agency or assigned to them. Members: those of their "
+                "committees' meetings. The secretariat: all."))
 class ActionItemListView(generics.ListAPIView):
     """Action items: an agency sees those it owns and those assigned to its people."""
 
@@ -355,7 +419,10 @@ class ActionItemListView(generics.ListAPIView):
     def get_queryset(self):
         return action_items_visible_to(self.request.user)
 
-    @extend_schema(request=s.ActionItemCreateSerializer, responses={201: s.ActionItemSerializer})
+    @extend_schema(request=s.ActionItemCreateSerializer, responses={201: s.ActionItemSerializer},
+                   summary="Create an action item",
+                   description="Secretariat only. An owner agency and/or an assignee; a decision implies its "
+                               "agenda item, meeting and case.")
     def post(self, request):
         _require(can_manage(request.user))
         item = services.action_item_create(actor=request.user, **_valid(s.ActionItemCreateSerializer, request))
@@ -363,12 +430,15 @@ class ActionItemListView(generics.ListAPIView):
 
 
 class ActionItemDetailView(APIView):
-    @extend_schema(responses=s.ActionItemSerializer)
+    @extend_schema(responses=s.ActionItemSerializer, summary="One action item",
+                   description="With its `ETag` (the item's version).")
     def get(self, request, pk):
         item = action_item_for(request.user, pk)
         return with_etag(Response(s.ActionItemSerializer(item).data), item)
 
-    @extend_schema(request=s.ActionItemUpdateSerializer, responses=s.ActionItemSerializer, parameters=[IF_MATCH])
+    @extend_schema(request=s.ActionItemUpdateSerializer, responses=s.ActionItemSerializer, parameters=[IF_MATCH],
+                   summary="Change an open action item",
+                   description="Secretariat only. Send `If-Match` with the ETag you read: a stale one is 412.")
     def patch(self, request, pk):
         item = action_item_for(request.user, pk)
         _require(can_manage(request.user))
@@ -380,7 +450,10 @@ class ActionItemDetailView(APIView):
 
 class ActionItemCompleteView(APIView):
     @extend_schema(request=s.ActionItemCompleteSerializer, responses=s.ActionItemSerializer,
-                   summary="Mark done (the owner agency, the assignee or the secretariat)")
+                   summary="Mark done (the owner agency, the assignee or the secretariat)",
+                   examples=[examples.ACTION_ITEM_COMPLETE],
+                   description="An open item only (409 `not_open` otherwise), with an optional note on what "
+                               "was done.")
     def post(self, request, pk):
         item = action_item_for(request.user, pk)
         _require(can_complete(request.user, item))
@@ -390,7 +463,8 @@ class ActionItemCompleteView(APIView):
 
 
 class ActionItemCancelView(APIView):
-    @extend_schema(request=s.ActionItemCancelSerializer, responses=s.ActionItemSerializer)
+    @extend_schema(request=s.ActionItemCancelSerializer, responses=s.ActionItemSerializer,
+                   summary="Cancel an open action item", description="Secretariat only, with a reason.")
     def post(self, request, pk):
         item = action_item_for(request.user, pk)
         _require(can_manage(request.user))

@@ -9,6 +9,8 @@ from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 from kombu import Queue
 
+from config import api_docs
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -244,16 +246,25 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Puente API",
-    "DESCRIPTION": (
-        "Case coordination for the Peru–Chile binational migration committee. "
-        "Authenticate with `Authorization: Bearer <token>`."
-    ),
+    "DESCRIPTION": api_docs.DESCRIPTION,
     "VERSION": "1.0.0",
+    "TAGS": api_docs.spectacular_tags(),
+    "EXTENSIONS_ROOT": {"x-tagGroups": api_docs.tag_groups()},
+    # In English whatever the caller's language (api_core.schema.SchemaGenerator).
+    "DEFAULT_GENERATOR_CLASS": "api_core.schema.SchemaGenerator",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Nothing from another host: system fonts instead of ReDoc's web fonts, and
+    # no online validator badge in Swagger UI (it would send the schema's address).
+    "REDOC_UI_SETTINGS": {"theme": {"typography": {
+        "fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif",
+        "headings": {"fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"},
+        "code": {"fontFamily": "ui-monospace, 'SFMono-Regular', Menlo, Consolas, 'Liberation Mono', monospace"},
+    }}},
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     "APPEND_COMPONENTS": {
         "securitySchemes": {

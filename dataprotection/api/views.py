@@ -2,7 +2,7 @@
 through ``dataprotection.selectors`` or calls one service."""
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -24,13 +24,27 @@ REFUSALS = {
 }
 
 
+# ``person`` stands for a person on a case the caller's agency owns (tests/test_schema_examples.py).
+CREATE_EXAMPLE = OpenApiExample(
+    "An access request made in person",
+    description="`person` is the id of a person on a case your agency owns.",
+    request_only=True,
+    value={"person": "5e8a1c3d-2f4b-4a6e-8d9c-1b7f3e5a2c40", "kind": "access",
+           "received_at": "2026-11-30T10:15:00-05:00", "channel": "in_person",
+           "requester_note": "Pide una copia de los datos registrados sobre ella y su hija."},
+)
+
+
 class DuePagination(CursorPagination):
     ordering = ("due_at", "id")
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Data-subject requests your agency handles (secretariat: all), earliest deadline first"),
-    retrieve=extend_schema(summary="One data-subject request"),
+    list=extend_schema(summary="Data-subject requests your agency handles (secretariat: all), earliest deadline first",
+                       description="Filter by status, kind, person or overdue. Each request says which law "
+                                   "applies and when it is due."),
+    retrieve=extend_schema(summary="One data-subject request",
+                           description="Its law, deadline (and any extension), status and answer."),
 )
 class DataRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.DataRequestSerializer
@@ -57,6 +71,10 @@ class DataRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
                         status=status_code)
 
     @extend_schema(summary="Record a request a person made to your agency", request=s.DataRequestCreateSerializer,
+                   examples=[CREATE_EXAMPLE],
+                   description="Access, rectification, erasure, opposition, portability or blocking. The law "
+                               "follows your agency's country (Chile: Ley 21.719; Peru: Ley 29733), and sets "
+                               "`due_at` from `received_at`.",
                    responses={201: s.DataRequestSerializer, **REFUSALS,
                               403: OpenApiResponse(description="`agency_required`."),
                               404: OpenApiResponse(description="The person is not on a case your agency owns.")})
@@ -66,6 +84,8 @@ class DataRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return self._answer(data_request.pk, status.HTTP_201_CREATED)
 
     @extend_schema(summary="Extend the deadline once, where the law allows it", request=s.DataRequestExtendSerializer,
+                   description="The handling agency, with a reason, before the deadline passes. The first "
+                               "deadline is kept as `original_due_at`.",
                    responses={200: s.DataRequestSerializer, **REFUSALS, 409: OpenApiResponse(
                        description="`already_extended`, `extension_not_allowed`, `deadline_passed` or "
                                    "`request_completed`.")})
@@ -75,6 +95,9 @@ class DataRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return self._answer(services.data_request_extend(actor=request.user, request_id=pk, **data).pk)
 
     @extend_schema(summary="Answer the request", request=s.DataRequestCompleteSerializer,
+                   description="The handling agency records the outcome; anything but `granted` needs a "
+                               "`refusal_ground`. A granted rectification applies its `corrections`, a granted "
+                               "erasure anonymises the person unless a legal hold applies.",
                    responses={200: s.DataRequestSerializer, **REFUSALS,
                               409: OpenApiResponse(description="`request_completed` or `nothing_to_block`."),
                               422: OpenApiResponse(description="`refusal_ground_required` and other rules.")})
@@ -86,6 +109,10 @@ class DataRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
 class PersonExport(APIView):
     @extend_schema(summary="Everything Puente holds on a person (owner agency, secretariat); the read is logged",
+                   description="As JSON: the person's fields, their cases, consents, the handoffs of those "
+                               "cases, their history, which agencies read their data, and their requests; "
+                               "nothing on the other members of the family. A collaborator agency gets 403; "
+                               "anyone else 404.",
                    responses={200: OpenApiResponse(description="The person's record, as JSON.")})
     def get(self, request, person_id):
         person = person_for_export(request.user, person_id)

@@ -27,7 +27,11 @@ def _group_by(dimensions) -> OpenApiParameter:
 
 class CaseStatisticsView(APIView):
     @extend_schema(parameters=[s.CaseStatisticsParameters, _group_by(s.CASE_DIMENSIONS)],
-                   responses=s.CaseStatisticsSerializer, summary="Counts of cases and people, suppressed")
+                   responses=s.CaseStatisticsSerializer, summary="Counts of cases and people, suppressed",
+                   description="Grouped by up to two dimensions. Caseworkers count the cases their agency owns "
+                               "or collaborates on; the secretariat and committee members all of them. Counts "
+                               "below the suppression threshold are withheld, and so is anything they could be "
+                               "worked out from.")
     def get(self, request):
         params = _parameters(s.CaseStatisticsParameters, request)
         group_by = params.pop("group_by")
@@ -37,7 +41,9 @@ class CaseStatisticsView(APIView):
 
 class HandoffStatisticsView(APIView):
     @extend_schema(parameters=[s.HandoffStatisticsParameters, _group_by(s.HANDOFF_DIMENSIONS)],
-                   responses=s.HandoffStatisticsSerializer, summary="Counts and response times of handoffs")
+                   responses=s.HandoffStatisticsSerializer, summary="Counts and response times of handoffs",
+                   description="Grouped by up to two dimensions, with pending and overdue counts and response "
+                               "times; suppressed as the case statistics are.")
     def get(self, request):
         params = _parameters(s.HandoffStatisticsParameters, request)
         created_to = params.get("created_to")
@@ -49,7 +55,10 @@ class HandoffStatisticsView(APIView):
 
 
 class SituationReportView(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Figures since the previous meeting, and cumulative")
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Figures since the previous meeting, and cumulative",
+                   description="The situation report of a meeting: new and open cases, handoffs by direction and "
+                               "action items, for the period since the committee's previous meeting and in "
+                               "total, suppressed as the statistics are.")
     def get(self, request, pk):
         meeting = meeting_for(request.user, pk)
         return Response(situation_report(request.user, meeting).as_dict())

@@ -25,7 +25,10 @@ from .serializers import (
 class EventFeedView(APIView):
     @extend_schema(parameters=[FeedQuerySerializer], responses=FeedPageSerializer, tags=["events"],
                    operation_id="events_feed",
-                   summary="The change feed: events the caller may see, oldest first, after a cursor")
+                   summary="The change feed: events the caller may see, oldest first, after a cursor",
+                   description="Store `next` and send it back as `after`; ask again at once while `has_more`. "
+                               "Events name the object and the case reference, never personal data: read the "
+                               "object through the API.")
     def get(self, request):
         query = FeedQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -46,9 +49,11 @@ class ManagesWebhooks(permissions.BasePermission):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="The agency's webhook endpoints"),
-    retrieve=extend_schema(summary="One webhook endpoint"),
-    destroy=extend_schema(summary="Delete a webhook endpoint and its delivery log"),
+    list=extend_schema(summary="The agency's webhook endpoints",
+                       description="Each with its event types, whether it is active, and why it was switched off."),
+    retrieve=extend_schema(summary="One webhook endpoint", description="Never its signing secret."),
+    destroy=extend_schema(summary="Delete a webhook endpoint and its delivery log",
+                          description="Nothing more is sent to it."),
 )
 @extend_schema(tags=["webhooks"])
 class WebhookEndpointViewSet(viewsets.GenericViewSet):
@@ -65,7 +70,9 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
         return self.get_paginated_response(WebhookEndpointSerializer(page, many=True).data)
 
     @extend_schema(request=WebhookEndpointInputSerializer, responses={201: WebhookEndpointWithSecretSerializer},
-                   summary="Register an endpoint; the answer carries its signing secret, shown only this once")
+                   summary="Register an endpoint; the answer carries its signing secret, shown only this once",
+                   description="An https:// address of your system. It receives the events your agency may see "
+                               "(of the listed types, or all), each signed with the secret.")
     def create(self, request):
         serializer = WebhookEndpointInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -76,7 +83,9 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
         return Response(WebhookEndpointSerializer(self.get_object()).data)
 
     @extend_schema(request=WebhookEndpointPatchSerializer, responses=WebhookEndpointSerializer,
-                   summary="Change an endpoint; switching it back on resumes delivery from now")
+                   summary="Change an endpoint; switching it back on resumes delivery from now",
+                   description="Address, description, event types, active. Events written while it was off are "
+                               "not sent: read them from the change feed.")
     def partial_update(self, request, pk=None):
         serializer = WebhookEndpointPatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -88,21 +97,26 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses=WebhookEndpointWithSecretSerializer, operation_id="webhooks_rotate_secret",
-                   summary="New signing secret; the old one stays valid for a grace period (both signatures sent)")
+                   summary="New signing secret; the old one stays valid for a grace period (both signatures sent)",
+                   description="Shown only in this answer. Deploy it, then stop accepting the old one.")
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
         endpoint = services.endpoint_rotate_secret(endpoint=self.get_object())
         return Response(WebhookEndpointWithSecretSerializer(endpoint).data)
 
     @extend_schema(request=None, responses={202: WebhookDeliverySerializer}, operation_id="webhooks_test",
-                   summary="Send a webhook.ping message to the endpoint (one attempt)")
+                   summary="Send a webhook.ping message to the endpoint (one attempt)",
+                   description="So you can check your receiver. The answer is the delivery; its result "
+                               "follows in the delivery log.")
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         delivery = services.endpoint_ping(endpoint=self.get_object())
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses=WebhookDeliverySerializer(many=True),
-                   summary="The endpoint's deliveries, newest first, each with its attempts")
+                   summary="The endpoint's deliveries, newest first, each with its attempts",
+                   description="Each delivery's status and next attempt, and each attempt with your answer's "
+                               "status or the error.")
     @action(detail=True, methods=["get"])
     def deliveries(self, request, pk=None):
         page = self.paginate_queryset(deliveries_of(self.get_object()))
@@ -112,6 +126,8 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
         request=None, responses={202: WebhookDeliverySerializer}, operation_id="webhooks_redeliver",
         parameters=[OpenApiParameter("delivery_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
         summary="Send a failed delivery again, with a fresh retry schedule",
+        description="A failed delivery only (409 `delivery_not_failed` otherwise), to an endpoint "
+                    "that is switched on.",
     )
     @action(detail=True, methods=["post"], url_path=r"deliveries/(?P<delivery_id>[^/.]+)/redeliver")
     def redeliver(self, request, pk=None, delivery_id=None):
