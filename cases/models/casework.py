@@ -274,7 +274,8 @@ class Consent(models.Model):
     given_by = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+", verbose_name=_("given by"))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                     related_name="+", verbose_name=_("recorded by"))
-    recorded_by_agency = models.ForeignKey("cases.Agency", on_delete=models.PROTECT, related_name="+")
+    recorded_by_agency = models.ForeignKey("cases.Agency", on_delete=models.PROTECT, related_name="+",
+                                           verbose_name=_("recording agency"))
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                      related_name="+", verbose_name=_("withdrawn by"))
