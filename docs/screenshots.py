@@ -71,6 +71,7 @@ def wait_for(url: str) -> None:
 def main() -> None:
     IMG.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="puente-docs-"))
+    workdir.chmod(0o755)  # started by root, PostgreSQL runs as another user and must reach its folder
     embedded = [PYTHON, "-m", "config.embedded", "--root", str(workdir)]
     started = subprocess.run([*embedded, "start"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
     urls = dict(line.split("=", 1) for line in started.splitlines() if "_URL=" in line)
@@ -124,6 +125,9 @@ def open_meeting(page, base: str, title: str) -> None:
 
 
 def shots(page, base: str) -> None:
+    page.goto(base + "/admin/")
+    shot(page, "dashboard")
+
     page.goto(base + "/admin/committee/meeting/")
     shot(page, "meetings", full_page=False)
 
