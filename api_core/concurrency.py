@@ -11,7 +11,10 @@ The caller is told apart by the token's digest, before any database query:
 an invalid token gets its own counter and then its 401. Each slot is a Redis
 ``INCR`` given back with ``DECR`` when the answer is ready; the counter
 expires ``CONCURRENCY_SLOT_SECONDS`` after it was made, so the slots of a
-process killed mid-request come back on their own. As with the rate limit, a
+process killed mid-request come back on their own. Taking a slot is one
+round trip (a ``MULTI`` pipeline that also reads the cached tokens'
+generation, ``api_core/token_cache.py``), giving it back another (a script
+that decrements only a counter that still exists). As with the rate limit, a
 cache that cannot be reached lets requests through (docs/reliability.md)."""
 import contextlib
 import hashlib
@@ -22,6 +25,7 @@ from django.core.cache import cache
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
+from . import token_cache
 from .exceptions import problem_response
 
 logger = logging.getLogger(__name__)
@@ -41,18 +45,37 @@ def caller_key(request) -> str | None:
     return None  # anonymous: answered 401 without touching the database
 
 
-def _take(key: str) -> int:
-    cache.add(key, 0, timeout=settings.PUENTE["CONCURRENCY_SLOT_SECONDS"])
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between the two commands
-        cache.add(key, 1, timeout=settings.PUENTE["CONCURRENCY_SLOT_SECONDS"])
-        return 1
+# DECR only a counter that still exists: one that expired meanwhile must not
+# come back as -1 without an expiry.
+_GIVE_BACK = """
+if redis.call("EXISTS", KEYS[1]) == 1 then return redis.call("DECR", KEYS[1]) end
+return nil
+"""
+_give_back_script = None
+
+
+def _client(key: str):
+    """The cache's own Redis client: same connection pool, timeouts and key prefix."""
+    return cache._cache.get_client(key, write=True)
+
+
+def _take(request, key: str) -> int:
+    """Take a slot and read the cached tokens' generation, in one round trip."""
+    pipe = _client(key).pipeline(transaction=True)
+    pipe.set(key, 0, ex=settings.PUENTE["CONCURRENCY_SLOT_SECONDS"], nx=True)
+    pipe.incr(key)
+    token_cache.queue_generation_read(pipe)
+    replies = pipe.execute()
+    request.auth_generation = token_cache.generation_from_reply(replies[-1])
+    return replies[1]
 
 
 def _give_back(key: str) -> None:
-    with contextlib.suppress(ValueError):  # the counter expired meanwhile: nothing to give back
-        cache.decr(key)
+    global _give_back_script
+    client = _client(key)
+    if _give_back_script is None:
+        _give_back_script = client.register_script(_GIVE_BACK)
+    _give_back_script(keys=[key], client=client)
 
 
 class ConcurrencyLimitMiddleware:
@@ -63,8 +86,9 @@ class ConcurrencyLimitMiddleware:
         key = caller_key(request) if request.path_info.startswith(API_PREFIX) else None
         if key is None:
             return self.get_response(request)
+        key = cache.make_and_validate_key(key)
         try:
-            running = _take(key)
+            running = _take(request, key)
         except (RedisError, OSError) as exc:
             logger.warning("Concurrency limit not enforced: the cache is unavailable (%s)", exc.__class__.__name__)
             return self.get_response(request)
