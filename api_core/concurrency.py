@@ -12,9 +12,10 @@ an invalid token gets its own counter and then its 401. Each slot is a Redis
 ``INCR`` given back with ``DECR`` when the answer is ready; the counter
 expires ``CONCURRENCY_SLOT_SECONDS`` after it was made, so the slots of a
 process killed mid-request come back on their own. Taking a slot is one
-round trip (a ``MULTI`` pipeline that also reads the cached tokens'
-generation, ``api_core/token_cache.py``), giving it back another (a script
-that decrements only a counter that still exists). As with the rate limit, a
+round trip, a ``MULTI`` pipeline that also reads the cached tokens'
+generation (``api_core/token_cache.py``) and counts a bearer token's request
+for its rate limit (``api_core/throttling.py``); giving it back is another
+(a script that decrements only counters that still exist). As with the rate limit, a
 cache that cannot be reached lets requests through (docs/reliability.md)."""
 import contextlib
 import hashlib
@@ -27,6 +28,8 @@ from redis.exceptions import RedisError
 
 from . import token_cache
 from .exceptions import problem_response
+from .models import token_digest
+from .throttling import EarlyCount, TokenRateThrottle, token_ident
 
 logger = logging.getLogger(__name__)
 
@@ -35,21 +38,29 @@ API_PREFIX = "/api/"
 
 def caller_key(request) -> str | None:
     """Who is calling, without a query: the token's digest or the session."""
-    header = request.headers.get("Authorization", "")
-    scheme, _space, credentials = header.partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        return "inflight:token:" + hashlib.sha256(credentials.strip().encode()).hexdigest()
+    digest = bearer_digest(request)
+    if digest is not None:
+        return "inflight:token:" + digest
     session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     if session_key:
         return "inflight:session:" + hashlib.sha256(session_key.encode()).hexdigest()
     return None  # anonymous: answered 401 without touching the database
 
 
-# DECR only a counter that still exists: one that expired meanwhile must not
+def bearer_digest(request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _space, credentials = header.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return token_digest(credentials.strip())
+    return None
+
+
+# DECR only counters that still exist: one that expired meanwhile must not
 # come back as -1 without an expiry.
 _GIVE_BACK = """
-if redis.call("EXISTS", KEYS[1]) == 1 then return redis.call("DECR", KEYS[1]) end
-return nil
+for _, key in ipairs(KEYS) do
+  if redis.call("EXISTS", key) == 1 then redis.call("DECR", key) end
+end
 """
 _give_back_script = None
 
@@ -60,22 +71,37 @@ def _client(key: str):
 
 
 def _take(request, key: str) -> int:
-    """Take a slot and read the cached tokens' generation, in one round trip."""
+    """Take a slot, read the cached tokens' generation and, for a bearer
+    token, count the request for its rate limit: one round trip."""
     pipe = _client(key).pipeline(transaction=True)
     pipe.set(key, 0, ex=settings.PUENTE["CONCURRENCY_SLOT_SECONDS"], nx=True)
     pipe.incr(key)
     token_cache.queue_generation_read(pipe)
-    replies = pipe.execute()
+    digest = bearer_digest(request)
+    throttle = TokenRateThrottle() if digest is not None else None
+    if throttle is not None and throttle.rate is not None:
+        rate_key, now = throttle.key_for(token_ident(digest)), throttle.timer()
+        current = throttle.queue_count(pipe, rate_key, now)
+        *replies, _created, count, previous = pipe.execute()
+        request.early_rate_count = EarlyCount(key=rate_key, current=current, now=now, count=count,
+                                              previous=int(previous or 0))
+    else:
+        replies = pipe.execute()
     request.auth_generation = token_cache.generation_from_reply(replies[-1])
     return replies[1]
 
 
-def _give_back(key: str) -> None:
+def _give_back(request, key: str) -> None:
+    """The slot, and the early rate count if the throttle did not use it."""
     global _give_back_script
+    keys = [key]
+    early = getattr(request, "early_rate_count", None)
+    if early is not None and not early.used:
+        keys.append(early.current)
     client = _client(key)
     if _give_back_script is None:
         _give_back_script = client.register_script(_GIVE_BACK)
-    _give_back_script(keys=[key], client=client)
+    _give_back_script(keys=keys, client=client)
 
 
 class ConcurrencyLimitMiddleware:
@@ -103,4 +129,4 @@ class ConcurrencyLimitMiddleware:
             return self.get_response(request)
         finally:
             with contextlib.suppress(RedisError, OSError):  # the slot expires on its own
-                _give_back(key)
+                _give_back(request, key)
