@@ -14,8 +14,9 @@ expires ``CONCURRENCY_SLOT_SECONDS`` after it was made, so the slots of a
 process killed mid-request come back on their own. Taking a slot is one
 round trip, a ``MULTI`` pipeline that also reads the cached tokens'
 generation (``api_core/token_cache.py``) and counts a bearer token's request
-for its rate limit (``api_core/throttling.py``); giving it back is another
-(a script that decrements only counters that still exist). As with the rate limit, a
+for its rate limit (``api_core/throttling.py``); giving it back is a script
+that decrements only counters that still exist, sent without waiting for
+its answer. As with the rate limit, a
 cache that cannot be reached lets requests through (docs/reliability.md)."""
 import contextlib
 import hashlib
@@ -62,7 +63,6 @@ for _, key in ipairs(KEYS) do
   if redis.call("EXISTS", key) == 1 then redis.call("DECR", key) end
 end
 """
-_give_back_script = None
 
 
 def _client(key: str):
@@ -92,16 +92,26 @@ def _take(request, key: str) -> int:
 
 
 def _give_back(request, key: str) -> None:
-    """The slot, and the early rate count if the throttle did not use it."""
-    global _give_back_script
+    """The slot, and the early rate count if the throttle did not use it.
+
+    Sent without waiting for the answer (``CLIENT REPLY SKIP``: Redis sends
+    none): the worker goes on at once, and Redis runs the script before
+    anything else this worker sends on that connection. Should it be lost
+    (Redis restarted meanwhile), the counters expire as for a killed process."""
     keys = [key]
     early = getattr(request, "early_rate_count", None)
     if early is not None and not early.used:
         keys.append(early.current)
-    client = _client(key)
-    if _give_back_script is None:
-        _give_back_script = client.register_script(_GIVE_BACK)
-    _give_back_script(keys=keys, client=client)
+    pool = _client(key).connection_pool
+    connection = pool.get_connection()
+    try:
+        connection.send_packed_command(connection.pack_commands(
+            [("CLIENT", "REPLY", "SKIP"), ("EVAL", _GIVE_BACK, len(keys), *keys)]))
+    except BaseException:
+        connection.disconnect()  # nothing half-sent may stay on a pooled connection
+        raise
+    finally:
+        pool.release(connection)
 
 
 class ConcurrencyLimitMiddleware:
