@@ -8,3 +8,6 @@ class ApiCoreConfig(AppConfig):
 
     def ready(self):
         from . import schema  # noqa: F401  (registers the schema extensions)
+        from .token_cache import connect_receivers
+
+        connect_receivers()

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from . import token_cache
 from .models import ApiToken, token_digest
 
 # Recording every use would turn each read into a write; a minute's precision is enough.
@@ -29,8 +30,14 @@ def _role_names() -> Subquery:
     return Subquery(names, output_field=JSONField())
 
 
+def _usable(token: ApiToken, now) -> bool:
+    return (token.user.is_active and token.revoked_at is None
+            and (token.expires_at is None or token.expires_at > now))
+
+
 class BearerTokenAuthentication(authentication.BaseAuthentication):
-    """``Authorization: Bearer <token>`` against hashed, revocable, expiring tokens."""
+    """``Authorization: Bearer <token>`` against hashed, revocable, expiring
+    tokens, remembered briefly by each process (``api_core/token_cache.py``)."""
 
     keyword = "Bearer"
 
@@ -44,23 +51,33 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raw = header[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        digest = token_digest(raw)
         now = timezone.now()
-        token = (
-            ApiToken.objects.select_related("user", "user__agency")
-            .annotate(role_names=_role_names())
-            .filter(digest=token_digest(raw))
-            .first()
-        )
+        # Read from Redis by the concurrency middleware, before anything else
+        # of this request; None when Redis did not answer.
+        generation = getattr(request._request, "auth_generation", None)
+        token = token_cache.cached_token(digest, generation)
+        if token is None:
+            token = (
+                ApiToken.objects.select_related("user", "user__agency")
+                .annotate(role_names=_role_names())
+                .filter(digest=digest)
+                .first()
+            )
+            if token is not None:
+                # Read in the same statement as the token, so exactly as fresh as
+                # the checks below (``User.roles`` is a cached property).
+                token.user.roles = frozenset(token.role_names or ())
+                if _usable(token, now):
+                    token_cache.remember(digest, generation, token)
         # One answer for every token that does not work: which of them a
         # string is (never issued, revoked, expired) is not the caller's to learn.
-        if (token is None or not token.user.is_active or token.revoked_at is not None
-                or (token.expires_at is not None and token.expires_at <= now)):
+        if token is None or not _usable(token, now):
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         if token.last_used_at is None or token.last_used_at < now - LAST_USED_PRECISION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        # Read in the same statement as the token, so exactly as fresh as the
-        # checks above (``User.roles`` is a cached property).
-        token.user.roles = frozenset(token.role_names or ())
+            token.last_used_at = now
+            token_cache.remember(digest, generation, token)
         return token.user, token
 
     def authenticate_header(self, request):

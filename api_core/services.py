@@ -6,6 +6,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import token_cache
 from .errors import Conflict, Unprocessable
 from .models import ApiToken, IdempotencyRecord, token_digest
 
@@ -27,6 +28,7 @@ def token_issue(*, user, name: str = "", expires_at: datetime | None = None) -> 
 
 def token_revoke(*, token: ApiToken) -> None:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    token_cache.invalidate()  # an update sends no signal: every process forgets its cached tokens here
 
 
 # --- Idempotency keys ---------------------------------------------------------

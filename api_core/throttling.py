@@ -1,6 +1,7 @@
 import logging
 import math
 import time
+from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
@@ -12,6 +13,23 @@ WARNING_INTERVAL = 60.0
 _last_warning = 0.0
 
 
+@dataclass
+class EarlyCount:
+    """A request counted by the concurrency middleware, in the round trip
+    that takes its slot, before the token was authenticated. The throttle
+    uses it (``used``) when it decides on the same counter; otherwise the
+    middleware takes the count back when the request ends, so a request the
+    throttle never saw (refused before it: 401, 403, 429 for concurrency) is
+    not counted, as before."""
+
+    key: str        # the counter's name without the window
+    current: str    # the current window's Redis key
+    now: float
+    count: int
+    previous: int
+    used: bool = False
+
+
 class TokenRateThrottle(SimpleRateThrottle):
     """Requests per token (per user for session callers, per address for
     anonymous ones), counted in the shared cache so every process agrees.
@@ -21,8 +39,10 @@ class TokenRateThrottle(SimpleRateThrottle):
     still lies within the last duration. Counting and reading take one round
     trip to Redis: a ``MULTI`` pipeline creates the window's counter with its
     expiry if it is missing (``SET NX EX``), increments it and reads the
-    previous window's count; the request's own cost is that one round trip
-    (three before, measured in docs/performance.md). DRF's own throttle reads
+    previous window's count. For a bearer token those commands go in the
+    round trip that takes the request's concurrency slot
+    (``api_core/concurrency.py``, ``EarlyCount``), so the rate limit costs
+    no round trip of its own (docs/performance.md). DRF's own throttle reads
     a list of every request's time, appends and writes it back: with many
     connections of one token at once those read-modify-writes overwrite each
     other and let more than the rate through, and each request moves the
@@ -37,13 +57,28 @@ class TokenRateThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         auth = getattr(request, "auth", None)
-        if auth is not None and getattr(auth, "pk", None) is not None:
-            ident = f"token:{auth.pk}"
+        if auth is not None and getattr(auth, "digest", None):
+            ident = token_ident(auth.digest)
         elif request.user and request.user.is_authenticated:
             ident = f"user:{request.user.pk}"
         else:
             ident = f"addr:{self.get_ident(request)}"
+        return self.key_for(ident)
+
+    def key_for(self, ident: str) -> str:
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def queue_count(self, pipe, key: str, now: float) -> str:
+        """Add the commands that count one request to a Redis pipeline; the
+        last two replies are the count and the previous window's count.
+        Returns the current window's Redis key."""
+        window = int(now // self.duration)
+        current = self.cache.make_and_validate_key(f"{key}:{window}")
+        # Kept for two durations: the next window still weighs this one.
+        pipe.set(current, 0, ex=2 * self.duration + 1, nx=True)
+        pipe.incr(current)
+        pipe.get(self.cache.make_and_validate_key(f"{key}:{window - 1}"))
+        return current
 
     def allow_request(self, request, view):
         try:
@@ -58,18 +93,18 @@ class TokenRateThrottle(SimpleRateThrottle):
         key = self.get_cache_key(request, view)
         if key is None:
             return True
-        self.now = self.timer()
-        window = int(self.now // self.duration)
-        current = self.cache.make_and_validate_key(f"{key}:{window}")
-        # The cache's own Redis client: same connection pool, timeouts and key prefix.
-        pipe = self.cache._cache.get_client(current, write=True).pipeline(transaction=True)
-        # Kept for two durations: the next window still weighs this one.
-        pipe.set(current, 0, ex=2 * self.duration + 1, nx=True)
-        pipe.incr(current)
-        pipe.get(self.cache.make_and_validate_key(f"{key}:{window - 1}"))
-        _, count, previous = pipe.execute()
+        early = getattr(getattr(request, "_request", None), "early_rate_count", None)
+        if early is not None and early.key == key and not early.used:
+            early.used = True
+            self.now, current, count, previous = early.now, early.current, early.count, early.previous
+        else:
+            self.now = self.timer()
+            # The cache's own Redis client: same connection pool, timeouts and key prefix.
+            pipe = self.cache._cache.get_client(key, write=True).pipeline(transaction=True)
+            current = self.queue_count(pipe, key, self.now)
+            _, count, previous = pipe.execute()
         previous = int(previous or 0)
-        self.elapsed = self.now / self.duration - window  # fraction of the current window gone
+        self.elapsed = self.now / self.duration - int(self.now // self.duration)  # fraction of the window gone
         estimate = previous * (1 - self.elapsed) + count
         if estimate <= self.num_requests:
             return True
@@ -87,6 +122,12 @@ class TokenRateThrottle(SimpleRateThrottle):
             # In the next window, where this window's count is the one that fades.
             fraction = (1 - self.elapsed) + max(0.0, 1 - (self.num_requests - 1) / max(self.count, 1))
         return max(1, math.ceil(fraction * self.duration))
+
+
+def token_ident(digest: str) -> str:
+    """A bearer token's counter is named by its digest: the concurrency
+    middleware knows it before the token is read."""
+    return f"token:{digest}"
 
 
 def _warn_unthrottled(exc: Exception) -> None:

@@ -5,8 +5,9 @@ import threading
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, connections
-from django.test import Client
+from django.test import Client, RequestFactory
 
 from api_core.concurrency import caller_key
 from api_core.services import token_issue
@@ -146,6 +147,19 @@ class TestConcurrentRequests:
         assert sorted(results) == [200, 200, 200]
         # Every slot came back: the busy token is served again.
         assert Client().get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Bearer {busy}").status_code == 200
+
+    def test_each_slot_is_given_back_and_redis_stays_in_step(self, pe_caseworker):
+        """The slot is given back without reading Redis's answer (it sends
+        none): the counter is back to 0, and the next commands on the same
+        connections get their own answers."""
+        _t, raw = token_issue(user=pe_caseworker)
+        statuses = [Client().get("/api/v1/ping/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code
+                    for _ in range(5)]
+        assert statuses == [200] * 5
+        key = caller_key(RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {raw}"))
+        assert cache.get(key) == 0
+        cache.set("puente-in-step", "sí")
+        assert cache.get("puente-in-step") == "sí" and cache.delete("puente-in-step")
 
     def test_the_caller_is_told_apart_without_a_query(self, rf):
         a = caller_key(rf.get("/api/v1/cases/", HTTP_AUTHORIZATION="Bearer pnt_a"))

@@ -25,15 +25,15 @@ class TestCaseDetailQueries:
         small, large = case_with_family(pe_agency, children=0), case_with_family(pe_agency, children=5)
         for _ in range(3):
             CaseMemberFactory(case=large, relationship="other_relative")
-        client.get("/api/v1/me/")  # the token's last use is stamped at most once a minute
+        client.get("/api/v1/me/")  # the token read (and remembered), its last use stamped once a minute
         counts = []
         for case in (small, large):
             with CaptureQueriesContext(connection) as queries:
                 body = client.get(f"/api/v1/cases/{case.pk}/").json()
             counts.append(len(statements(queries)))
         assert len(body["members"]) == 9
-        # the token with the caller's roles, the case with its access, the access log, the members
-        assert counts == [4, 4]
+        # the case with its access, the access log, the members
+        assert counts == [3, 3]
         assert CaseAccessLog.objects.filter(user=pe_caseworker).count() == 2
 
     def test_a_limited_view_reads_no_members_and_logs_nothing(self, client_for, pe_agency, int_agency,
@@ -41,8 +41,8 @@ class TestCaseDetailQueries:
         case = case_with_family(pe_agency, children=3)
         HandoffFactory(case=case, kind="transfer", to_agency=int_agency, status="pending")
         client = client_for(UserFactory(username="acnur", agency=int_agency, roles=[Role.CASEWORKER]))
-        client.get("/api/v1/me/")
-        with django_assert_num_queries(2):  # the token with the caller's roles, the case with its access
+        client.get("/api/v1/me/")  # the token read and remembered
+        with django_assert_num_queries(1):  # the case with its access
             body = client.get(f"/api/v1/cases/{case.pk}/").json()
         assert body["access"] == "limited" and "members" not in body
         assert not CaseAccessLog.objects.exists()

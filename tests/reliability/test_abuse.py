@@ -67,6 +67,20 @@ class TestHammeringToken:
         # A second token of the same user is a second partner system: its own budget.
         assert client_for(pe_caseworker).get("/api/v1/me/").status_code == 200
 
+    def test_requests_refused_before_the_rate_limit_do_not_use_it_up(self, client_for, committee_member):
+        """The request is counted with its concurrency slot, before its token is
+        read; one refused before the throttle decides (here 403) is taken back."""
+        client = client_for(committee_member)
+        assert [client.get("/api/v1/webhooks/").status_code for _ in range(8)] == [403] * 8
+        assert [client.get("/api/v1/me/").status_code for _ in range(6)] == [200] * 5 + [429]
+
+    def test_a_request_is_counted_once(self, client_for, pe_caseworker):
+        """Counted early and decided by the throttle: one count, not two."""
+        client = client_for(pe_caseworker)
+        client.get("/api/v1/me/")
+        counters = cache._cache.get_client().keys(cache.make_key("throttle_token_") + "*")
+        assert len(counters) == 1 and int(cache._cache.get_client().get(counters[0])) == 1
+
     def test_a_refused_write_writes_nothing(self, client_for, pe_caseworker):
         client = client_for(pe_caseworker)
         for _ in range(5):
@@ -217,7 +231,7 @@ class TestRateCounter:
         throttle = TokenRateThrottle()
         throttle.rate = rate
         throttle.num_requests, throttle.duration = throttle.parse_rate(rate)
-        request = types.SimpleNamespace(auth=types.SimpleNamespace(pk=token_pk), user=None)
+        request = types.SimpleNamespace(auth=types.SimpleNamespace(digest=f"digest-{token_pk}"), user=None)
         return throttle.allow_request(request, None), throttle
 
     def test_many_connections_at_once_get_exactly_the_rate(self):
