@@ -107,20 +107,36 @@ class CaseFilter(FilterSet):
         words = value.split()
         if not words:
             return queryset
-        reference = Q()
-        for word in words:
-            reference &= Q(reference__icontains=word)
+        reference = reference_match(words)
         members = member_match(words)
         if members is None:
-            return queryset.filter(reference)
+            return queryset.filter(reference) if reference is not None else queryset.none()
         # The candidates come first, each from its own index (a union: OR-ed
         # in one WHERE, PostgreSQL would evaluate the index expression again
         # on every row), those of the word index already on the member line
         # as the row is read; the access rule then applies to those few.
-        candidates = (Case.objects.filter(indexed_words(words)).filter(members).order_by().values("pk")
-                      .union(Case.objects.filter(reference).order_by().values("pk")))
-        queryset = queryset.filter(pk__in=candidates)
-        return queryset.filter(reference | (members & _fully_visible()))
+        candidates = Case.objects.filter(indexed_words(words)).filter(members).order_by().values("pk")
+        found = members & _fully_visible()
+        if reference is not None:
+            candidates = candidates.union(Case.objects.filter(reference).order_by().values("pk"))
+            found |= reference
+        return queryset.filter(pk__in=candidates).filter(found)
+
+
+# The trigram index of references (migration 0002) needs a word of three characters.
+REFERENCE_WORD_MIN_LENGTH = 3
+
+
+def reference_match(words) -> Q | None:
+    """Cases whose reference holds every word (None: no word long enough to
+    look for one in the index; two characters or less are in most references
+    and would read them all)."""
+    if all(len(word) < REFERENCE_WORD_MIN_LENGTH for word in words):
+        return None
+    reference = Q()
+    for word in words:
+        reference &= Q(reference__icontains=word)
+    return reference
 
 
 def _word_alternatives(word: str) -> list[list[str]]:

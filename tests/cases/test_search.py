@@ -107,6 +107,19 @@ class TestSeveralWords:
         assert references(client, f"{year} {number}") == {case.reference}
         assert references(client, case.reference.lower()) == {case.reference}
 
+    def test_the_reference_needs_a_word_of_three_characters(self, client_for, pe_caseworker, pe_agency):
+        """"bc 20" is in nearly every reference: short words alone are looked
+        for in members only, and the references are not read at all."""
+        case = case_with_family(pe_agency)
+        prefix, year, _number = case.reference.split("-")
+        client = client_for(pe_caseworker)
+        with CaptureQueriesContext(connection) as short:
+            assert references(client, f"{prefix} {year[:2]}") == set()
+        assert not [query for query in short.captured_queries if '"reference"::text) LIKE' in query["sql"]]
+        with CaptureQueriesContext(connection) as longer:
+            assert references(client, f"{prefix} {year}") == {case.reference}
+        assert [query for query in longer.captured_queries if '"reference"::text) LIKE' in query["sql"]]
+
 
 @pytest.mark.django_db
 class TestWhoFindsWhat:
