@@ -30,8 +30,9 @@ from urllib.parse import quote, urlsplit
 from . import common
 from .load import Gunicorn
 
-# The production rate limit per token (the bench environment lifts it for the load runs).
-PRODUCTION_RATE = {"PUENTE_THROTTLE_RATE": None}
+# The production limits per token: the bench environment lifts the rate limit and the
+# running-requests limit for the load runs (None: the setting's default applies).
+PRODUCTION_RATE = {"PUENTE_THROTTLE_RATE": None, "PUENTE_MAX_CONCURRENT_REQUESTS": None}
 UNBOUNDED = {**PRODUCTION_RATE, "PUENTE_SEARCH_MAX_WORDS": "1000", "PUENTE_SEARCH_MIN_WORD_LENGTH": "1",
              "PUENTE_SEARCH_MAX_WORD_LENGTH": "1000", "PUENTE_STATEMENT_TIMEOUT_MS": "0",
              "PUENTE_MAX_CONCURRENT_REQUESTS": "100000"}
