@@ -1,6 +1,6 @@
 """The statistics endpoints and the situation report: validate, read one selector, answer."""
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -25,9 +25,14 @@ def _group_by(dimensions) -> OpenApiParameter:
                             description="Repeatable, at most two different dimensions.")
 
 
+INVERTED_WINDOW = OpenApiResponse(description="The date window ends before it starts (`invalid_range`, naming "
+                                              "its end).")
+
+
 class CaseStatisticsView(APIView):
     @extend_schema(parameters=[s.CaseStatisticsParameters, _group_by(s.CASE_DIMENSIONS)],
-                   responses=s.CaseStatisticsSerializer, summary="Counts of cases and people, suppressed",
+                   responses={200: s.CaseStatisticsSerializer, 422: INVERTED_WINDOW},
+                   summary="Counts of cases and people, suppressed",
                    description="Grouped by up to two dimensions. Caseworkers count the cases their agency owns "
                                "or collaborates on; the secretariat and committee members all of them. Counts "
                                "below the suppression threshold are withheld, and so is anything they could be "
@@ -41,7 +46,8 @@ class CaseStatisticsView(APIView):
 
 class HandoffStatisticsView(APIView):
     @extend_schema(parameters=[s.HandoffStatisticsParameters, _group_by(s.HANDOFF_DIMENSIONS)],
-                   responses=s.HandoffStatisticsSerializer, summary="Counts and response times of handoffs",
+                   responses={200: s.HandoffStatisticsSerializer, 422: INVERTED_WINDOW},
+                   summary="Counts and response times of handoffs",
                    description="Grouped by up to two dimensions, with pending and overdue counts and response "
                                "times; suppressed as the case statistics are.")
     def get(self, request):

@@ -220,6 +220,7 @@ class TestInvertedWindows:
                                                                         params, field):
         """Each date fits the schema alone: the refusal is a rule's (422), not the schema's (400)."""
         response = client_for(secretariat).get(path, params)
+        assert "422" in published_schema()["paths"][path]["get"]["responses"]  # documented
         assert response.status_code == 422 and response["Content-Type"] == "application/problem+json"
         assert response.json()["errors"] == [{"field": field, "code": "invalid_range",
                                               "message": f"No puede ser anterior a {field.replace('_to', '_from')}."}]
