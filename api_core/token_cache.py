@@ -4,8 +4,8 @@ Reading a token with its user, agency and roles was more than half of the
 cheapest request (docs/performance.md). Each process now keeps what that
 read returned, for at most ``TOKEN_CACHE_SECONDS``, tagged with the
 **generation** read from Redis at the start of the request. Every write that
-can change what a token stands for (a token issued, revoked or deleted; a
-user, their groups or their agency saved; a group renamed) sets a new random
+can change what a token stands for (a token revoked or deleted; a user,
+their groups or their agency changed; a group renamed) sets a new random
 generation, now and again when its transaction commits: from the next
 request on, every worker's entries are stale and the token is read again, so
 a revocation takes effect at once everywhere. The generation is read in the
@@ -110,9 +110,10 @@ def _new_generation() -> None:
                      "other processes keep them for at most %d s", exc.__class__.__name__, TOKEN_CACHE_SECONDS)
 
 
-def _user_saved(sender, update_fields=None, **kwargs) -> None:
-    # Signing in to the admin stamps last_login: nothing a token stands for.
-    if update_fields is not None and set(update_fields) <= {"last_login"}:
+def changed(sender, created=False, update_fields=None, **kwargs) -> None:
+    """``post_save`` receiver: a row just created is in no process's memory yet;
+    signing in to the admin stamps ``last_login``, nothing a token stands for."""
+    if created or (update_fields is not None and set(update_fields) <= {"last_login"}):
         return
     invalidate()
 
@@ -124,13 +125,11 @@ def _groups_changed(sender, action, **kwargs) -> None:
 
 def connect_receivers() -> None:
     """Receivers for the models api_core knows; the app of the user's agency
-    connects ``invalidate`` to its own model."""
+    connects ``changed`` and ``invalidate`` to its own model."""
     user_model = get_user_model()
-    for model in (ApiToken, Group):
-        post_save.connect(invalidate, sender=model, dispatch_uid=f"token_cache.save.{model._meta.label}")
+    for model in (ApiToken, Group, user_model):
+        post_save.connect(changed, sender=model, dispatch_uid=f"token_cache.save.{model._meta.label}")
         post_delete.connect(invalidate, sender=model, dispatch_uid=f"token_cache.delete.{model._meta.label}")
-    post_save.connect(_user_saved, sender=user_model, dispatch_uid="token_cache.save.user")
-    post_delete.connect(invalidate, sender=user_model, dispatch_uid="token_cache.delete.user")
     m2m_changed.connect(_groups_changed, sender=user_model.groups.through, dispatch_uid="token_cache.groups")
 
 

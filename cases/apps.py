@@ -17,9 +17,9 @@ class CasesConfig(AppConfig):
         # After each app migrates (cheap): permissions of later apps exist only then.
         post_migrate.connect(_sync_role_groups, dispatch_uid="cases.sync_role_groups")
         # A token's user carries their agency: cached tokens are read again after it changes.
-        from api_core.token_cache import invalidate
+        from api_core.token_cache import changed, invalidate
 
         from .models import Agency
 
-        post_save.connect(invalidate, sender=Agency, dispatch_uid="cases.agency_saved.token_cache")
+        post_save.connect(changed, sender=Agency, dispatch_uid="cases.agency_saved.token_cache")
         post_delete.connect(invalidate, sender=Agency, dispatch_uid="cases.agency_deleted.token_cache")

@@ -59,7 +59,7 @@ def count(client, method, path, body=None, **headers) -> tuple[int, object]:
 class TestCaseCreateQueries:
     def test_it_takes_the_same_queries_whatever_is_stored(self, client_for, pe_caseworker, pe_agency, cl_agency):
         client = client_for(pe_caseworker)
-        client.get("/api/v1/me/")  # the token's last use is stamped once a minute, not per request
+        client.get("/api/v1/me/")  # the token read and remembered, its last use stamped once a minute
         before, response = count(client, "post", "/api/v1/cases/", family(3, "a"), HTTP_IDEMPOTENCY_KEY="k1")
         assert response.status_code == 201, response.content
         more_of_everything(pe_agency, cl_agency)
@@ -67,18 +67,17 @@ class TestCaseCreateQueries:
         assert response.status_code == 201
         assert after == before
         assert Case.objects.filter(owner_agency=pe_agency, created_by=pe_caseworker).count() == 2
-        # the key: its lock, a stored answer looked for, the answer stored; the token (read once,
-        # by the key's check) with its roles; the documents of the family; the case, its people, the possible
-        # duplicates (one statement whatever it finds), its memberships, the reference, the history of all of
-        # them, the event and its audience
-        assert before == 14
+        # the key: its lock, a stored answer looked for, the answer stored; the documents of the family;
+        # the case, its people, the possible duplicates (one statement whatever it finds), its memberships,
+        # the reference, the history of all of them, the event and its audience (the token remembered)
+        assert before == 13
 
     def test_without_a_key_it_skips_the_key_statements(self, client_for, pe_caseworker):
         client = client_for(pe_caseworker)
         client.get("/api/v1/me/")
         statements, response = count(client, "post", "/api/v1/cases/", family(3, "f"))
         assert response.status_code == 201
-        assert statements == 11
+        assert statements == 10
 
     def test_each_member_costs_the_same_number_of_queries(self, client_for, pe_caseworker):
         client = client_for(pe_caseworker)
@@ -119,8 +118,8 @@ class TestHandoffAcceptQueries:
         assert response.status_code == 200
         assert after == before
         assert Handoff.objects.get(pk=large.pk).status == "accepted"
-        # the token with the caller's roles, the handoff's case, the case locked, the handoff locked with
+        # the handoff's case, the case locked, the handoff locked with
         # its two agencies, whether a member's processing is restricted, the update, history, event and
         # its audience; a transfer also moves the owner, records it and looks for the pending handoffs it
-        # leaves behind (none here)
-        assert before == (12 if kind == "transfer" else 9)
+        # leaves behind (none here); the token remembered
+        assert before == (11 if kind == "transfer" else 8)
