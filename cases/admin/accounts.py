@@ -10,6 +10,8 @@ from cases.models import Agency, User
 from cases.roles import Role, role_label
 from signin.services import user_factors_reset, user_lockout_lift
 
+from .filters import ChoicesFilter
+
 
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin):
@@ -19,15 +21,11 @@ class AgencyAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
 
 
-class RoleFilter(admin.SimpleListFilter):
+class RoleFilter(ChoicesFilter):
     title = _("role")
     parameter_name = "role"
-
-    def lookups(self, request, model_admin):
-        return Role.choices
-
-    def queryset(self, request, queryset):
-        return queryset.filter(groups__name=self.value()) if self.value() else queryset
+    lookup = "groups__name"
+    options = Role
 
 
 @admin.register(User)

@@ -32,6 +32,7 @@ from cases.services.casework import duplicate_candidates_mark_reviewed
 
 from .display import agency_code, iso
 from .exports import ExportActions
+from .filters import ChoicesFilter
 from .history import timeline_page
 
 
@@ -284,16 +285,10 @@ class DuplicateCandidateAdmin(SecretariatOnlyMixin, ReadOnlyAdminMixin, admin.Mo
                           messages.SUCCESS)
 
 
-class AccessFilter(admin.SimpleListFilter):
-    """The kinds of access by their names in the reader's language."""
+class AccessFilter(ChoicesFilter):
     title = _("access")
-    parameter_name = "access"
-
-    def lookups(self, request, model_admin):
-        return Access.choices
-
-    def queryset(self, request, queryset):
-        return queryset.filter(access=self.value()) if self.value() else queryset
+    parameter_name = lookup = "access"
+    options = Access
 
 
 @admin.register(CaseAccessLog)
