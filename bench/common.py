@@ -99,6 +99,8 @@ def server_environment(database: str) -> dict[str, str]:
         # Likewise the requests in flight per token: counted, never refused here
         # (8 connections share 11 tokens at random).
         "PUENTE_MAX_CONCURRENT_REQUESTS": "1000",
+        # And the server time per token: charged, never refused here.
+        "PUENTE_SERVER_SECONDS_PER_MINUTE": "100000",
     })
     return env
 

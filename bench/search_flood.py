@@ -32,10 +32,11 @@ from .load import Gunicorn
 
 # The production limits per token: the bench environment lifts the rate limit and the
 # running-requests limit for the load runs (None: the setting's default applies).
-PRODUCTION_RATE = {"PUENTE_THROTTLE_RATE": None, "PUENTE_MAX_CONCURRENT_REQUESTS": None}
+PRODUCTION_RATE = {"PUENTE_THROTTLE_RATE": None, "PUENTE_MAX_CONCURRENT_REQUESTS": None,
+                   "PUENTE_SERVER_SECONDS_PER_MINUTE": None}
 UNBOUNDED = {**PRODUCTION_RATE, "PUENTE_SEARCH_MAX_WORDS": "1000", "PUENTE_SEARCH_MIN_WORD_LENGTH": "1",
              "PUENTE_SEARCH_MAX_WORD_LENGTH": "1000", "PUENTE_STATEMENT_TIMEOUT_MS": "0",
-             "PUENTE_MAX_CONCURRENT_REQUESTS": "100000"}
+             "PUENTE_MAX_CONCURRENT_REQUESTS": "100000", "PUENTE_SERVER_SECONDS_PER_MINUTE": "0"}
 
 
 def get(url: str, path: str, token: str, timeout: float = 60.0) -> tuple[int, float]:

@@ -404,6 +404,10 @@ PUENTE = {
     "MAX_CONCURRENT_REQUESTS": env.int("PUENTE_MAX_CONCURRENT_REQUESTS", default=2),
     # A crashed process never gives its slots back: they expire after this long.
     "CONCURRENCY_SLOT_SECONDS": env.int("PUENTE_CONCURRENCY_SLOT_SECONDS", default=120),
+    # Seconds of server time one token (or session) may use a minute, and at
+    # once beyond that pace; past them, 429 until it is back under (0: no budget).
+    "SERVER_SECONDS_PER_MINUTE": env.float("PUENTE_SERVER_SECONDS_PER_MINUTE", default=15.0),
+    "SERVER_SECONDS_BURST": env.float("PUENTE_SERVER_SECONDS_BURST", default=2.0),
     # ``?search=`` on the case list: at most this many words, each of this many characters.
     "SEARCH_MAX_WORDS": env.int("PUENTE_SEARCH_MAX_WORDS", default=6),
     # (One letter by default: "V 12345678" is how a Venezuelan document is often typed.)

@@ -28,6 +28,7 @@ PUENTE = {
     # Like the rate above: the race tests send many requests of one token at
     # once; the tests of the limit set it themselves.
     "MAX_CONCURRENT_REQUESTS": 1000,
+    "SERVER_SECONDS_PER_MINUTE": 0,
 }
 
 # The test client plays the web process: its statements are bounded as in

@@ -1,7 +1,9 @@
 """What one caller can cost everyone else: search terms are capped, every
 statement of a web request is bounded (503 ``statement_timeout``), and a
-token has at most a few requests running at once (429)."""
+token has at most a few requests running at once and a share of server
+time (429)."""
 import threading
+import time
 
 import pytest
 from django.conf import settings
@@ -9,7 +11,7 @@ from django.core.cache import cache
 from django.db import connection, connections
 from django.test import Client, RequestFactory
 
-from api_core.concurrency import caller_key
+from api_core.concurrency import budget_key, caller_key
 from api_core.services import token_issue
 from cases.api.case_filters import SearchTermsValidator
 from cases.models import Case, CaseAccessLog
@@ -166,3 +168,68 @@ class TestConcurrentRequests:
         b = caller_key(rf.get("/api/v1/cases/", HTTP_AUTHORIZATION="Bearer pnt_b"))
         assert a and b and a != b and "pnt_" not in a
         assert caller_key(rf.get("/api/v1/cases/")) is None
+
+
+def _bucket_empties_at(raw: str) -> float | None:
+    """When the caller's server-time bucket empties, as stored in Redis."""
+    key = cache.make_and_validate_key(budget_key(RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {raw}")))
+    value = cache._cache.get_client(key).get(key)
+    return None if value is None else float(value)
+
+
+def _slow_case_list(monkeypatch, seconds: float) -> None:
+    from cases.api import case_views
+
+    original = case_views.CaseList.get
+
+    def slow(view, request):
+        time.sleep(seconds)
+        return original(view, request)
+
+    monkeypatch.setattr(case_views.CaseList, "get", slow)
+
+
+@pytest.mark.django_db(transaction=True)
+class TestServerTimeBudget:
+    """Two running requests of one token can still keep a core busy; its
+    share of server time is what bounds it."""
+
+    def test_a_token_past_its_share_waits_while_another_is_served(self, pe_caseworker, cl_caseworker, settings,
+                                                                  monkeypatch):
+        settings.PUENTE = {**settings.PUENTE, "SERVER_SECONDS_PER_MINUTE": 60, "SERVER_SECONDS_BURST": 0.3}
+        _slow_case_list(monkeypatch, 0.5)
+        _t, busy = token_issue(user=pe_caseworker)
+        _t, other = token_issue(user=cl_caseworker)
+        assert Client().get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Bearer {busy}").status_code == 200
+        refused = Client().get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Bearer {busy}")
+        assert refused.status_code == 429 and refused["Content-Type"] == PROBLEM
+        assert refused.json()["code"] == "server_time_exhausted" and refused["Retry-After"] == "1"
+        assert Client().get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Bearer {other}").status_code == 200
+        time.sleep(int(refused["Retry-After"]))
+        assert Client().get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Bearer {busy}").status_code == 200
+
+    def test_each_request_is_charged_its_duration(self, pe_caseworker, settings, monkeypatch):
+        settings.PUENTE = {**settings.PUENTE, "SERVER_SECONDS_PER_MINUTE": 15, "SERVER_SECONDS_BURST": 2}
+        _slow_case_list(monkeypatch, 0.25)
+        _t, raw = token_issue(user=pe_caseworker)
+        assert _bucket_empties_at(raw) is None
+        assert Client().get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+        # 0.25 s of a 15 s-a-minute share take a second to pay back.
+        assert 0.95 <= _bucket_empties_at(raw) - time.time() <= 4
+
+    def test_a_refused_request_is_charged_too(self, pe_caseworker, settings):
+        """A client that ignores Retry-After keeps itself out."""
+        settings.PUENTE = {**settings.PUENTE, "SERVER_SECONDS_PER_MINUTE": 0.6, "SERVER_SECONDS_BURST": 0}
+        _t, raw = token_issue(user=pe_caseworker)
+        assert Client().get("/api/v1/ping/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+        first = _bucket_empties_at(raw)
+        refused = Client().get("/api/v1/ping/", HTTP_AUTHORIZATION=f"Bearer {raw}")
+        assert refused.status_code == 429 and refused.json()["code"] == "server_time_exhausted"
+        assert int(refused["Retry-After"]) >= 1
+        assert _bucket_empties_at(raw) > first
+
+    def test_no_budget_when_it_is_set_to_zero(self, pe_caseworker, settings):
+        settings.PUENTE = {**settings.PUENTE, "SERVER_SECONDS_PER_MINUTE": 0, "SERVER_SECONDS_BURST": 0}
+        _t, raw = token_issue(user=pe_caseworker)
+        statuses = {Client().get("/api/v1/ping/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code for _ in range(3)}
+        assert statuses == {200} and _bucket_empties_at(raw) is None
