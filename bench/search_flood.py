@@ -136,7 +136,8 @@ def main(argv=None) -> None:
         server.stop()
 
     result = {
-        "bounds": "off" if args.unbounded else "on but server time" if args.without_server_time else "on", "workers": args.workers, "flooders": args.flooders,
+        "bounds": "off" if args.unbounded else "on but server time" if args.without_server_time else "on",
+        "workers": args.workers, "flooders": args.flooders,
         "flood_words": words, "flood_word_length": length, "reader": reader_agency, "flooder": flooder_agency,
         "quiet_p50_ms": round(percentile(quiet, 50) * 1000, 1),
         "quiet_p95_ms": round(percentile(quiet, 95) * 1000, 1),
