@@ -15,6 +15,12 @@ covers, rows that the same source statement makes from the live cases: the
 same definition either way, so the sum is the answer the live query gives as
 of the last refresh. "Overdue" depends on the clock: pending handoffs due
 before today come from the rollup, those due today are read live.
+
+Everyone's response times. Medians do not add up; sorting every answered
+handoff's response time at each call was the one answer over its time budget
+at a million cases. The refresh that takes a handoff event computes them for
+every grouping the API offers (``_compute_response_times``), and everyone's
+all-time answers read them (``_add_response_times``).
 """
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
