@@ -51,27 +51,14 @@ logger = logging.getLogger(__name__)
 API_PREFIX = "/api/"
 
 
-def caller_ident(request) -> str | None:
+def _ident(request, digest: str | None) -> str | None:
     """Who is calling, without a query: the token's digest or the session."""
-    digest = bearer_digest(request)
     if digest is not None:
         return "token:" + digest
     session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     if session_key:
         return "session:" + hashlib.sha256(session_key.encode()).hexdigest()
     return None  # anonymous: answered 401 without touching the database
-
-
-def caller_key(request) -> str | None:
-    """The caller's running-requests counter (unprefixed cache key)."""
-    ident = caller_ident(request)
-    return None if ident is None else "inflight:" + ident
-
-
-def budget_key(request) -> str | None:
-    """The caller's server-time bucket: the moment it will be empty (unprefixed cache key)."""
-    ident = caller_ident(request)
-    return None if ident is None else "servertime:" + ident
 
 
 @dataclass(frozen=True)
@@ -129,13 +116,25 @@ def _client(key: str):
 @dataclass
 class Slot:
     """A request's entry in the caller's counters: its Redis keys (prefixed),
-    how many of the caller's requests run with it, and when its server-time
-    bucket empties (None: no budget)."""
+    the bearer token's digest (None for a session), how many of the caller's
+    requests run with it, and when its server-time bucket empties (None: no
+    budget)."""
 
     key: str
     bucket: str
+    digest: str | None
     running: int = 0
     empty_at: float | None = None
+
+    @classmethod
+    def of(cls, request) -> "Slot | None":
+        """The caller's slot, the token hashed once; None for an anonymous caller."""
+        digest = bearer_digest(request)
+        ident = _ident(request, digest)
+        if ident is None:
+            return None
+        return cls(key=cache.make_and_validate_key("inflight:" + ident),
+                   bucket=cache.make_and_validate_key("servertime:" + ident), digest=digest)
 
 
 def _take(request, slot: Slot, budget: ServerTimeBudget | None) -> None:
@@ -148,11 +147,10 @@ def _take(request, slot: Slot, budget: ServerTimeBudget | None) -> None:
     if budget is not None:
         pipe.get(slot.bucket)
     token_cache.queue_generation_read(pipe)
-    digest = bearer_digest(request)
-    throttle = TokenRateThrottle() if digest is not None else None
+    throttle = TokenRateThrottle() if slot.digest is not None else None
     counted = throttle is not None and throttle.rate is not None
     if counted:
-        rate_key, now = throttle.key_for(token_ident(digest)), throttle.timer()
+        rate_key, now = throttle.key_for(token_ident(slot.digest)), throttle.timer()
         current = throttle.queue_count(pipe, rate_key, now)
     replies = pipe.execute()
     if counted:
@@ -202,10 +200,9 @@ class ConcurrencyLimitMiddleware:
 
     def __call__(self, request):
         started = time.perf_counter()
-        if not request.path_info.startswith(API_PREFIX) or caller_ident(request) is None:
+        slot = Slot.of(request) if request.path_info.startswith(API_PREFIX) else None
+        if slot is None:
             return self.get_response(request)
-        slot = Slot(key=cache.make_and_validate_key(caller_key(request)),
-                    bucket=cache.make_and_validate_key(budget_key(request)))
         budget = ServerTimeBudget.from_settings()
         try:
             _take(request, slot, budget)

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db import connection, connections
 from django.test import Client, RequestFactory
 
-from api_core.concurrency import budget_key, caller_key
+from api_core.concurrency import Slot
 from api_core.services import token_issue
 from cases.api.case_filters import SearchTermsValidator
 from cases.models import Case, CaseAccessLog
@@ -158,21 +158,21 @@ class TestConcurrentRequests:
         statuses = [Client().get("/api/v1/ping/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code
                     for _ in range(5)]
         assert statuses == [200] * 5
-        key = caller_key(RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {raw}"))
-        assert cache.get(key) == 0
+        key = Slot.of(RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {raw}")).key
+        assert cache._cache.get_client(key).get(key) == b"0"
         cache.set("puente-in-step", "sí")
         assert cache.get("puente-in-step") == "sí" and cache.delete("puente-in-step")
 
     def test_the_caller_is_told_apart_without_a_query(self, rf):
-        a = caller_key(rf.get("/api/v1/cases/", HTTP_AUTHORIZATION="Bearer pnt_a"))
-        b = caller_key(rf.get("/api/v1/cases/", HTTP_AUTHORIZATION="Bearer pnt_b"))
+        a = Slot.of(rf.get("/api/v1/cases/", HTTP_AUTHORIZATION="Bearer pnt_a")).key
+        b = Slot.of(rf.get("/api/v1/cases/", HTTP_AUTHORIZATION="Bearer pnt_b")).key
         assert a and b and a != b and "pnt_" not in a
-        assert caller_key(rf.get("/api/v1/cases/")) is None
+        assert Slot.of(rf.get("/api/v1/cases/")) is None
 
 
 def _bucket_empties_at(raw: str) -> float | None:
     """When the caller's server-time bucket empties, as stored in Redis."""
-    key = cache.make_and_validate_key(budget_key(RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {raw}")))
+    key = Slot.of(RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {raw}")).bucket
     value = cache._cache.get_client(key).get(key)
     return None if value is None else float(value)
 
