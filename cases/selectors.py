@@ -23,19 +23,10 @@ from django.db import connections, models, router, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
-from django.utils.translation import gettext_lazy as _
 
 from .models import Case, CaseMember, Handoff, HandoffKind, HandoffStatus, NoteVisibility, Person
-from .models.audit import AccessChannel, CaseAccessLog
+from .models.audit import Access, AccessChannel, CaseAccessLog
 from .roles import Role
-
-
-class Access(models.TextChoices):
-    OWNER = "owner", _("owner agency")
-    COLLABORATOR = "collaborator", _("collaborating agency")
-    OVERSIGHT = "oversight", _("oversight (secretariat)")
-    LIMITED = "limited", _("limited view")
-
 
 FULL_ACCESS = frozenset({Access.OWNER, Access.COLLABORATOR, Access.OVERSIGHT})
 

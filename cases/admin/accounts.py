@@ -10,8 +10,6 @@ from cases.models import Agency, User
 from cases.roles import Role, role_label
 from signin.services import user_factors_reset, user_lockout_lift
 
-from .filters import ChoicesFilter
-
 
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin):
@@ -21,11 +19,19 @@ class AgencyAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
 
 
-class RoleFilter(ChoicesFilter):
+class RoleFilter(admin.SimpleListFilter):
+    """Roles are groups: offered by name in the reader's language, filtered by the group's code name."""
+
     title = _("role")
     parameter_name = "role"
-    lookup = "groups__name"
-    options = Role
+
+    def lookups(self, request, model_admin):
+        return Role.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Role.values:
+            return queryset.filter(groups__name=self.value())
+        return queryset  # an unknown value leaves the list unfiltered
 
 
 @admin.register(User)

@@ -27,12 +27,11 @@ from cases.models import (
 )
 from cases.models.audit import AccessChannel
 from cases.roles import Role
-from cases.selectors import Access, cases_fully_visible_to, cases_visible_to, log_case_reads, people_visible_to
+from cases.selectors import cases_fully_visible_to, cases_visible_to, log_case_reads, people_visible_to
 from cases.services.casework import duplicate_candidates_mark_reviewed
 
 from .display import agency_code, iso
 from .exports import ExportActions
-from .filters import ChoicesFilter
 from .history import timeline_page
 
 
@@ -285,22 +284,12 @@ class DuplicateCandidateAdmin(SecretariatOnlyMixin, ReadOnlyAdminMixin, admin.Mo
                           messages.SUCCESS)
 
 
-class AccessFilter(ChoicesFilter):
-    title = _("access")
-    parameter_name = lookup = "access"
-    options = Access
-
-
 @admin.register(CaseAccessLog)
 class CaseAccessLogAdmin(SecretariatOnlyMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["at", "case", "user", "agency", "access_label", "channel"]
-    list_filter = ["channel", AccessFilter, "agency"]
+    list_display = ["at", "case", "user", "agency", "access", "channel"]
+    list_filter = ["channel", "access", "agency"]
     list_select_related = ["case", "user", "agency"]
     search_fields = ["case__reference", "user__username"]
     date_hierarchy = "at"
-    fields = ["at", "case", "user", "agency", "access_label", "channel"]
+    fields = ["at", "case", "user", "agency", "access", "channel"]
     readonly_fields = fields
-
-    @admin.display(description=_("access"), ordering="access")
-    def access_label(self, entry):
-        return Access(entry.access).label if entry.access in Access.values else entry.access

@@ -20,19 +20,3 @@ class OverdueFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset.filter(pk__in=overdue)
         return queryset.exclude(pk__in=overdue)
-
-
-class ChoicesFilter(admin.SimpleListFilter):
-    """A list filter offering the names of ``options`` (a TextChoices) in the
-    reader's language, for a field that stores the codes (``lookup``)."""
-
-    options: type
-    lookup: str
-
-    def lookups(self, request, model_admin):
-        return self.options.choices
-
-    def queryset(self, request, queryset):
-        if self.value() in self.options.values:
-            return queryset.filter(**{self.lookup: self.value()})
-        return queryset

@@ -30,6 +30,15 @@ class HistoryEntry(models.Model):
         return f"{self.action} {self.object_type}:{self.object_id}"
 
 
+class Access(models.TextChoices):
+    """How a caller sees a case (the access table in ``cases.selectors``)."""
+
+    OWNER = "owner", _("owner agency")
+    COLLABORATOR = "collaborator", _("collaborating agency")
+    OVERSIGHT = "oversight", _("oversight (secretariat)")
+    LIMITED = "limited", _("limited view")
+
+
 class AccessChannel(models.TextChoices):
     API = "api", _("API")
     ADMIN = "admin", _("Admin")
@@ -43,7 +52,7 @@ class CaseAccessLog(models.Model):
                              verbose_name=_("user"))
     agency = models.ForeignKey("cases.Agency", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
                                verbose_name=_("agency"))
-    access = models.CharField(_("access"), max_length=20)
+    access = models.CharField(_("access"), max_length=20, choices=Access.choices)
     channel = models.CharField(_("via"), max_length=10, choices=AccessChannel.choices)
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
 

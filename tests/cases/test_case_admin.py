@@ -156,7 +156,7 @@ class TestAccessLogAdmin:
         client = admin_client_for(secretariat)
         client.get("/admin/cases/case/")  # the secretariat's read: oversight
         page = client.get("/admin/cases/caseaccesslog/?access=oversight").content.decode()
-        assert page.count('<td class="field-access_label">supervisión (secretaría)</td>') == 2
+        assert page.count('<td class="field-access">supervisión (secretaría)</td>') == 2
         assert "vista limitada" in page  # the filter offers every kind by name
         assert ">oversight<" not in page
         users = client.get("/admin/cases/user/").content.decode()
