@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .models import ApiToken
-from .services import token_issue, token_revoke
+from .services import token_issue, tokens_revoke
 
 
 class OneTimeSecretAdmin(admin.ModelAdmin):
@@ -61,9 +61,6 @@ class ApiTokenAdmin(OneTimeSecretAdmin):
 
     @admin.action(description=_("Revoke selected tokens"))
     def revoke(self, request, queryset):
-        count = 0
-        for token in queryset.filter(revoked_at__isnull=True):
-            token_revoke(token=token)
-            count += 1
+        count = tokens_revoke(tokens=queryset)
         messages.success(request, _("%(count)d token(s) revoked.") % {"count": count})
 

@@ -30,9 +30,8 @@ def _role_names() -> Subquery:
     return Subquery(names, output_field=JSONField())
 
 
-def _usable(token: ApiToken, now) -> bool:
-    return (token.user.is_active and token.revoked_at is None
-            and (token.expires_at is None or token.expires_at > now))
+def _usable(token: ApiToken) -> bool:
+    return token.user.is_active and token.is_active
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -51,13 +50,17 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raw = header[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-        digest = token_digest(raw)
+        # Hashed already by the concurrency middleware, as it took the request's slot.
+        made, digest = getattr(request._request, "bearer", (None, None))
+        if made != raw:
+            digest = token_digest(raw)
         now = timezone.now()
         # Read from Redis by the concurrency middleware, before anything else
         # of this request; None when Redis did not answer.
         generation = getattr(request._request, "auth_generation", None)
         token = token_cache.cached_token(digest, generation)
-        if token is None:
+        remembered = token is not None
+        if not remembered:
             token = (
                 ApiToken.objects.select_related("user", "user__agency")
                 .annotate(role_names=_role_names())
@@ -68,16 +71,16 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
                 # Read in the same statement as the token, so exactly as fresh as
                 # the checks below (``User.roles`` is a cached property).
                 token.user.roles = frozenset(token.role_names or ())
-                if _usable(token, now):
-                    token_cache.remember(digest, generation, token)
         # One answer for every token that does not work: which of them a
         # string is (never issued, revoked, expired) is not the caller's to learn.
-        if token is None or not _usable(token, now):
+        if token is None or not _usable(token):
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        if token.last_used_at is None or token.last_used_at < now - LAST_USED_PRECISION:
+        stamped = token.last_used_at is None or token.last_used_at < now - LAST_USED_PRECISION
+        if stamped:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
             token.last_used_at = now
-            token_cache.remember(digest, generation, token)
+        if stamped or not remembered:
+            token_cache.remember(digest, generation, token, keep_age=remembered)
         return token.user, token
 
     def authenticate_header(self, request):

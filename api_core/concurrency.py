@@ -85,11 +85,15 @@ class ServerTimeBudget:
 
 
 def bearer_digest(request) -> str | None:
+    """The bearer token's digest, kept on the request with the token it was
+    made of (``request.bearer``): authentication takes it from there."""
     header = request.headers.get("Authorization", "")
     scheme, _space, credentials = header.partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        return token_digest(credentials.strip())
-    return None
+    credentials = credentials.strip()
+    if scheme.lower() != "bearer" or not credentials:
+        return None
+    request.bearer = (credentials, token_digest(credentials))
+    return request.bearer[1]
 
 
 # KEYS[1]: the server-time bucket, charged when ARGV holds (now, seconds

@@ -27,8 +27,15 @@ def token_issue(*, user, name: str = "", expires_at: datetime | None = None) -> 
 
 
 def token_revoke(*, token: ApiToken) -> None:
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    token_cache.invalidate()  # an update sends no signal: every process forgets its cached tokens here
+    tokens_revoke(tokens=ApiToken.objects.filter(pk=token.pk))
+
+
+def tokens_revoke(*, tokens) -> int:
+    """Revoke the tokens of a QuerySet that are not revoked yet: how many were."""
+    revoked = tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if revoked:
+        token_cache.invalidate()  # an update sends no signal: every process forgets its cached tokens here
+    return revoked
 
 
 # --- Idempotency keys ---------------------------------------------------------

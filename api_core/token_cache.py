@@ -16,7 +16,7 @@ Without an answer from Redis there is no generation, and the token is read
 from the database as before. A generation that cannot be written (Redis down
 during the write, back at the next request) leaves entries valid for at most
 ``TOKEN_CACHE_SECONDS``; a write made around the ORM (``QuerySet.update`` on
-these models, raw SQL) must call ``invalidate()`` itself, as ``token_revoke``
+these models, raw SQL) must call ``invalidate()`` itself, as ``tokens_revoke``
 does.
 """
 import logging
@@ -69,20 +69,25 @@ def cached_token(digest: str, generation: str | None) -> ApiToken | None:
         return None
     stored_generation, stored_at, snapshot, roles = entry
     if stored_generation != generation or time.monotonic() - stored_at > TOKEN_CACHE_SECONDS:
-        del _entries[digest]
+        _entries.pop(digest, None)  # another thread may have emptied it meanwhile
         return None
     token = _restore(snapshot)
     token.user.roles = roles
     return token
 
 
-def remember(digest: str, generation: str | None, token: ApiToken) -> None:
-    """Keep ``token`` (read with its user and agency after ``generation`` was read)."""
+def remember(digest: str, generation: str | None, token: ApiToken, *, keep_age: bool = False) -> None:
+    """Keep ``token`` (read with its user and agency after ``generation`` was
+    read). ``keep_age``: a change of this process's own to a remembered token
+    (its last use stamped), which must not make the entry live longer."""
     if generation is None:
         return
+    stored_at = time.monotonic()
+    if keep_age and digest in _entries:
+        stored_at = _entries[digest][1]
     if len(_entries) >= TOKEN_CACHE_SIZE:
         _entries.clear()
-    _entries[digest] = (generation, time.monotonic(), _snapshot(token), token.user.roles)
+    _entries[digest] = (generation, stored_at, _snapshot(token), token.user.roles)
 
 
 def forget_all() -> None:
@@ -124,10 +129,11 @@ def _groups_changed(sender, action, **kwargs) -> None:
 
 
 def connect_receivers() -> None:
-    """Receivers for the models api_core knows; the app of the user's agency
-    connects ``changed`` and ``invalidate`` to its own model."""
+    """Receivers for every model a cached token is read with
+    (``select_related("user", "user__agency")`` and the user's groups)."""
     user_model = get_user_model()
-    for model in (ApiToken, Group, user_model):
+    agency_model = user_model._meta.get_field("agency").related_model
+    for model in (ApiToken, Group, user_model, agency_model):
         post_save.connect(changed, sender=model, dispatch_uid=f"token_cache.save.{model._meta.label}")
         post_delete.connect(invalidate, sender=model, dispatch_uid=f"token_cache.delete.{model._meta.label}")
     m2m_changed.connect(_groups_changed, sender=user_model.groups.through, dispatch_uid="token_cache.groups")

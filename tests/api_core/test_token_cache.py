@@ -59,12 +59,24 @@ class TestInOneProcess:
         token_revoke(token=token)
         assert refusal(get(raw)) == unknown_token_answer
 
-    def test_an_expired_token_is_refused_while_still_remembered(self, pe_caseworker, unknown_token_answer):
+    def test_an_expired_token_is_refused_while_still_remembered(self, pe_caseworker, unknown_token_answer,
+                                                                django_assert_num_queries):
         _, raw = token_issue(user=pe_caseworker, expires_at=timezone.now() + timedelta(seconds=5))
         assert get(raw).status_code == get(raw).status_code == 200
         # Less than the time an entry is kept: the expiry is checked on every request.
-        with time_machine.travel(timezone.now() + timedelta(seconds=6)):
+        with time_machine.travel(timezone.now() + timedelta(seconds=6)), django_assert_num_queries(0):
             assert refusal(get(raw)) == unknown_token_answer
+
+    def test_stamping_the_last_use_does_not_make_an_entry_live_longer(self, pe_caseworker):
+        token, raw = token_issue(user=pe_caseworker)
+        get(raw)
+        first_use = ApiToken.objects.get(pk=token.pk).last_used_at
+        generation, stored_at, snapshot, roles = token_cache._entries[token.digest]
+        token_cache._entries[token.digest] = (generation, stored_at - 9, snapshot, roles)  # remembered 9 s ago
+        with time_machine.travel(timezone.now() + timedelta(minutes=2)):  # its last use is due a new stamp
+            assert get(raw).status_code == 200
+        assert ApiToken.objects.get(pk=token.pk).last_used_at > first_use + timedelta(minutes=1)
+        assert token_cache._entries[token.digest][1] == stored_at - 9
 
     def test_a_deactivated_user_is_refused_on_the_next_request(self, pe_caseworker, unknown_token_answer):
         _, raw = token_issue(user=pe_caseworker)
