@@ -84,8 +84,9 @@ class CaseFilter(FilterSet):
     search = django_filters.CharFilter(method="filter_search", max_length=100, strip=False,
                                        validators=[SearchTermsValidator()],
                                        help_text="Words (see the pattern), all of them matching the reference (any "
-                                                 "part), or all the start of a word of one member's names or document "
-                                                 "number; accents and case do not matter.")
+                                                 "part; looked for only when a word has 3 characters or more), or all "
+                                                 "the start of a word of one member's names or document number; "
+                                                 "accents and case do not matter.")
 
     def filter_vulnerability(self, queryset, name, flags):
         for flag in flags:

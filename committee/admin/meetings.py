@@ -28,6 +28,7 @@ from committee.selectors import (
     can_read_minutes,
     committees_visible_to,
     docket_for,
+    meeting_for,
     meetings_visible_to,
     quorum_of,
 )
@@ -352,16 +353,10 @@ class MeetingAdmin(ExportActions, ServiceErrorsAsMessages, admin.ModelAdmin):
             view("docket", self.docket_view),
         ] + super().get_urls()
 
-    def _meeting(self, request, object_id) -> Meeting:
-        meeting = meetings_visible_to(request.user).filter(pk=object_id).first()
-        if meeting is None:
-            raise Http404
-        return meeting
-
     def _step(self, request, object_id, service, success, **kwargs):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        meeting = self._meeting(request, object_id)
+        meeting = meeting_for(request.user, object_id)
         if not self.has_change_permission(request, meeting):
             raise PermissionDenied
         try:
@@ -382,7 +377,7 @@ class MeetingAdmin(ExportActions, ServiceErrorsAsMessages, admin.ModelAdmin):
         """An irreversible step: GET shows what will happen, POST does it."""
         if request.method == "POST":
             return step()
-        meeting = self._meeting(request, object_id)
+        meeting = meeting_for(request.user, object_id)
         if not self.has_change_permission(request, meeting):
             raise PermissionDenied
         return TemplateResponse(request, "admin/committee/meeting/confirm.html", {
@@ -407,13 +402,13 @@ class MeetingAdmin(ExportActions, ServiceErrorsAsMessages, admin.ModelAdmin):
                                     _("The minutes are approved and locked.")))
 
     def ics_view(self, request, object_id):
-        meeting = self._meeting(request, object_id)
+        meeting = meeting_for(request.user, object_id)
         response = HttpResponse(meeting_calendar(meeting), content_type="text/calendar; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="meeting-{meeting.pk}.ics"'
         return response
 
     def cancel_view(self, request, object_id):
-        meeting = self._meeting(request, object_id)
+        meeting = meeting_for(request.user, object_id)
         if not self.has_change_permission(request, meeting):
             raise PermissionDenied
         form = CancelForm(request.POST or None)
@@ -425,7 +420,7 @@ class MeetingAdmin(ExportActions, ServiceErrorsAsMessages, admin.ModelAdmin):
             "form": form, "opts": self.model._meta, "original": meeting})
 
     def docket_view(self, request, object_id):
-        meeting = self._meeting(request, object_id)
+        meeting = meeting_for(request.user, object_id)
         if not can_manage(request.user):
             raise PermissionDenied
         proposals = docket_for(meeting)
@@ -446,8 +441,9 @@ class MeetingAdmin(ExportActions, ServiceErrorsAsMessages, admin.ModelAdmin):
     def _printout(self, request, object_id, kind) -> tuple[Meeting, str, str]:
         """The meeting, the language and the HTML of its agenda or minutes: the
         one source of the printable page and of the PDF."""
-        meeting = self._meeting(request, object_id)
-        if kind == "minutes" and not can_read_minutes(request.user, meeting):
+        meeting = meeting_for(request.user, object_id)
+        show_minutes = can_read_minutes(request.user, meeting)
+        if kind == "minutes" and not show_minutes:
             raise Http404  # draft minutes are the secretariat's working copy
         language = printout_language(request)
         items = list(agenda_of(meeting))
@@ -456,7 +452,7 @@ class MeetingAdmin(ExportActions, ServiceErrorsAsMessages, admin.ModelAdmin):
             html = render_to_string(f"committee/print/{kind}.html", {
                 "meeting": meeting, "committee": meeting.committee, "items": items, "attendances": attendances,
                 "quorum": quorum_of(meeting, attendances), "language": language,
-                "show_minutes": can_read_minutes(request.user, meeting),
+                "show_minutes": show_minutes,
                 "action_items": action_items_visible_to(request.user).filter(meeting=meeting).order_by(
                     "due_at", "created_at"),
                 "printed_at": timezone.now(),

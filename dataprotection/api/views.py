@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api_core.pagination import CursorPagination
+from cases.api.examples import EXAMPLE_PERSON_ID
 
 from .. import services
 from ..export import log_export, person_export
@@ -29,7 +30,7 @@ CREATE_EXAMPLE = OpenApiExample(
     "An access request made in person",
     description="`person` is the id of a person on a case your agency owns.",
     request_only=True,
-    value={"person": "5e8a1c3d-2f4b-4a6e-8d9c-1b7f3e5a2c40", "kind": "access",
+    value={"person": EXAMPLE_PERSON_ID, "kind": "access",
            "received_at": "2026-11-30T10:15:00-05:00", "channel": "in_person",
            "requester_note": "Pide una copia de los datos registrados sobre ella y su hija."},
 )
