@@ -1,13 +1,11 @@
 """The secretariat's admin pages for cases, people, duplicates and the access log."""
-import csv
-import io
 
-import openpyxl
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 
 from cases.models import Case, CaseAccessLog, DuplicateCandidate
+from tests.exports import csv_rows, xlsx_rows
 from tests.factories import CaseMemberFactory, PersonFactory, case_with_family
 from tests.staff import sign_in_to_admin
 
@@ -77,7 +75,7 @@ class TestCaseAdmin:
             ACTION_CHECKBOX_NAME: [str(cases["family"].pk)],
         })
         assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-        rows = list(csv.reader(io.StringIO(response.content.decode())))
+        rows = csv_rows(response)
         assert rows[0] == ["reference", "status", "priority", "owner_agency", "head_nationality", "member_count",
                            "opened_at", "closed_at"]
         family = cases["family"]
@@ -91,13 +89,9 @@ class TestCaseAdmin:
         """The same header and rows; each exported case is a logged read, as for the CSV."""
         client = admin_client_for(secretariat)
         selection = {ACTION_CHECKBOX_NAME: [str(cases["family"].pk), str(cases["minor"].pk)]}
-        as_csv = list(csv.reader(io.StringIO(client.post("/admin/cases/case/", {
-            "action": "export_csv", **selection}).content.decode())))
+        as_csv = csv_rows(client.post("/admin/cases/case/", {"action": "export_csv", **selection}))
         CaseAccessLog.objects.all().delete()
-        response = client.post("/admin/cases/case/", {"action": "export_xlsx", **selection})
-        assert response.status_code == 200 and response["Content-Disposition"].endswith('.xlsx"')
-        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
-        as_xlsx = [["" if value is None else str(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+        as_xlsx = xlsx_rows(client.post("/admin/cases/case/", {"action": "export_xlsx", **selection}))
         assert len(as_xlsx) == 3 and as_xlsx == as_csv
         assert set(CaseAccessLog.objects.values_list("case_id", flat=True)) == {cases["family"].pk,
                                                                                 cases["minor"].pk}

@@ -1,6 +1,5 @@
 """CSV and XLSX exports of handoffs, action items and meetings: what the
 committee needs for its reports, and nothing that names a migrant."""
-import csv
 import io
 
 import openpyxl
@@ -8,25 +7,9 @@ import pytest
 from django.urls import reverse
 
 from tests.committee.factories import ActionItemFactory, CommitteeFactory, MeetingFactory
+from tests.exports import csv_rows, xlsx_rows
 from tests.factories import CaseFactory, CaseMemberFactory, HandoffFactory, PersonFactory
 from tests.staff import sign_in_to_admin
-
-
-def _rows(response):
-    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    assert "attachment" in response["Content-Disposition"]
-    return list(csv.reader(io.StringIO(response.content.decode())))
-
-
-def _xlsx_rows(response):
-    """The cells of the only sheet, as the CSV writes them: None → "", True → "True"."""
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    assert response["Content-Disposition"].startswith('attachment; filename="puente-')
-    assert response["Content-Disposition"].endswith('.xlsx"')
-    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
-    (sheet,) = workbook.worksheets
-    return [["" if value is None else str(value) for value in row] for row in sheet.iter_rows(values_only=True)]
 
 
 @pytest.fixture
@@ -44,7 +27,7 @@ class TestExports:
         sign_in_to_admin(client, secretariat)
         response = client.post(reverse("admin:cases_handoff_changelist"),
                                {"action": "export_csv", "_selected_action": [handoff.pk]})
-        header, row = _rows(response)
+        header, row = csv_rows(response)
         assert header[:5] == ["case_reference", "kind", "status", "from_agency", "to_agency"]
         assert row[:5] == [named_case.reference, "transfer", "pending", "pe-migraciones", "cl-sermig"]
         text = response.content.decode()
@@ -53,7 +36,7 @@ class TestExports:
     def test_action_items_export(self, client, secretariat, named_case, pe_agency):
         item = ActionItemFactory(owner_agency=pe_agency, title="Enviar el informe social", case=named_case)
         sign_in_to_admin(client, secretariat)
-        header, row = _rows(client.post(reverse("admin:committee_actionitem_changelist"),
+        header, row = csv_rows(client.post(reverse("admin:committee_actionitem_changelist"),
                                         {"action": "export_csv", "_selected_action": [item.pk]}))
         assert dict(zip(header, row, strict=True))["case_reference"] == named_case.reference
         assert row[:2] == ["Enviar el informe social", "pe-migraciones"]
@@ -64,7 +47,7 @@ class TestExports:
         sign_in_to_admin(client, pe_delegate)
         response = client.post(reverse("admin:committee_meeting_changelist"),
                                {"action": "export_csv", "_selected_action": [mine.pk, other.pk]})
-        header, *rows = _rows(response)
+        header, *rows = csv_rows(response)
         assert [row[1] for row in rows] == ["Sesión de mi comité"]  # the other committee's is not exported
         assert rows[0][2] == mine.local_starts_at.strftime("%Y-%m-%d %H:%M")
 
@@ -87,8 +70,8 @@ class TestXlsxExports:
         sign_in_to_admin(client, secretariat)
         url = reverse(f"admin:{changelist}_changelist")
         selected = [obj.pk for obj in lists[changelist]]
-        as_csv = _rows(client.post(url, {"action": "export_csv", "_selected_action": selected}))
-        as_xlsx = _xlsx_rows(client.post(url, {"action": "export_xlsx", "_selected_action": selected}))
+        as_csv = csv_rows(client.post(url, {"action": "export_csv", "_selected_action": selected}))
+        as_xlsx = xlsx_rows(client.post(url, {"action": "export_xlsx", "_selected_action": selected}))
         assert len(as_xlsx) == len(selected) + 1
         assert as_xlsx == as_csv
         cells = " ".join(" ".join(row) for row in as_xlsx)
@@ -111,7 +94,7 @@ class TestXlsxExports:
                  for title in ('=HYPERLINK("http://example.org","abrir")', "+51 952 000 000", "@SUM(A1)",
                                "-1+1", "Revisar el albergue")]
         sign_in_to_admin(client, secretariat)
-        header, *rows = _rows(client.post(reverse("admin:committee_actionitem_changelist"),
+        header, *rows = csv_rows(client.post(reverse("admin:committee_actionitem_changelist"),
                                           {"action": "export_csv", "_selected_action": [i.pk for i in items]}))
         titles = sorted(row[header.index("title")] for row in rows)
         assert titles == sorted(["'" + i.title for i in items[:4]] + [items[4].title])
@@ -120,7 +103,7 @@ class TestXlsxExports:
         mine = MeetingFactory(committee=committee, title="Sesión de mi comité")
         other = MeetingFactory(committee=CommitteeFactory(code="ajeno"), title="Sesión ajena")
         sign_in_to_admin(client, pe_delegate)
-        header, *rows = _xlsx_rows(client.post(reverse("admin:committee_meeting_changelist"),
+        header, *rows = xlsx_rows(client.post(reverse("admin:committee_meeting_changelist"),
                                                {"action": "export_xlsx", "_selected_action": [mine.pk, other.pk]}))
         assert header[:2] == ["committee", "title"]
         assert [row[1] for row in rows] == ["Sesión de mi comité"]
