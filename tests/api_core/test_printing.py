@@ -2,6 +2,8 @@
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
+import weasyprint
+
 from api_core.printing import pdf_of
 from tests.pdf import pdf_facts
 
@@ -25,9 +27,13 @@ def test_it_fetches_nothing_that_a_page_points_to():
     thread.start()
     try:
         address = f"http://127.0.0.1:{server.server_port}"
-        pdf = pdf_of(f'<html lang="es"><head><title>Acta</title><link rel="stylesheet" href="{address}/a.css">'
-                     f'</head><body><img src="{address}/foto.png"><img src="file:///etc/hostname">'
-                     '<img src="data:image/svg+xml,%3Csvg xmlns=%22http://www.w3.org/2000/svg%22/%3E"></body></html>')
+        page = (f'<html lang="es"><head><title>Acta</title><link rel="stylesheet" href="{address}/a.css">'
+                f'</head><body><img src="{address}/foto.png"><img src="file:///etc/hostname">'
+                '<img src="data:image/svg+xml,%3Csvg xmlns=%22http://www.w3.org/2000/svg%22/%3E"></body></html>')
+        weasyprint.HTML(string=page).write_pdf()  # WeasyPrint left to itself fetches them
+        assert sorted(_Counting.requests) == ["/a.css", "/foto.png"]
+        _Counting.requests.clear()
+        pdf = pdf_of(page)
     finally:
         server.shutdown()
         server.server_close()
