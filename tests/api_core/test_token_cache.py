@@ -4,6 +4,7 @@ or deactivated token is refused on the very next request, a role or agency
 change counts from the next request (api_core/token_cache.py)."""
 import json
 import os
+import select
 import subprocess
 import sys
 from datetime import timedelta
@@ -25,6 +26,7 @@ from tests.services import worker_database_url
 ROOT = Path(__file__).resolve().parents[2]
 PING = "/api/v1/ping/"
 ME = "/api/v1/me/"
+ANSWER_SECONDS = 60
 
 pytestmark = pytest.mark.redis
 
@@ -160,6 +162,9 @@ class WebProcess:
     def get(self, raw: str, path: str = PING) -> dict:
         self.process.stdin.write(json.dumps({"path": path, "token": raw}) + "\n")
         self.process.stdin.flush()
+        # One answer a request, one line each: nothing waits in the pipe's buffer before it.
+        ready, _, _ = select.select([self.process.stdout], [], [], ANSWER_SECONDS)
+        assert ready, f"the other web process did not answer within {ANSWER_SECONDS} s"
         line = self.process.stdout.readline()
         assert line, "the other web process stopped"
         return json.loads(line)
