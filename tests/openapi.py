@@ -14,6 +14,32 @@ def published_schema() -> dict:
     return spectacular_settings.DEFAULT_GENERATOR_CLASS().get_schema(request=None, public=True)
 
 
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def operations():
+    """(path, method, operation) of every operation the schema publishes."""
+    for path, item in published_schema()["paths"].items():
+        for method, operation in item.items():
+            if method in HTTP_METHODS:
+                yield path, method, operation
+
+
+def strings_under(node, keys, *, skip=()):
+    """Every string held under one of ``keys``, anywhere in a schema (not inside ``skip``)."""
+    if isinstance(node, dict):
+        for name, value in node.items():
+            if name in skip:
+                continue
+            if name in keys and isinstance(value, str):
+                yield value
+            else:
+                yield from strings_under(value, keys, skip=skip)
+    elif isinstance(node, list):
+        for item in node:
+            yield from strings_under(item, keys, skip=skip)
+
+
 def _as_json_schema(node):
     """OpenAPI 3.0 ``nullable`` in JSON Schema terms; the rest is the same."""
     if isinstance(node, list):

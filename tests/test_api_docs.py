@@ -8,32 +8,26 @@ from pathlib import Path
 
 import pytest
 
-from tests.openapi import published_schema
+from tests.openapi import operations, published_schema, strings_under
 
 ROOT = Path(__file__).resolve().parents[1]
 URL = re.compile(r"""(?:https?:)?//[^\s"'<>)]+""")
 
 
-def _operations():
-    for path, operations in published_schema()["paths"].items():
-        for method, operation in operations.items():
-            yield method, path, operation
-
-
 class TestTheSchema:
     def test_every_operation_has_a_summary_a_description_and_a_tag(self):
-        lacking = [(method, path) for method, path, operation in _operations()
+        lacking = [(method, path) for path, method, operation in operations()
                    if not (operation.get("summary", "").strip() and operation.get("description", "").strip()
                            and operation.get("tags"))]
         assert lacking == []
 
     def test_no_description_is_a_docstring_for_the_code(self):
         """Docstrings speak of the code (``serializer_class``…); partners read the descriptions."""
-        assert [(method, path) for method, path, operation in _operations() if "``" in operation["description"]] == []
+        assert [(method, path) for path, method, operation in operations() if "``" in operation["description"]] == []
 
     def test_every_tag_used_is_declared_with_a_description(self):
         declared = {tag["name"]: tag.get("description", "") for tag in published_schema()["tags"]}
-        used = {tag for _, _, operation in _operations() for tag in operation["tags"]}
+        used = {tag for _, _, operation in operations() for tag in operation["tags"]}
         assert used - set(declared) == set()
         assert [name for name, description in declared.items() if not description.strip()] == []
         assert set(declared) - used == set(), "a declared tag no operation uses"
@@ -64,19 +58,6 @@ class TestTheSchema:
         assert re.findall(r"\]\(", description) == []
 
 
-def _texts(node, key=None):
-    """The prose of a schema: every description, summary and title, wherever it is."""
-    if isinstance(node, dict):
-        for name, value in node.items():
-            if name != "examples":
-                yield from _texts(value, name)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _texts(item, key)
-    elif isinstance(node, str) and key in ("description", "summary", "title"):
-        yield node
-
-
 @pytest.mark.django_db
 class TestOneLanguage:
     def test_the_schema_is_the_same_english_document_whatever_the_callers_language(self, api_client):
@@ -93,7 +74,7 @@ class TestOneLanguage:
         """Descriptions, summaries and titles that have a Spanish translation come in English.
         (Example values stay as a Peruvian caseworker would write them: they are data.)"""
         schema = api_client.get("/api/v1/schema/", HTTP_ACCEPT="application/json", HTTP_ACCEPT_LANGUAGE="es").json()
-        words = " ".join(_texts(schema))
+        words = " ".join(strings_under(schema, ("description", "summary", "title"), skip=("examples",)))
         for spanish in ("Número de resultados", "Token ausente", "La familia: exactamente", "Pendiente", "Perú"):
             assert spanish not in words, spanish
         for english in ("Number of results to return per page.", "Missing, invalid, expired or revoked token.",

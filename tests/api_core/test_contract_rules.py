@@ -5,6 +5,8 @@ import datetime
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
+from tests.openapi import strings_under
+
 
 @pytest.mark.django_db
 class TestStrictInput:
@@ -235,16 +237,7 @@ class TestSchemaSaysWhatTheServerTakes:
         and U+0085), so a published pattern spells its classes out."""
         import re
 
-        def patterns(node):
-            if isinstance(node, dict):
-                yield from ([node["pattern"]] if isinstance(node.get("pattern"), str) else [])
-                for value in node.values():
-                    yield from patterns(value)
-            elif isinstance(node, list):
-                for value in node:
-                    yield from patterns(value)
-
-        published = list(patterns(schema))
+        published = list(strings_under(schema, ("pattern",)))
         assert len(published) > 40
         for pattern in published:
             assert not re.search(r"(?<!\\)\\[sSwWdDb]", pattern), pattern

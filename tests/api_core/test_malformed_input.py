@@ -29,18 +29,11 @@ from tests.committee.factories import (
     MeetingFactory,
 )
 from tests.factories import ConsentFactory, HandoffFactory, NoteFactory, UserFactory, case_with_family
-from tests.openapi import published_schema
+from tests.openapi import operations
 
 PROBLEM = "application/problem+json"
 PREFIX = "/api/v1"
 DEEP = 100_000  # far past the interpreter's recursion limit
-
-
-def operations(predicate):
-    for path, item in published_schema()["paths"].items():
-        for method, operation in item.items():
-            if method in ("get", "post", "put", "patch", "delete") and predicate(method, operation):
-                yield path, method, operation
 
 
 def _takes_cursor(method, operation):
@@ -51,8 +44,8 @@ def _takes_json(method, operation):
     return "application/json" in operation.get("requestBody", {}).get("content", {})
 
 
-LISTS = sorted((path, method) for path, method, _op in operations(_takes_cursor))
-WRITES = sorted((path, method) for path, method, _op in operations(_takes_json))
+LISTS = sorted((path, method) for path, method, operation in operations() if _takes_cursor(method, operation))
+WRITES = sorted((path, method) for path, method, operation in operations() if _takes_json(method, operation))
 
 
 @pytest.fixture
