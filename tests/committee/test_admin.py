@@ -16,7 +16,7 @@ from cases.models import Handoff, HistoryEntry
 from committee.models import ActionItem, AgendaItem, CalendarFeed, Meeting
 from committee.services import calendar_feed_create
 from outbox.models import Event
-from tests.factories import CaseFactory, HandoffFactory, PersonFactory, UserFactory
+from tests.factories import CaseFactory, HandoffFactory, PersonFactory
 from tests.pdf import pdf_facts
 from tests.staff import sign_in_to_admin
 
@@ -444,9 +444,8 @@ class TestPdfs:
         assert client.get(reverse(f"admin:committee_meeting_{kind}_pdf", args=[missing])).status_code == 404
         assert pdf_sources == []
 
-    def test_a_caseworker_is_sent_to_sign_in(self, client, meeting, record, pdf_sources):
-        caseworker = UserFactory(username="trabajadora", agency=record.owner_agency)
-        client.force_login(caseworker)
+    def test_a_caseworker_is_sent_to_sign_in(self, client, meeting, record, pdf_sources, pe_caseworker):
+        client.force_login(pe_caseworker)
         response = client.get(reverse("admin:committee_meeting_agenda_pdf", args=[meeting.pk]))
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
         assert pdf_sources == []
