@@ -12,7 +12,12 @@ webhook dispatch run the sequencer first.
 
 Cursors are strings such as ``p1.1234``: the scheme's version and a position.
 Clients store and send them back as they are; the version lets the scheme
-change without breaking stored cursors.
+change without breaking stored cursors. A cursor is always 0 or the position
+of an event its holder may see, so one past the last of those was never given
+out (a client restored from a backup of another installation, or an edited
+one): 400 ``invalid_cursor``, not an empty page for ever. The bound is the
+caller's own last event, not the feed's head, which would tell how busy the
+other agencies are.
 """
 import re
 
@@ -39,9 +44,13 @@ def encode_cursor(position: int) -> str:
     return f"{CURSOR_VERSION}.{position}"
 
 
+def _cursor_not_given_out() -> InvalidInput:
+    return InvalidInput(_("This cursor is not one the feed gave out."), code="invalid_cursor", field="after")
+
+
 def decode_cursor(raw: str) -> int:
     if not re.fullmatch(CURSOR_PATTERN, raw):
-        raise InvalidInput(_("This cursor is not one the feed gave out."), code="invalid_cursor", field="after")
+        raise _cursor_not_given_out()
     return int(raw.split(".", 1)[1])
 
 
@@ -62,12 +71,17 @@ def events_visible_to(user):
 
 def feed_page(events, *, after: int, limit: int) -> tuple[list[Event], int, bool]:
     """Numbered events of ``events`` after position ``after``, oldest first.
-    Returns (events, the cursor position to continue from, whether more wait)."""
+    Returns (events, the cursor position to continue from, whether more wait).
+    Raises ``InvalidInput`` for a position beyond the last of ``events``."""
     sequence_events()
     rows = list(
         events.filter(position__gt=after).order_by("position")
         .only("id", "type", "occurred_at", "object_type", "object_id", "case_reference", "position")[: limit + 1]
     )
+    # Nothing after it: it is valid only as the caller's last event itself
+    # (asked only then, so a page with events costs no extra query).
+    if not rows and after and not events.filter(position=after).exists():
+        raise _cursor_not_given_out()
     has_more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1].position if rows else after), has_more

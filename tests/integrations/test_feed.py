@@ -141,6 +141,42 @@ class TestEventFeed:
         assert response.status_code == 400
         assert response.json()["errors"][0]["field"] == "after"
 
+    def test_a_cursor_beyond_the_last_position_is_an_invalid_cursor(self, client_for, pe_caseworker, pe_agency,
+                                                                    make_event):
+        """A cursor past the feed's end was never given out: 400, not an empty page for ever."""
+        make_event("case.created", pe_agency)
+        client = client_for(pe_caseworker)
+        _, cursor = read_all(client)
+
+        response = client.get("/api/v1/events/?after=p1.999999")
+
+        assert response.status_code == 400
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["errors"] == [{"field": "after", "code": "invalid_cursor",
+                                              "message": response.json()["errors"][0]["message"]}]
+        # The last position itself is the cursor a caught-up client holds.
+        assert client.get(f"/api/v1/events/?after={cursor}").json() == {"results": [], "next": cursor,
+                                                                       "has_more": False}
+
+    def test_a_cursor_is_bounded_by_the_callers_events_not_the_feeds_head(self, client_for, pe_caseworker,
+                                                                           cl_caseworker, pe_agency, cl_agency,
+                                                                           make_event):
+        """Another agency's later position is refused like any other: the answer says nothing of its events."""
+        make_event("case.created", pe_agency)
+        theirs = make_event("case.created", cl_agency)
+        client = client_for(pe_caseworker)
+        _, cursor = read_all(client)
+        theirs.refresh_from_db()
+        assert decode_cursor(cursor) < theirs.position
+
+        refused = client.get(f"/api/v1/events/?after={encode_cursor(theirs.position)}")
+        beyond = client.get(f"/api/v1/events/?after={encode_cursor(theirs.position + 1000)}")
+
+        assert refused.status_code == beyond.status_code == 400
+        assert refused.content == beyond.content
+        assert client_for(cl_caseworker).get(f"/api/v1/events/?after={encode_cursor(theirs.position)}").status_code \
+            == 200
+
     def test_an_empty_cursor_is_an_error_not_the_beginning(self, client_for, pe_caseworker):
         response = client_for(pe_caseworker).get("/api/v1/events/?after=")
         assert response.status_code == 400
