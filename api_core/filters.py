@@ -1,8 +1,11 @@
 """Filter machinery for list endpoints: every query parameter is either
 absent (no filter) or a valid value. A parameter that is present but empty
 (``?updated_since=``), blank or malformed is a 400 problem, never a silent
-"no filter": a client that gets a value wrong hears about it. What each
-parameter accepts is published in the schema (see ``api_core.schema``)."""
+"no filter": a client that gets a value wrong hears about it. So is a
+single-valued parameter given twice (``?status=open&status=closed`` would
+otherwise keep the last silently), and a date-time without its offset (the
+server's zone would otherwise be guessed). What each parameter accepts is
+published in the schema (see ``api_core.schema``)."""
 import datetime
 
 import django_filters
@@ -10,6 +13,7 @@ from django import forms
 from django.core.validators import EMPTY_VALUES, validate_slug
 from django.db import models
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import FilterSet as RestFilterSet
 from rest_framework import exceptions
@@ -18,6 +22,21 @@ from rest_framework import filters as drf_filters
 from .fields import NON_BLANK_TEXT_PATTERN
 
 BLANK_MESSAGE = _("Give a value, or leave the parameter out.")
+REPEATED_MESSAGE = _("Give this parameter once.")
+OFFSET_REQUIRED_MESSAGE = _("Give the time with its offset, e.g. 2026-03-01T10:00:00-05:00.")
+
+
+def _takes_several(field: forms.Field) -> bool:
+    """Whether a form field reads every value of its parameter (a repeatable filter)."""
+    return getattr(field.widget, "allow_multiple_selected", False)
+
+
+def _naive_date_time(raw) -> bool:
+    try:
+        parsed = parse_datetime(str(raw).strip())
+    except ValueError:
+        return False  # not a date-time at all: the field's own error says so
+    return parsed is not None and timezone.is_naive(parsed)
 
 
 class StrictBooleanField(forms.Field):
@@ -62,19 +81,28 @@ def as_utc(value: datetime.datetime) -> datetime.datetime:
 
 class StrictParameters:
     """Form mixin: a filter parameter that is in the query string but has no
-    value once cleaned (empty, or only spaces) is an error. Date-times are
+    value once cleaned (empty, or only spaces) is an error, and so is one
+    given twice that takes one value, or a date-time without an offset. Date-times are
     compared in UTC: the database takes offsets only up to ±15:59, the
     contract (RFC 3339) up to ±23:59."""
 
     def clean(self):
         cleaned_data = super().clean()
-        for name in self.fields:
-            if name in self.errors or name not in self.data:
+        for name, field in self.fields.items():
+            if name not in self.data:
                 continue
             raw = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data.get(name)]
+            if len(raw) > 1 and not _takes_several(field):
+                self.errors.pop(name, None)  # whatever the last value says, the repetition is the mistake
+                self.add_error(name, forms.ValidationError(REPEATED_MESSAGE, code="repeated_parameter"))
+                continue
+            if name in self.errors:
+                continue
             value = cleaned_data.get(name)
             if value in EMPTY_VALUES or any(str(item).strip() == "" for item in raw):
                 self.add_error(name, forms.ValidationError(BLANK_MESSAGE, code="blank"))
+            elif isinstance(field, forms.DateTimeField) and _naive_date_time(raw[0]):
+                self.add_error(name, forms.ValidationError(OFFSET_REQUIRED_MESSAGE, code="offset_required"))
             elif isinstance(value, datetime.datetime) and timezone.is_aware(value):
                 cleaned_data[name] = as_utc(value)
         return cleaned_data
@@ -102,6 +130,8 @@ class SearchFilter(drf_filters.SearchFilter):
 
     def get_search_terms(self, request):
         raw = request.query_params.get(self.search_param)
+        if len(request.query_params.getlist(self.search_param)) > 1:
+            raise exceptions.ValidationError({self.search_param: [REPEATED_MESSAGE]}, code="repeated_parameter")
         if raw is not None:
             if "\x00" in raw:
                 raise exceptions.ValidationError({self.search_param: [_("Null characters are not allowed.")]})
