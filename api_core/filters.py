@@ -19,6 +19,7 @@ from django_filters.rest_framework import FilterSet as RestFilterSet
 from rest_framework import exceptions
 from rest_framework import filters as drf_filters
 
+from . import sync
 from .fields import NON_BLANK_TEXT_PATTERN
 
 BLANK_MESSAGE = _("Give a value, or leave the parameter out.")
@@ -67,6 +68,32 @@ class SlugFilter(django_filters.CharFilter):
         kwargs.setdefault("max_length", 50)
         kwargs.setdefault("validators", [validate_slug])
         super().__init__(*args, **kwargs)
+
+
+class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
+    """``?updated_since=``, the one filter of every list with incremental sync:
+    rows whose ``updated_at`` is at or after it (plus ``always_listed``), and
+    the answer carries the watermark the next pass starts from
+    (``api_core.sync``)."""
+
+    def __init__(self, *args, always_listed: models.Q | None = None, **kwargs):
+        kwargs.setdefault("field_name", "updated_at")
+        kwargs.setdefault("help_text", UPDATED_SINCE_HELP)
+        self.always_listed = always_listed
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        sync.start_pass(getattr(self.parent, "request", None), since=value)
+        condition = models.Q(**{f"{self.field_name}__gte": value})
+        if self.always_listed is not None:
+            condition |= self.always_listed
+        return qs.filter(condition)
+
+
+UPDATED_SINCE_HELP = ("ISO 8601 with offset; for incremental sync. Start the next pass from the `Sync-Watermark` "
+                      "header of this answer, not from the newest `updated_at` seen.")
 
 
 def as_utc(value: datetime.datetime) -> datetime.datetime:

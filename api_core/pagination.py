@@ -6,7 +6,9 @@ only in the limited view, and anyone can write a position the database then
 fails to compare (a 500). Here the cursor is the same triple, plus the list
 it belongs to, encrypted and authenticated (Fernet, a key derived from
 ``SECRET_KEY``): it reveals nothing, and a cursor the server did not make for
-this list and ordering is a 400 ``invalid_cursor``."""
+this list and ordering is a 400 ``invalid_cursor``. A list read with
+``updated_since`` sends the pass's watermark on every page (``api_core.sync``):
+taken before the first page is read, then carried by the cursors."""
 import base64
 import hashlib
 import json
@@ -18,6 +20,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination
 from rest_framework.utils.urls import replace_query_param
+
+from . import sync
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 
@@ -42,6 +46,7 @@ class CursorPagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     ordering = ("-created_at", "-pk")
+    sync_watermark = None
 
     def get_page_size(self, request):
         # DRF falls back to the default on a bad value; a client should hear about its mistake.
@@ -56,12 +61,16 @@ class CursorPagination(pagination.CursorPagination):
 
     def encode_cursor(self, cursor):
         payload = {"o": cursor.offset, "r": cursor.reverse, "p": cursor.position, "b": self._binding()}
+        if self.sync_watermark is not None:
+            payload["w"] = self.sync_watermark.isoformat()
         sealed = _fernet(settings.SECRET_KEY).encrypt(json.dumps(payload, separators=(",", ":")).encode())
         return replace_query_param(self.base_url, self.cursor_query_param, sealed.decode("ascii"))
 
     def decode_cursor(self, request):
+        # DRF decodes the cursor before it reads the page: the watermark is taken here.
         encoded = request.query_params.get(self.cursor_query_param)
         if encoded is None:
+            self.sync_watermark = sync.pass_watermark(request, carried=None, first_page=True)
             return None
         try:
             if not (len(encoded) % 4 == 0 and _TOKEN.fullmatch(encoded)):
@@ -70,11 +79,18 @@ class CursorPagination(pagination.CursorPagination):
             offset, reverse, position = payload["o"], payload["r"], payload["p"]
             valid = (payload["b"] == self._binding() and isinstance(offset, int) and offset >= 0
                      and isinstance(reverse, bool) and (position is None or isinstance(position, str)))
+            self.sync_watermark = sync.pass_watermark(request, carried=payload.get("w"), first_page=False)
         except (InvalidToken, ValueError, TypeError, KeyError):
             valid = False
         if not valid:
             raise InvalidCursor()
         return pagination.Cursor(offset=min(offset, self.offset_cutoff), reverse=reverse, position=position)
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        if self.sync_watermark is not None:
+            response[sync.WATERMARK_HEADER] = sync.format_watermark(self.sync_watermark)
+        return response
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)

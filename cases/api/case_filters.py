@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.filters import OrderingFilter
 
 from api_core.fields import WHITESPACE
-from api_core.filters import FilterSet, SlugFilter
+from api_core.filters import UPDATED_SINCE_HELP, FilterSet, SlugFilter, UpdatedSinceFilter
 from cases.models import (
     BorderPoint,
     Case,
@@ -76,10 +76,11 @@ class CaseFilter(FilterSet):
     nationality = django_filters.CharFilter(
         method="filter_nationality", max_length=2, validators=[RegexValidator(r"^[A-Za-z]{2}$")],
         help_text="ISO 3166-1 alpha-2 nationality of any member (either case).")
-    updated_since = django_filters.IsoDateTimeFilter(
-        method="filter_updated_since",
-        help_text="ISO 8601 with offset; for incremental sync. Cases you read in the limited view are always "
-                  "listed (compare their bodies): when they change is not part of what that view shows.")
+    # Cases not read in full are always listed: when they change is not part of what their view shows.
+    updated_since = UpdatedSinceFilter(
+        always_listed=~_fully_visible(),
+        help_text=UPDATED_SINCE_HELP + " Cases you read in the limited view are always listed (compare their "
+                                       "bodies): when they change is not part of what that view shows.")
     # Not stripped: the published maxLength counts every character sent.
     search = django_filters.CharFilter(method="filter_search", max_length=100, strip=False,
                                        validators=[SearchTermsValidator()],
@@ -92,9 +93,6 @@ class CaseFilter(FilterSet):
         for flag in flags:
             queryset = queryset.filter(**{vulnerability_field(flag): True})
         return queryset
-
-    def filter_updated_since(self, queryset, name, value):
-        return queryset.filter(Q(updated_at__gte=value) | ~_fully_visible())
 
     def filter_nationality(self, queryset, name, value):
         members = CaseMember.objects.filter(case=OuterRef("pk"), person__nationality=value.upper())

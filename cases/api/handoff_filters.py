@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Q
 from rest_framework.filters import OrderingFilter
 
-from api_core.filters import FilterSet, SlugFilter, StrictBooleanFilter
+from api_core.filters import FilterSet, SlugFilter, StrictBooleanFilter, UpdatedSinceFilter
 from cases.models import Handoff, HandoffKind, HandoffStatus
 
 
@@ -19,7 +19,7 @@ class HandoffFilter(FilterSet):
     case = django_filters.UUIDFilter(field_name="case_id")
     to_agency = SlugFilter(field_name="to_agency__code", label="code of the receiving agency")
     from_agency = SlugFilter(field_name="from_agency__code", label="code of the sending agency")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UpdatedSinceFilter()
 
     class Meta:
         model = Handoff

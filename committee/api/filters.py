@@ -1,7 +1,7 @@
 import django_filters
 from django.utils import timezone
 
-from api_core.filters import FilterSet, SlugFilter, StrictBooleanFilter
+from api_core.filters import FilterSet, SlugFilter, StrictBooleanFilter, UpdatedSinceFilter
 
 from ..models import ActionItem, ActionItemStatus, Meeting, MeetingStatus
 
@@ -11,7 +11,7 @@ class MeetingFilter(FilterSet):
     status = django_filters.ChoiceFilter(choices=MeetingStatus.choices)
     starts_after = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="gte")
     starts_before = django_filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UpdatedSinceFilter()
 
     class Meta:
         model = Meeting
@@ -27,7 +27,7 @@ class ActionItemFilter(FilterSet):
     meeting = django_filters.UUIDFilter(field_name="meeting_id")
     case = django_filters.UUIDFilter(field_name="case_id")
     due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UpdatedSinceFilter()
 
     class Meta:
         model = ActionItem

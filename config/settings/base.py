@@ -311,6 +311,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api_core.schema.add_problem_responses",
         "api_core.schema.document_idempotency_key",
+        "api_core.sync.document_sync_watermark",
     ],
 }
 
@@ -400,6 +401,10 @@ CELERY_TASK_ROUTES = {entry["task"]: {"queue": PERIODIC_QUEUE} for entry in CELE
 # --- Puente -----------------------------------------------------------------
 PUENTE = {
     "HANDOFF_RESPONSE_HOURS": env.int("PUENTE_HANDOFF_RESPONSE_HOURS", default=72),
+    # ``updated_since`` watermarks (api_core.sync) are this much earlier than the oldest
+    # running transaction: the web servers' clock against the database's, and a save's
+    # stamp against its transaction's start.
+    "SYNC_CLOCK_MARGIN": timedelta(seconds=env.float("PUENTE_SYNC_CLOCK_MARGIN_SECONDS", default=2.0)),
     # Requests one token (or session) may have running at once; more answer 429.
     "MAX_CONCURRENT_REQUESTS": env.int("PUENTE_MAX_CONCURRENT_REQUESTS", default=2),
     # A crashed process never gives its slots back: they expire after this long.
