@@ -47,9 +47,15 @@ class SituationReport:
             "previous_meeting": str(self.previous.pk) if self.previous else None,
             "since": self.since.isoformat() if self.since else None,
             "as_of": self.as_of.isoformat(),
+            "counted_at": self.counted_at.isoformat(),
             "period": {name: figures.as_dict() for name, figures in self.period.items()},
             "cumulative": {name: figures.as_dict() for name, figures in self.cumulative.items()},
         }
+
+    @property
+    def counted_at(self) -> datetime:
+        """The figures count every change committed before this moment (the earliest section's)."""
+        return min(figures.as_of for figures in [*self.period.values(), *self.cumulative.values()])
 
     def sections(self):
         """(title, figures since the previous meeting, cumulative figures) in the order of the report."""
@@ -65,9 +71,10 @@ def _action_items(meeting: Meeting, since, until) -> Figures:
     items = ActionItem.objects.filter(meeting__committee_id=meeting.committee_id, due_at__lt=until)
     if since:
         items = items.filter(due_at__gte=since)
+    counted_at = timezone.now()
     counted = items.aggregate(**{status: Count("pk", filter=Q(status=status)) for status in ActionItemStatus.values})
     return count_figures(dimension="status", choices=ActionItemStatus, counts={
-        status: counted[status] for status in ActionItemStatus.values}, measure="action_items")
+        status: counted[status] for status in ActionItemStatus.values}, measure="action_items", as_of=counted_at)
 
 
 def _figures(user, scope, since, until) -> dict[str, Figures]:

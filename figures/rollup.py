@@ -99,10 +99,21 @@ PERIOD_COLUMNS = ("greatest(week, month) AS period_start, "
                   "least(week + 7, (month + interval '1 month')::date) AS period_end, week, month")
 
 
+@dataclass(frozen=True)
+class Changed:
+    """The spans of the periods within ``window`` that changed since the last
+    refresh (the ``changed`` table of ``_changed_periods``), as spans of a source."""
+
+    window: "Window"
+
+
 def _span_condition(column: str, spans, params: dict, prefix: str) -> str:
     """``column`` within any of ``spans`` ([lower, upper), None for open); no spans: everything."""
     if spans is None:
         return "TRUE"
+    if isinstance(spans, Changed):
+        return (f"EXISTS (SELECT 1 FROM changed WHERE {column} >= changed.lower AND {column} < changed.upper"
+                f" AND {_period_condition('changed', spans.window, params)})")
     conditions = []
     for index, (lower, upper) in enumerate(spans):
         parts = []
@@ -283,31 +294,87 @@ def refresh(*, batch: int = REFRESH_BATCH, rebuild: bool = False) -> int | None:
 HANDOFF_EVENT_PREFIX = "handoff."
 
 
-def rollup_version() -> datetime | None:
-    """When the rollup was last refreshed; None before it is first built."""
-    return RollupState.objects.filter(pk=1).values_list("refreshed_at", flat=True).first()
+@dataclass(frozen=True)
+class RollupVersion:
+    """The rollup as a reader finds it: its last refresh, and the events
+    committed since (the live edge). Between two refreshes the events only
+    grow in number, so (refresh, count, last id) names what an answer counts."""
+
+    refreshed_at: datetime
+    position: int
+    events_since: int
+    last_event_since: int | None
+    handoff_events_since: int
+
+
+def rollup_version() -> RollupVersion | None:
+    """The rollup's last refresh and the events after its watermark, in one
+    query; None before the rollup is first built."""
+    state, event = RollupState._meta.db_table, Event._meta.db_table
+    with connection.cursor() as cursor:
+        # The events the last refresh has not taken: numbered after its
+        # position, or not numbered yet (committed since the sequencer ran).
+        cursor.execute(f"""
+            SELECT s.refreshed_at, s.position, COUNT(e.id), MAX(e.id),
+                   COUNT(e.id) FILTER (WHERE e.type LIKE %s)
+            FROM {state} s LEFT JOIN {event} e
+              ON (e.position > s.position OR e.position IS NULL) AND e.case_id IS NOT NULL
+            WHERE s.id = 1 GROUP BY s.refreshed_at, s.position""", [HANDOFF_EVENT_PREFIX + "%"])
+        row = cursor.fetchone()
+    return None if row is None else RollupVersion(*row)
+
+
+# The periods of the cases that events after the watermark name, and of their
+# handoffs: what the next refresh will rebuild. An answer reads them live
+# instead of from the rollup, in the same statement (one snapshot), so it
+# counts every change committed before it, not only those of the last refresh.
+def _changed_periods(params: dict) -> str:
+    case_week, case_month = _period_sql("created_at")
+    changed_cases = f"""
+        SELECT e.case_id FROM {Event._meta.db_table} e
+        WHERE e.case_id IS NOT NULL
+          AND (e.position > (SELECT position FROM {RollupState._meta.db_table} WHERE id = 1) OR e.position IS NULL)"""
+    return f"""changed AS MATERIALIZED (
+        SELECT period_start, period_end,
+               (period_start::timestamp AT TIME ZONE %(zone)s) AS lower,
+               (period_end::timestamp AT TIME ZONE %(zone)s) AS upper
+        FROM (SELECT DISTINCT greatest(week, month) AS period_start,
+                     least(week + 7, (month + interval '1 month')::date) AS period_end
+              FROM (SELECT {case_week} AS week, {case_month} AS month FROM cases_case
+                    WHERE id IN ({changed_cases})
+                    UNION ALL
+                    SELECT {case_week} AS week, {case_month} AS month FROM cases_handoff
+                    WHERE case_id IN ({changed_cases})) p) periods)"""
 
 
 # --- Reading -----------------------------------------------------------------------------------------
 
 
-def _rollup_rows(model, columns: list[str], window: Window, params: dict) -> str:
+def _period_condition(table: str, window: Window, params: dict) -> str:
     conditions = []
     if window.first is not None:
         params["period_first"] = window.first
-        conditions.append("period_start >= %(period_first)s")
+        conditions.append(f"{table}.period_start >= %(period_first)s")
     if window.last is not None:
         params["period_last"] = window.last
-        conditions.append("period_end <= %(period_last)s")
-    return (f"SELECT {', '.join(columns)} FROM {model._meta.db_table} "
-            f"WHERE {' AND '.join(conditions) or 'TRUE'}")
+        conditions.append(f"{table}.period_end <= %(period_last)s")
+    return " AND ".join(conditions) or "TRUE"
+
+
+def _rollup_rows(model, columns: list[str], window: Window, params: dict) -> str:
+    table = model._meta.db_table
+    return (f"SELECT {', '.join(columns)} FROM {table} WHERE {_period_condition(table, window, params)}"
+            f" AND {table}.period_start NOT IN (SELECT period_start FROM changed)")
 
 
 def _rows(model, columns, window: Window, params: dict, source) -> str:
-    """The rollup rows of the whole periods and the live rows of the edges, in one shape."""
+    """The rollup rows of the whole periods that have not changed since the
+    last refresh, the live rows of those that have, and the live rows of the
+    edges, in one shape. The statement must start with ``_changed_periods``."""
     parts = []
     if window.covered:
         parts.append(_rollup_rows(model, columns, window, params))
+        parts.append(f"SELECT {', '.join(columns)} FROM ({source(Changed(window), params)}) changed_live")
     if window.live:
         parts.append(f"SELECT {', '.join(columns)} FROM ({source(window.live, params)}) live")
     return " UNION ALL ".join(parts)
@@ -373,7 +440,8 @@ def case_counts(*, scope_agency_id, group_by, lower, upper, status, border_point
             conditions.append("r.border_point = %(border_point)s")
         join = ("JOIN cases_agency owner ON owner.id = r.owner_agency_id"
                 if {"owner_agency", "owner_country"} & set(dimensions) else "")
-        sql = f"SELECT {', '.join(select)} FROM ({rows}) r {join} WHERE {' AND '.join(conditions)}"
+        sql = (f"WITH {_changed_periods(params)} "
+               f"SELECT {', '.join(select)} FROM ({rows}) r {join} WHERE {' AND '.join(conditions)}")
         if group:
             sql += f" GROUP BY {', '.join(group)}"
             if vulnerability:  # a group exists when a case with the flag is in it, as in the live query
@@ -429,11 +497,13 @@ def _overdue_today_source(spans, params: dict, *, now: datetime, today_start: da
         GROUP BY week, month, from_agency_id, to_agency_id, kind, status"""
 
 
-def handoff_counts(*, scope_agency_id, group_by, lower, upper, cross_border_only,
-                   now: datetime) -> tuple[list[dict], dict]:
+def handoff_counts(*, scope_agency_id, group_by, lower, upper, cross_border_only, now: datetime,
+                   response_times_current: bool) -> tuple[list[dict], dict]:
     """Grouped counts and response times (``handoffs``, ``pending``,
     ``overdue``, ``answered``, ``median``, ``p90``, ``dim_<name>``,
-    ``label_<name>``) and the total, in one query."""
+    ``label_<name>``) and the total, in one query. ``response_times_current``:
+    no handoff changed since the last refresh, so the response times it
+    computed still hold."""
     window = split(lower, upper)
     today = _local_date(now, committee_zone())
     params = _zone_params() | {"today": today}
@@ -458,8 +528,8 @@ def handoff_counts(*, scope_agency_id, group_by, lower, upper, cross_border_only
     # Grouped on short keys, the total in the same pass (grouping sets); the
     # counts from the rollup rows, the response times from their arrays or,
     # for everyone's all-time figures, from those computed at the last refresh.
-    precomputed = (scope_agency_id is None and lower is None and upper is None and not cross_border_only
-                   and set(group_by) <= set(RESPONSE_TIME_DIMENSIONS))
+    precomputed = (response_times_current and scope_agency_id is None and lower is None and upper is None
+                   and not cross_border_only and set(group_by) <= set(RESPONSE_TIME_DIMENSIONS))
     grouping = f"GROUP BY GROUPING SETS (({', '.join(keys)}), ())" if keys else ""
     is_total = f"GROUPING({keys[0]})" if keys else "1"
     pending = "status = %(pending)s"
@@ -484,7 +554,8 @@ def handoff_counts(*, scope_agency_id, group_by, lower, upper, cross_border_only
                 FROM r CROSS JOIN LATERAL unnest(r.response_hours) AS u(hours) {grouping})
             SELECT counts.*, times.median, times.p90 FROM counts LEFT JOIN times ON {joined}"""
     sql = f"""
-        WITH r AS {"" if precomputed else "MATERIALIZED "}(
+        WITH {_changed_periods(params)},
+        r AS {"" if precomputed else "MATERIALIZED "}(
             SELECT {"".join(f"{column}, " for column in dimensions)}r.status, r.due_day, r.handoffs, r.overdue_now,
                    r.response_hours
             FROM ({rows}) r

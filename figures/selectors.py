@@ -192,13 +192,15 @@ class Figures:
     rows: list[dict]
     total: dict
     measures: list[str] = field(default_factory=list)
+    # Every change committed before this moment is counted (the rollup's live edge).
+    as_of: datetime | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict:
         return {"scope": self.scope, "group_by": self.group_by, "threshold": self.threshold,
-                "rows": self.rows, "total": self.total}
+                "as_of": self.as_of.isoformat(), "rows": self.rows, "total": self.total}
 
 
-def _publish(*, scope, group_by, dimensions, cells, labels, total, patterns, extra=None) -> Figures:
+def _publish(*, scope, group_by, dimensions, cells, labels, total, patterns, as_of, extra=None) -> Figures:
     """Apply suppression to ``cells`` ({key: {measure: count}}) and shape the rows.
     ``patterns`` are groups of measures hidden together; ``extra`` adds
     per-row figures computed after suppression (medians)."""
@@ -232,7 +234,7 @@ def _publish(*, scope, group_by, dimensions, cells, labels, total, patterns, ext
         row.update(shaped(cells[key], lambda m, key=key: key in hidden_cells[m]))
         rows.append(row)
     return Figures(scope=scope, group_by=list(group_by), threshold=limit, rows=rows,
-                   total=shaped(total, lambda m: hidden_total[m]), measures=measures)
+                   total=shaped(total, lambda m: hidden_total[m]), measures=measures, as_of=as_of)
 
 
 def _ordered_keys(cells, group_by, dimensions):
@@ -322,16 +324,17 @@ def case_figures(user, *, group_by: Sequence[str] = (), filters: CaseFilters | N
     scope = scope or figures_scope(user)
     agency_id = None if scope == SCOPE_ALL else user.agency_id
     version = rollup.rollup_version()
+    as_of = timezone.now()
     if version is None:
-        return _case_answer(scope, group_by, *_live_case_counts(user, scope, group_by, filters))
+        return _case_answer(scope, group_by, *_live_case_counts(user, scope, group_by, filters), as_of=as_of)
     lower, upper = registration_window(filters)
     return _cached(version, ("cases", agency_id, tuple(group_by), filters), lambda: _case_answer(
         scope, group_by, *rollup.case_counts(
             scope_agency_id=agency_id, group_by=list(group_by), lower=lower, upper=upper, status=filters.status,
-            border_point=filters.border_point, vulnerability=filters.vulnerability)))
+            border_point=filters.border_point, vulnerability=filters.vulnerability), as_of=as_of))
 
 
-def _case_answer(scope, group_by, grouped, total) -> Figures:
+def _case_answer(scope, group_by, grouped, total, *, as_of) -> Figures:
     plain = [name for name in group_by if name != "vulnerability"]
     flags = VULNERABILITIES if "vulnerability" in group_by else (None,)
     cells: dict = {}
@@ -349,7 +352,7 @@ def _case_answer(scope, group_by, grouped, total) -> Figures:
         total = {"cases": sum(r["all_cases"] for r in grouped), "people": sum(r["all_people"] for r in grouped)}
     cells = _with_zeros(cells, group_by, CASE_DIMENSIONS, {"cases": 0, "people": 0}) if group_by else {}
     return _publish(scope=scope, group_by=group_by, dimensions=CASE_DIMENSIONS, cells=cells, labels=labels,
-                    total=total, patterns=[CASE_MEASURES])
+                    total=total, patterns=[CASE_MEASURES], as_of=as_of)
 
 
 def registration_window(filters: CaseFilters) -> tuple[datetime | None, datetime | None]:
@@ -426,15 +429,18 @@ def handoff_figures(user, *, group_by: Sequence[str] = (), filters: HandoffFilte
     version = rollup.rollup_version()
     # "Now" moves on; a cached answer's overdue count is as old as the answer (at most CACHE_SECONDS).
     key = ("handoffs", agency_id, tuple(group_by), filters, now)
-    now = now or timezone.now()
+    as_of = timezone.now()
+    now = now or as_of
     if version is None:
-        return _handoff_answer(scope, group_by, *_live_handoff_counts(user, scope, group_by, filters, now))
+        return _handoff_answer(scope, group_by, *_live_handoff_counts(user, scope, group_by, filters, now),
+                               as_of=as_of)
     return _cached(version, key, lambda: _handoff_answer(scope, group_by, *rollup.handoff_counts(
         scope_agency_id=agency_id, group_by=list(group_by), lower=filters.created_since,
-        upper=filters.created_until, cross_border_only=filters.cross_border_only, now=now)))
+        upper=filters.created_until, cross_border_only=filters.cross_border_only, now=now,
+        response_times_current=not version.handoff_events_since), as_of=as_of))
 
 
-def _handoff_answer(scope, group_by, grouped, total) -> Figures:
+def _handoff_answer(scope, group_by, grouped, total, *, as_of) -> Figures:
     dimensions = HANDOFF_DIMENSIONS | REPORT_HANDOFF_DIMENSIONS
     cells: dict = {}
     labels: dict = {}
@@ -457,7 +463,7 @@ def _handoff_answer(scope, group_by, grouped, total) -> Figures:
 
     return _publish(scope=scope, group_by=list(group_by), dimensions=dimensions, cells=cells,
                     labels=labels, total=total, patterns=_handoff_patterns(group_by),
-                    extra=response_times)
+                    extra=response_times, as_of=as_of)
 
 
 def _live_handoff_counts(user, scope, group_by, filters, now) -> tuple[list[dict], dict]:
@@ -506,9 +512,11 @@ def _hours(value) -> float | None:
 # --- Other counts ------------------------------------------------------------------------------------
 
 
-def count_figures(*, dimension: str, choices: type[models.TextChoices], counts: dict, measure: str) -> Figures:
+def count_figures(*, dimension: str, choices: type[models.TextChoices], counts: dict, measure: str,
+                  as_of: datetime) -> Figures:
     """Counts over a closed set of values (action items by status, say), through the same rule."""
     cells = {(value,): {measure: counts.get(value, 0)} for value in choices.values}
     return _publish(scope=SCOPE_ALL, group_by=[dimension],
                     dimensions={dimension: Dimension(None, choices.values, _choice_label(choices))},
-                    cells=cells, labels={}, total={measure: sum(counts.values())}, patterns=[[measure]])
+                    cells=cells, labels={}, total={measure: sum(counts.values())}, patterns=[[measure]],
+                    as_of=as_of)

@@ -78,6 +78,11 @@ class HandoffStatisticsParameters(_Parameters):
 # --- Answers (for the schema) -------------------------------------------------------------------------
 
 
+def _as_of():
+    return serializers.DateTimeField(help_text=_(
+        "Every change committed before this moment is counted, including those the rollup has not taken yet."))
+
+
 class CaseTotalSerializer(serializers.Serializer):
     cases = serializers.IntegerField(allow_null=True, help_text=_("Null when suppressed."))
     people = serializers.IntegerField(allow_null=True, help_text=_("Null when suppressed."))
@@ -92,6 +97,7 @@ class CaseStatisticsSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=FIGURES_SCOPES)
     group_by = serializers.ListField(child=serializers.CharField())
     threshold = serializers.IntegerField()
+    as_of = _as_of()
     rows = serializers.ListField(child=serializers.DictField())
     total = CaseTotalSerializer()
 
@@ -109,5 +115,6 @@ class HandoffStatisticsSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=FIGURES_SCOPES)
     group_by = serializers.ListField(child=serializers.CharField())
     threshold = serializers.IntegerField()
+    as_of = _as_of()
     rows = serializers.ListField(child=serializers.DictField())
     total = HandoffTotalSerializer()

@@ -1,4 +1,5 @@
 """The statistics endpoints and the situation report: validate, read one selector, answer."""
+from django.utils.http import http_date
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
@@ -25,27 +26,38 @@ def _group_by(dimensions) -> OpenApiParameter:
                             description="Repeatable, at most two different dimensions.")
 
 
+LAST_MODIFIED_HEADER = OpenApiParameter(
+    name="Last-Modified", type=OpenApiTypes.STR, location=OpenApiParameter.HEADER, response=True,
+    description="The answer's `as_of` (HTTP date, to the second): every change committed before it is counted.")
+
+
+def _answer(figures) -> Response:
+    response = Response(figures.as_dict())
+    response["Last-Modified"] = http_date(figures.as_of.timestamp())
+    return response
+
+
 INVERTED_WINDOW = OpenApiResponse(description="The date window ends before it starts (`invalid_range`, naming "
                                               "its end).")
 
 
 class CaseStatisticsView(APIView):
-    @extend_schema(parameters=[s.CaseStatisticsParameters, _group_by(s.CASE_DIMENSIONS)],
+    @extend_schema(parameters=[s.CaseStatisticsParameters, _group_by(s.CASE_DIMENSIONS), LAST_MODIFIED_HEADER],
                    responses={200: s.CaseStatisticsSerializer, 422: INVERTED_WINDOW},
                    summary="Counts of cases and people, suppressed",
                    description="Grouped by up to two dimensions. Caseworkers count the cases their agency owns "
-                               "or collaborates on; the secretariat and committee members all of them. Counts "
-                               "below the suppression threshold are withheld, and so is anything they could be "
-                               "worked out from.")
+                               "or collaborates on; the secretariat and committee members all of them. Every "
+                               "change committed before `as_of` is counted. Counts below the suppression "
+                               "threshold are withheld, and so is anything they could be worked out from.")
     def get(self, request):
         params = _parameters(s.CaseStatisticsParameters, request)
         group_by = params.pop("group_by")
-        figures = case_figures(request.user, group_by=group_by, filters=CaseFilters(**params))
-        return Response(figures.as_dict())
+        return _answer(case_figures(request.user, group_by=group_by, filters=CaseFilters(**params)))
 
 
 class HandoffStatisticsView(APIView):
-    @extend_schema(parameters=[s.HandoffStatisticsParameters, _group_by(s.HANDOFF_DIMENSIONS)],
+    @extend_schema(parameters=[s.HandoffStatisticsParameters, _group_by(s.HANDOFF_DIMENSIONS),
+                               LAST_MODIFIED_HEADER],
                    responses={200: s.HandoffStatisticsSerializer, 422: INVERTED_WINDOW},
                    summary="Counts and response times of handoffs",
                    description="Grouped by up to two dimensions, with pending and overdue counts and response "
@@ -56,8 +68,7 @@ class HandoffStatisticsView(APIView):
         filters = HandoffFilters(
             created_since=day_start(params["created_from"]) if params.get("created_from") else None,
             created_until=day_start(created_to, days_after=1) if created_to else None)
-        figures = handoff_figures(request.user, group_by=params["group_by"], filters=filters)
-        return Response(figures.as_dict())
+        return _answer(handoff_figures(request.user, group_by=params["group_by"], filters=filters))
 
 
 class SituationReportView(APIView):

@@ -102,6 +102,7 @@ class TestSituationReportAdmin:
         assert "https://" not in page
         english = client.get(url, {"lang": "en"}).content.decode()
         assert "Situation report" in english and "New cases and people by border point" in english
+        assert "Counted at " in english and "Contado el " in page  # when the figures were counted
 
     def test_the_pdf(self, client, secretariat, meetings):
         """A PDF document in the language asked, shown in the browser."""
