@@ -33,17 +33,30 @@ class OneTimeSecretAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(OneTimeSecretAdmin):
-    list_display = ["prefix", "name", "user", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_display = ["prefix", "name", "user", "requests_at_once", "created_at", "expires_at", "last_used_at",
+                    "revoked_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "prefix", "user__username"]
     readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
-    fields = ["user", "name", "expires_at", "prefix", "created_at", "last_used_at", "revoked_at"]
+    fields = ["user", "name", "expires_at", "max_concurrent_requests", "prefix", "created_at", "last_used_at",
+              "revoked_at"]
     autocomplete_fields = ["user"]
     actions = ["revoke"]
     secret_explanation = _("The new token:")
 
     def get_changeform_initial_data(self, request):
         return {"expires_at": None}
+
+    def get_readonly_fields(self, request, obj=None):
+        # Decided when the token is issued (token_issue checks it): a system
+        # that needs another limit gets a new token.
+        return self.readonly_fields if obj is None else [*self.readonly_fields, "max_concurrent_requests"]
+
+    @admin.display(description=_("requests at once"), ordering="max_concurrent_requests")
+    def requests_at_once(self, token):
+        if token.max_concurrent_requests is None:
+            return _("%(limit)d (default)") % {"limit": token.running_request_limit}
+        return token.max_concurrent_requests
 
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead, so the record of its use stays
@@ -53,7 +66,8 @@ class ApiTokenAdmin(OneTimeSecretAdmin):
             super().save_model(request, obj, form, change)
             return
         token, raw = token_issue(user=form.cleaned_data["user"], name=form.cleaned_data["name"],
-                                 expires_at=form.cleaned_data["expires_at"])
+                                 expires_at=form.cleaned_data["expires_at"],
+                                 max_concurrent_requests=form.cleaned_data["max_concurrent_requests"])
         obj.pk = token.pk
         obj._state.adding = False
         obj.refresh_from_db()

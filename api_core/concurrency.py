@@ -3,16 +3,22 @@
 A rate limit counts requests per minute; it does not stop one token from
 keeping six expensive requests running at once, each holding a web worker and
 a database connection while every other agency waits. This middleware counts
-the requests of each bearer token (or session) that are running now, across
-every process, and answers 429 ``too_many_concurrent_requests`` beyond
-``PUENTE["MAX_CONCURRENT_REQUESTS"]``.
+the requests of each bearer token (or signed-in session) that are running
+now, across every process, and answers 429 ``too_many_concurrent_requests``
+beyond the caller's limit: ``PUENTE["MAX_CONCURRENT_REQUESTS"]``, or the
+token's own (``ApiToken.max_concurrent_requests``, for a partner system's
+several sync threads). The token's own limit is looked up only when more than
+one of its requests runs, so a lone request costs no query for it.
 
 The caller is told apart by the token's digest, before any database query:
-an invalid token gets its own counter and then its 401. Each slot is a Redis
-``INCR`` given back with ``DECR`` when the answer is ready; the counter
-expires ``CONCURRENCY_SLOT_SECONDS`` after it was made, so the slots of a
-process killed mid-request come back on their own. Taking a slot is one
-round trip, a ``MULTI`` pipeline that also reads the cached tokens'
+an invalid token gets its own counter and then its 401. A signed-in session
+is its user (read from the session the session middleware loaded); anyone
+else is their address (``client_address``), whose requests (the schema, the
+admin's sign-in page) get no slot but do have a share of server time. Each
+slot is a Redis ``INCR`` given back with ``DECR`` when the answer is ready;
+the counter expires ``CONCURRENCY_SLOT_SECONDS`` after it was made, so the
+slots of a process killed mid-request come back on their own. Taking a slot
+is one round trip, a ``MULTI`` pipeline that also reads the cached tokens'
 generation (``api_core/token_cache.py``) and counts a bearer token's request
 for its rate limit (``api_core/throttling.py``); giving it back is a script
 that decrements only counters that still exist, sent without waiting for
@@ -28,37 +34,67 @@ that takes the slot reads that moment; a caller whose bucket holds more than
 the burst is answered 429 ``server_time_exhausted`` with ``Retry-After``
 (when it is back under). The script that gives the slot back charges the
 request's duration, refused requests included: a client that ignores
-``Retry-After`` keeps itself out."""
+``Retry-After`` keeps itself out. The budget covers the admin too (its
+pages and printouts, per signed-in user), where no slot is counted: a
+browser loads several admin pages at once."""
 import contextlib
-import hashlib
 import logging
 import math
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
 from . import token_cache
 from .exceptions import problem_response
-from .models import token_digest
+from .models import ApiToken, running_request_limit, token_digest
 from .throttling import EarlyCount, TokenRateThrottle, token_ident
 
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
+ADMIN_PREFIX = "/admin/"
 
 
-def _ident(request, digest: str | None) -> str | None:
-    """Who is calling, without a query: the token's digest or the session."""
+def client_address(request) -> str | None:
+    """The caller's address, by the rule of the sign-in lockout
+    (``signin.network.client_ip``): the peer's, or with
+    ``SIGNIN["TRUSTED_PROXY_COUNT"]`` proxies in front, the one the outermost
+    trusted proxy saw (entries further left are whatever the caller sent)."""
+    proxies = settings.SIGNIN["TRUSTED_PROXY_COUNT"]
+    if proxies:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _signed_in_user_id(request) -> str | None:
+    """The user of a signed-in session. Only a session that exists counts: a
+    made-up cookie must not give its sender a fresh budget per request."""
+    session = getattr(request, "session", None)
+    if session is None or settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return None
+    user_id = session.get(SESSION_KEY)
+    return None if user_id is None else str(user_id)
+
+
+def _ident(request, digest: str | None) -> tuple[str, bool] | None:
+    """Who is calling, without a query of its own, and whether it is a
+    principal (a token or a signed-in user) rather than an address."""
     if digest is not None:
-        return "token:" + digest
-    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-    if session_key:
-        return "session:" + hashlib.sha256(session_key.encode()).hexdigest()
-    return None  # anonymous: answered 401 without touching the database
+        return "token:" + digest, True
+    user_id = _signed_in_user_id(request)
+    if user_id is not None:
+        return "user:" + user_id, True
+    address = client_address(request)
+    if address is not None:
+        return "address:" + address, False
+    return None
 
 
 @dataclass(frozen=True)
@@ -119,38 +155,44 @@ def _client(key: str):
 
 @dataclass
 class Slot:
-    """A request's entry in the caller's counters: its Redis keys (prefixed),
-    the bearer token's digest (None for a session), how many of the caller's
-    requests run with it, and when its server-time bucket empties (None: no
-    budget)."""
+    """A request's entry in the caller's counters: its Redis keys (prefixed;
+    ``key`` None when its running requests are not counted), the bearer
+    token's digest (None for a session or an address), how many of the
+    caller's requests run with it, and when its server-time bucket empties
+    (None: no budget)."""
 
-    key: str
+    key: str | None
     bucket: str
     digest: str | None
     running: int = 0
     empty_at: float | None = None
 
     @classmethod
-    def of(cls, request) -> "Slot | None":
-        """The caller's slot, the token hashed once; None for an anonymous caller."""
+    def of(cls, request, *, count_running: bool = True) -> "Slot | None":
+        """The caller's slot, the token hashed once; running requests are
+        counted for a principal when ``count_running``. None when the caller
+        has no address either."""
         digest = bearer_digest(request)
-        ident = _ident(request, digest)
-        if ident is None:
+        found = _ident(request, digest)
+        if found is None:
             return None
-        return cls(key=cache.make_and_validate_key("inflight:" + ident),
-                   bucket=cache.make_and_validate_key("servertime:" + ident), digest=digest)
+        ident, principal = found
+        key = cache.make_and_validate_key("inflight:" + ident) if count_running and principal else None
+        return cls(key=key, bucket=cache.make_and_validate_key("servertime:" + ident), digest=digest)
 
 
 def _take(request, slot: Slot, budget: ServerTimeBudget | None) -> None:
     """Take a slot, read the caller's server-time bucket and the cached
     tokens' generation and, for a bearer token, count the request for its
     rate limit: one round trip."""
-    pipe = _client(slot.key).pipeline(transaction=True)
-    pipe.set(slot.key, 0, ex=settings.PUENTE["CONCURRENCY_SLOT_SECONDS"], nx=True)
-    pipe.incr(slot.key)
+    pipe = _client(slot.bucket).pipeline(transaction=True)
+    if slot.key is not None:
+        pipe.set(slot.key, 0, ex=settings.PUENTE["CONCURRENCY_SLOT_SECONDS"], nx=True)
+        pipe.incr(slot.key)
     if budget is not None:
         pipe.get(slot.bucket)
-    token_cache.queue_generation_read(pipe)
+    if slot.digest is not None:
+        token_cache.queue_generation_read(pipe)
     throttle = TokenRateThrottle() if slot.digest is not None else None
     counted = throttle is not None and throttle.rate is not None
     if counted:
@@ -161,10 +203,12 @@ def _take(request, slot: Slot, budget: ServerTimeBudget | None) -> None:
         *replies, _created, count, previous = replies
         request.early_rate_count = EarlyCount(key=rate_key, current=current, now=now, count=count,
                                               previous=int(previous or 0))
-    slot.running = replies[1]
+    if slot.key is not None:
+        slot.running, replies = replies[1], replies[2:]
     if budget is not None:
-        slot.empty_at = float(replies[2] or 0)
-    request.auth_generation = token_cache.generation_from_reply(replies[-1])
+        slot.empty_at, replies = float(replies[0] or 0), replies[1:]
+    if slot.digest is not None:
+        request.auth_generation = token_cache.generation_from_reply(replies[-1])
 
 
 def _give_back(request, slot: Slot, charge: tuple[float, float] | None) -> None:
@@ -175,12 +219,14 @@ def _give_back(request, slot: Slot, charge: tuple[float, float] | None) -> None:
     none): the worker goes on at once, and Redis runs the script before
     anything else this worker sends on that connection. Should it be lost
     (Redis restarted meanwhile), the counters expire as for a killed process."""
-    keys = [slot.bucket, slot.key]
+    keys = [slot.bucket] if slot.key is None else [slot.bucket, slot.key]
     early = getattr(request, "early_rate_count", None)
     if early is not None and not early.used:
         keys.append(early.current)
+    if charge is None and len(keys) == 1:
+        return  # nothing was taken
     arguments = () if charge is None else (f"{charge[0]:.6f}", f"{charge[1]:.6f}")
-    pool = _client(slot.key).connection_pool
+    pool = _client(slot.bucket).connection_pool
     connection = pool.get_connection()
     try:
         connection.send_packed_command(connection.pack_commands(
@@ -190,6 +236,18 @@ def _give_back(request, slot: Slot, charge: tuple[float, float] | None) -> None:
         raise
     finally:
         pool.release(connection)
+
+
+def _running_limit(request, slot: Slot) -> int:
+    """The caller's limit of requests running at once: a token's own, from
+    this process's cached tokens or else its row; the default otherwise."""
+    if slot.digest is None:
+        return running_request_limit(None)
+    token = token_cache.cached_token(slot.digest, getattr(request, "auth_generation", None))
+    if token is None:
+        own = ApiToken.objects.filter(digest=slot.digest).values_list("max_concurrent_requests", flat=True).first()
+        return own or running_request_limit(None)
+    return token.running_request_limit
 
 
 def _refused(code: str, detail: str, retry_after: int):
@@ -204,10 +262,13 @@ class ConcurrencyLimitMiddleware:
 
     def __call__(self, request):
         started = time.perf_counter()
-        slot = Slot.of(request) if request.path_info.startswith(API_PREFIX) else None
-        if slot is None:
-            return self.get_response(request)
+        api = request.path_info.startswith(API_PREFIX)
+        if not api and not request.path_info.startswith(ADMIN_PREFIX):
+            return self.get_response(request)  # /healthz, the language switch
         budget = ServerTimeBudget.from_settings()
+        slot = Slot.of(request, count_running=api)
+        if slot is None or (slot.key is None and budget is None):
+            return self.get_response(request)
         try:
             _take(request, slot, budget)
         except (RedisError, OSError) as exc:
@@ -223,7 +284,8 @@ class ConcurrencyLimitMiddleware:
                 _give_back(request, slot, charge)
 
     def _answer(self, request, slot: Slot, budget: ServerTimeBudget | None):
-        limit = settings.PUENTE["MAX_CONCURRENT_REQUESTS"]
+        # Any limit allows one request: the token's own is looked up only past it.
+        limit = _running_limit(request, slot) if slot.running > 1 else 1
         if slot.running > limit:
             return _refused("too_many_concurrent_requests",
                             _("Too many requests of yours are running at once (at most %(limit)d). Wait for an "

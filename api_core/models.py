@@ -2,17 +2,29 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 TOKEN_PREFIX = "pnt_"
+# A token's own limit of requests running at once: more would let one system
+# hold every web worker of a small installation, whatever its share of server time.
+MAX_CONCURRENT_REQUESTS_CEILING = 16
 
 
 def token_digest(raw_token: str) -> str:
     """SHA-256 of a token. Tokens carry 256 random bits, so a fast hash is enough:
     there is nothing to brute-force that a slow hash would protect."""
     return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+def running_request_limit(token: "ApiToken | None") -> int:
+    """Requests the caller may have running at once: the token's own limit, or
+    the default (``PUENTE["MAX_CONCURRENT_REQUESTS"]``) for a token without one
+    and for a session."""
+    own = token.max_concurrent_requests if token is not None else None
+    return own or settings.PUENTE["MAX_CONCURRENT_REQUESTS"]
 
 
 class ApiTokenQuerySet(models.QuerySet):
@@ -37,6 +49,12 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    max_concurrent_requests = models.PositiveSmallIntegerField(
+        _("requests at once"), null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CONCURRENT_REQUESTS_CEILING)],
+        help_text=_("How many requests of this token may run at once; empty: the installation's default. "
+                    "A partner system's service token may need more; its share of server time stays the same."),
+    )
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -44,6 +62,13 @@ class ApiToken(models.Model):
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(max_concurrent_requests__isnull=True)
+                | models.Q(max_concurrent_requests__range=(1, MAX_CONCURRENT_REQUESTS_CEILING)),
+                name="api_token_max_concurrent_requests_range",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.prefix}… ({self.name or self.user})"
@@ -53,6 +78,10 @@ class ApiToken(models.Model):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > timezone.now()
+
+    @property
+    def running_request_limit(self) -> int:
+        return running_request_limit(self)
 
     @staticmethod
     def generate() -> str:

@@ -7,21 +7,31 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import token_cache
-from .errors import Conflict, Unprocessable
-from .models import ApiToken, IdempotencyRecord, token_digest
+from .errors import Conflict, InvalidInput, Unprocessable
+from .models import MAX_CONCURRENT_REQUESTS_CEILING, ApiToken, IdempotencyRecord, token_digest
 
 
 @transaction.atomic
-def token_issue(*, user, name: str = "", expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+def token_issue(*, user, name: str = "", expires_at: datetime | None = None,
+                max_concurrent_requests: int | None = None) -> tuple[ApiToken, str]:
     """Create a token for ``user``. Returns the row and the plain token, which
     is not stored anywhere and must be shown to the caller once. Without
     ``expires_at`` it lives ``PUENTE["API_TOKEN_LIFETIME"]``: a token copied
-    into a forgotten script stops working on its own."""
+    into a forgotten script stops working on its own. ``max_concurrent_requests``:
+    its own limit of requests running at once (None: the default), e.g. for
+    a partner system's several sync threads."""
+    if max_concurrent_requests is not None and not 1 <= max_concurrent_requests <= MAX_CONCURRENT_REQUESTS_CEILING:
+        raise InvalidInput(
+            _("A token may have from 1 to %(ceiling)d requests running at once.")
+            % {"ceiling": MAX_CONCURRENT_REQUESTS_CEILING},
+            code="out_of_range", field="max_concurrent_requests",
+        )
     if expires_at is None:
         expires_at = timezone.now() + settings.PUENTE["API_TOKEN_LIFETIME"]
     raw = ApiToken.generate()
     token = ApiToken.objects.create(
-        user=user, name=name, prefix=raw[:12], digest=token_digest(raw), expires_at=expires_at
+        user=user, name=name, prefix=raw[:12], digest=token_digest(raw), expires_at=expires_at,
+        max_concurrent_requests=max_concurrent_requests,
     )
     return token, raw
 

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from api_core.fields import TimeZoneField
+from api_core.models import ApiToken, running_request_limit
 from cases.models import Agency, Language, User
 
 
@@ -26,14 +27,21 @@ class MeSerializer(serializers.ModelSerializer):
     agency = AgencySummarySerializer(read_only=True, allow_null=True)
     roles = serializers.SerializerMethodField()
     time_zone = serializers.CharField(source="effective_time_zone", read_only=True)
+    max_concurrent_requests = serializers.SerializerMethodField(
+        help_text="How many requests of this token (or session) may run at once; one more is answered 429 "
+                  "`too_many_concurrent_requests`. A partner system's service token may have more.")
 
     class Meta:
         model = User
-        fields = ["username", "agency", "roles", "language", "time_zone"]
+        fields = ["username", "agency", "roles", "language", "time_zone", "max_concurrent_requests"]
         read_only_fields = fields
 
     def get_roles(self, user) -> list[str]:
         return sorted(user.roles)
+
+    def get_max_concurrent_requests(self, user) -> int:
+        token = getattr(self.context.get("request"), "auth", None)
+        return running_request_limit(token if isinstance(token, ApiToken) else None)
 
 
 class MePreferencesSerializer(serializers.Serializer):

@@ -14,7 +14,7 @@ class MeView(APIView):
     @extend_schema(responses=MeSerializer, summary="The caller: agency, roles, language, time zone",
                    description="Who the token belongs to. A good first call to check a new token.")
     def get(self, request):
-        return Response(MeSerializer(request.user).data)
+        return Response(MeSerializer(request.user, context={"request": request}).data)
 
     @extend_schema(request=MePreferencesSerializer, responses=MeSerializer,
                    summary="Set the caller's language and time zone (used for emails)",
@@ -26,7 +26,7 @@ class MeView(APIView):
         serializer = MePreferencesSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = user_set_preferences(user=request.user, **serializer.validated_data)
-        return Response(MeSerializer(user).data)
+        return Response(MeSerializer(user, context={"request": request}).data)
 
 
 @extend_schema_view(

@@ -2,6 +2,7 @@
 statement of a web request is bounded (503 ``statement_timeout``), and a
 token has at most a few requests running at once and a share of server
 time (429)."""
+import contextlib
 import math
 import re
 import threading
@@ -9,6 +10,7 @@ import time
 
 import pytest
 from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import cache
 from django.db import connection, connections
 from django.test import Client, RequestFactory
@@ -154,6 +156,25 @@ class TestConcurrentRequests:
         # Every slot came back: the busy token is served again.
         assert Client().get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Bearer {busy}").status_code == 200
 
+    def test_a_token_with_its_own_limit_runs_that_many_at_once(self, pe_caseworker, cl_caseworker, pe_agency,
+                                                               settings):
+        """A partner system's token issued with a limit of 4 runs four requests
+        at once and is refused the fifth; a token without one still gets 2."""
+        settings.PUENTE = {**settings.PUENTE, "MAX_CONCURRENT_REQUESTS": 2}
+        case_with_family(pe_agency)
+        _t, service = token_issue(user=pe_caseworker, name="sync", max_concurrent_requests=4)
+        _t, default = token_issue(user=cl_caseworker)
+        with _held_case_list() as held:
+            held.start(service, 4)
+            refused = Client().get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Bearer {service}")
+            assert refused.status_code == 429 and refused.json()["code"] == "too_many_concurrent_requests"
+            assert "máximo 4)" in refused.json()["detail"]
+            held.start(default, 2)
+            refused = Client().get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Bearer {default}")
+            assert refused.status_code == 429 and "máximo 2)" in refused.json()["detail"]
+        assert held.results == [200] * 6
+        assert Client().get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Bearer {service}").status_code == 200
+
     def test_each_slot_is_given_back_and_redis_stays_in_step(self, pe_caseworker):
         """The slot is given back without reading Redis's answer (it sends
         none): the counter is back to 0, and the next commands on the same
@@ -171,7 +192,57 @@ class TestConcurrentRequests:
         a = Slot.of(rf.get("/api/v1/cases/", HTTP_AUTHORIZATION="Bearer pnt_a")).key
         b = Slot.of(rf.get("/api/v1/cases/", HTTP_AUTHORIZATION="Bearer pnt_b")).key
         assert a and b and a != b and "pnt_" not in a
-        assert Slot.of(rf.get("/api/v1/cases/")) is None
+        # Anyone else is their address: a share of server time, no slot.
+        anonymous = Slot.of(rf.get("/api/v1/cases/", REMOTE_ADDR="192.0.2.7"))
+        assert anonymous.key is None and anonymous.bucket.endswith("servertime:address:192.0.2.7")
+        # A made-up session cookie is no session: still the address.
+        forged = rf.get("/api/v1/cases/", REMOTE_ADDR="192.0.2.7", HTTP_COOKIE=f"{settings.SESSION_COOKIE_NAME}=x")
+        forged.session = SessionStore("x")
+        assert Slot.of(forged).bucket == anonymous.bucket
+
+
+class _HeldRequests:
+    """Case-list requests held open inside the view until the block ends."""
+
+    def __init__(self):
+        self.release, self.entered = threading.Event(), threading.Semaphore(0)
+        self.threads, self.results = [], []
+
+    def _call(self, raw):
+        try:
+            self.results.append(Client().get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code)
+        finally:
+            connections.close_all()
+
+    def start(self, raw: str, count: int) -> None:
+        """``count`` requests of ``raw``, returning once all of them run."""
+        for _ in range(count):
+            thread = threading.Thread(target=self._call, args=(raw,))
+            thread.start()
+            self.threads.append(thread)
+        for _ in range(count):
+            assert self.entered.acquire(timeout=10)
+
+
+@contextlib.contextmanager
+def _held_case_list():
+    from cases.api import case_views
+
+    held, original = _HeldRequests(), case_views.CaseList.get
+
+    def get(view, request):
+        held.entered.release()
+        held.release.wait(10)
+        return original(view, request)
+
+    case_views.CaseList.get = get
+    try:
+        yield held
+    finally:
+        held.release.set()
+        case_views.CaseList.get = original
+        for thread in held.threads:
+            thread.join(10)
 
 
 def _bucket_empties_at(raw: str) -> float | None:

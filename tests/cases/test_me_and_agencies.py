@@ -5,7 +5,8 @@ from tests.factories import AgencyFactory
 
 @pytest.mark.django_db
 class TestMe:
-    def test_it_describes_the_caller(self, client_for, cl_caseworker):
+    def test_it_describes_the_caller(self, client_for, cl_caseworker, settings):
+        settings.PUENTE = {**settings.PUENTE, "MAX_CONCURRENT_REQUESTS": 2}
         response = client_for(cl_caseworker).get("/api/v1/me/")
         assert response.status_code == 200
         assert response.json() == {
@@ -14,6 +15,7 @@ class TestMe:
             "roles": ["caseworker"],
             "language": "es",
             "time_zone": "America/Santiago",
+            "max_concurrent_requests": 2,
         }
 
     def test_a_user_without_agency_has_null_agency(self, client_for, secretariat):
