@@ -12,7 +12,7 @@ from api_core.pagination import CursorPagination
 from cases.api.examples import EXAMPLE_PERSON_ID
 
 from .. import services
-from ..export import log_export, person_export
+from ..export import person_export
 from ..models import DataRequest
 from ..selectors import data_requests_visible_to, person_for_export
 from . import serializers as s
@@ -109,14 +109,14 @@ class DataRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
 
 class PersonExport(APIView):
-    @extend_schema(summary="Everything Puente holds on a person (owner agency, secretariat); the read is logged",
-                   description="As JSON: the person's fields, their cases, consents, the handoffs of those "
-                               "cases, their history, which agencies read their data, and their requests; "
-                               "nothing on the other members of the family. A collaborator agency gets 403; "
-                               "anyone else 404.",
+    @extend_schema(summary="What Puente holds on a person that you read (owner agency; secretariat: all); "
+                           "the read is logged",
+                   description="As JSON: the person's fields, their cases that you read in full, consents, the "
+                               "handoffs of those cases, their history there, which agencies read your cases "
+                               "of theirs, and the requests your agency handles; nothing on the other members "
+                               "of the family, nor on cases you do not read. The secretariat gets the whole "
+                               "record. A collaborator agency gets 403; anyone else 404.",
                    responses={200: OpenApiResponse(description="The person's record, as JSON.")})
     def get(self, request, person_id):
         person = person_for_export(request.user, person_id)
-        body = person_export(person)
-        log_export(request.user, person)
-        return Response(body)
+        return Response(person_export(request.user, person))
