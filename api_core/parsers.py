@@ -51,5 +51,11 @@ class JSONParser(parsers.JSONParser):
         except TooDeep:
             raise ParseError(_("The JSON body is nested too deeply (at most %(depth)d levels).")
                              % {"depth": MAX_DEPTH}) from None
-        except ValueError as exc:
-            raise ParseError(_("JSON parse error - %(detail)s") % {"detail": exc}) from None
+        except UnicodeDecodeError:
+            raise ParseError(_("The body is not valid %(encoding)s text.") % {"encoding": encoding}) from None
+        except json.JSONDecodeError as exc:
+            # Where, not the decoder's English words: the message follows Accept-Language.
+            raise ParseError(_("The body is not valid JSON (line %(line)d, column %(column)d).")
+                             % {"line": exc.lineno, "column": exc.colno}) from None
+        except ValueError:
+            raise ParseError(_("The body is not valid JSON.")) from None

@@ -84,3 +84,31 @@ class TestProblemDetails:
             "/api/v1/me/", {"time_zone": "Mars/Olympus"}, format="json", HTTP_ACCEPT_LANGUAGE="en"
         )
         assert response.json()["errors"][0]["message"] == "Mars/Olympus is not an IANA time zone."
+
+
+@pytest.mark.django_db
+class TestParseErrorLanguage:
+    """The parse error is in the caller's language, without the JSON decoder's English words."""
+
+    @pytest.mark.parametrize("body,expected", [
+        ('{"language": ', "El cuerpo no es JSON válido (línea 1, columna 14)."),
+        ('{"language": NaN}', "El cuerpo no es JSON válido."),
+    ])
+    def test_it_is_all_spanish(self, client_for, pe_caseworker, body, expected):
+        response = client_for(pe_caseworker, HTTP_ACCEPT_LANGUAGE="es").patch(
+            "/api/v1/me/", body, content_type="application/json")
+        assert response.status_code == 400
+        assert response.json()["code"] == "parse_error"
+        assert response.json()["detail"] == expected
+        assert "Expecting" not in response.content.decode()
+
+    def test_it_is_english_in_english(self, client_for, pe_caseworker):
+        response = client_for(pe_caseworker, HTTP_ACCEPT_LANGUAGE="en").patch(
+            "/api/v1/me/", '{"language": ', content_type="application/json")
+        assert response.json()["detail"] == "The body is not valid JSON (line 1, column 14)."
+
+    def test_a_body_that_is_not_utf_8_is_a_parse_error_in_spanish(self, client_for, pe_caseworker):
+        response = client_for(pe_caseworker, HTTP_ACCEPT_LANGUAGE="es").patch(
+            "/api/v1/me/", b'{"language": "\xff"}', content_type="application/json")
+        assert response.status_code == 400
+        assert response.json()["detail"] == "El cuerpo no es texto utf-8 válido."
