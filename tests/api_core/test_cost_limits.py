@@ -319,3 +319,71 @@ class TestServerTimeBudget:
         _t, raw = token_issue(user=pe_caseworker)
         statuses = {Client().get("/api/v1/ping/", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code for _ in range(3)}
         assert statuses == {200} and _bucket_empties_at(raw) is None
+
+
+def _bucket_of(ident: str) -> float | None:
+    key = cache.make_and_validate_key("servertime:" + ident)
+    value = cache._cache.get_client(key).get(key)
+    return None if value is None else float(value)
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+class TestServerTimeBeyondTokens:
+    """Anonymous callers (the schema) and the admin (its printouts) have a
+    share of server time too: per address, per signed-in user."""
+
+    @pytest.fixture(autouse=True)
+    def fresh_addresses(self):
+        """An address's bucket outlives the test (a tiny share takes minutes to pay back)."""
+        addresses = ["192.0.2.10", "192.0.2.11", "203.0.113.5", "203.0.113.6", "10.0.0.1", "127.0.0.1"]
+        keys = [cache.make_and_validate_key(f"servertime:address:{address}") for address in addresses]
+        cache._cache.get_client(keys[0]).delete(*keys)
+
+    def test_an_anonymous_caller_past_its_share_waits_while_another_address_is_served(self, settings):
+        # A millisecond of server time costs a second of the share.
+        settings.PUENTE = {**settings.PUENTE, "SERVER_SECONDS_PER_MINUTE": 0.06, "SERVER_SECONDS_BURST": 0}
+        first = Client(REMOTE_ADDR="192.0.2.10").get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+        assert first.status_code == 200
+        assert _bucket_of("address:192.0.2.10") > time.time()
+        refused = Client(REMOTE_ADDR="192.0.2.10").get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+        assert refused.status_code == 429 and refused["Content-Type"] == PROBLEM
+        assert refused.json()["code"] == "server_time_exhausted" and int(refused["Retry-After"]) >= 1
+        assert Client(REMOTE_ADDR="192.0.2.11").get("/api/v1/ping/").status_code == 401  # another address
+
+    def test_the_address_is_the_one_the_trusted_proxy_saw(self, settings):
+        """Entries the caller adds to X-Forwarded-For do not give it a fresh share."""
+        settings.PUENTE = {**settings.PUENTE, "SERVER_SECONDS_PER_MINUTE": 0.06, "SERVER_SECONDS_BURST": 0}
+        settings.SIGNIN = {**settings.SIGNIN, "TRUSTED_PROXY_COUNT": 1}
+        proxy = Client(REMOTE_ADDR="10.0.0.1")
+        assert proxy.get("/api/v1/ping/", HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.5").status_code == 401
+        refused = proxy.get("/api/v1/ping/", HTTP_X_FORWARDED_FOR="198.51.100.2, 203.0.113.5")
+        assert refused.status_code == 429 and refused.json()["code"] == "server_time_exhausted"
+        assert _bucket_of("address:203.0.113.5") is not None and _bucket_of("address:10.0.0.1") is None
+        assert proxy.get("/api/v1/ping/", HTTP_X_FORWARDED_FOR="203.0.113.6").status_code == 401
+
+    def test_an_admin_printout_is_charged_to_its_user(self, secretariat, settings):
+        from tests.committee.factories import MeetingFactory
+        from tests.staff import sign_in_to_admin
+
+        settings.PUENTE = {**settings.PUENTE, "SERVER_SECONDS_PER_MINUTE": 15, "SERVER_SECONDS_BURST": 2}
+        meeting = MeetingFactory()
+        client = sign_in_to_admin(Client(), secretariat)
+        asked = time.time()
+        response = client.get(f"/admin/committee/meeting/{meeting.pk}/agenda/pdf/")
+        answered = time.time()
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+        # 4 s of the share for each second the PDF took: at most the whole round trip.
+        assert asked < _bucket_of(f"user:{secretariat.pk}") <= answered + 4 * (answered - asked)
+        assert _bucket_of("address:127.0.0.1") is None  # the user's, not the address's
+
+    def test_an_admin_session_past_its_share_waits(self, secretariat, settings):
+        from tests.staff import sign_in_to_admin
+
+        client = sign_in_to_admin(Client(), secretariat)
+        settings.PUENTE = {**settings.PUENTE, "SERVER_SECONDS_PER_MINUTE": 0.06, "SERVER_SECONDS_BURST": 0}
+        assert client.get("/admin/").status_code == 200
+        refused = client.get("/admin/")
+        assert refused.status_code == 429 and refused.json()["code"] == "server_time_exhausted"
+        # The health check is never paced.
+        assert Client().get("/healthz").status_code in (200, 503)
