@@ -41,7 +41,11 @@ class SignInEvent(models.Model):
         ordering = ["-at", "-id"]
         # Not a table permission: who may reset another person's factors and lift lockouts.
         permissions = [("manage_signin", _("Can reset second factors and lift sign-in lockouts"))]
-        indexes = [models.Index(fields=["username", "-at"], name="signin_event_username_idx")]
+        indexes = [
+            models.Index(fields=["username", "-at"], name="signin_event_username_idx"),
+            # The address lock counts an address's recent failures (signin.lockout).
+            models.Index(fields=["ip_address", "-at"], name="signin_event_address_idx"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.username}"

@@ -15,6 +15,8 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp_webauthn.models import WebAuthnCredential
 
 from .forms import SecondFactorForm, TotpConfirmForm
+from .lockout import sign_in_lock
+from .network import client_ip
 from .services import (
     has_second_factor,
     recovery_codes_issue,
@@ -112,7 +114,8 @@ def sign_out(request, site):
 def locked_out(request, original_response=None, credentials=None):
     """Axes' answer to a sign-in refused by a lockout. The same page whether or
     not the username exists, and whatever password was typed."""
-    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    lock = sign_in_lock(username=(credentials or {}).get("username") or "", ip_address=client_ip(request))
+    minutes = int((lock.duration if lock else settings.AXES_COOLOFF_TIME).total_seconds() // 60)
     # Rendered here: axes swaps it in from a middleware, after template responses are rendered.
     return _render(request, admin.site, "admin/signin/locked_out.html", {
         "title": _("Sign-in blocked"), "minutes": minutes,

@@ -131,8 +131,9 @@ CACHES = {
 # --- Auth ---------------------------------------------------------------------
 # See docs/operations.md ("Staff sign-in") for what each one means in practice.
 AUTHENTICATION_BACKENDS = [
-    # First: refuses every attempt for a locked-out account or address before a password is checked.
-    "axes.backends.AxesStandaloneBackend",
+    # First: refuses every attempt for a locked-out account or address before a password is checked
+    # (axes' count per username, longer repeated lockouts, an address trying many usernames).
+    "signin.backends.SignInLockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -153,17 +154,27 @@ SIGNIN = {
     "RECOVERY_CODES": 10,
     # Proxies in front of the web processes that append to X-Forwarded-For; 0 = use the peer address.
     "TRUSTED_PROXY_COUNT": env.int("PUENTE_TRUSTED_PROXY_COUNT", default=0),
+    # Each lockout of an account within a day lasts twice the one before, up to this.
+    "LOCKOUT_MAX": timedelta(minutes=env.int("PUENTE_SIGNIN_LOCKOUT_MAX_MINUTES", default=240)),
+    # An address is locked only once failed passwords for this many different usernames
+    # came from it within the lockout time (an office behind one NAT address shares it).
+    "ADDRESS_USERNAME_LIMIT": env.int("PUENTE_SIGNIN_ADDRESS_USERNAME_LIMIT", default=20),
 }
 # The session cookie never outlives the absolute limit.
 SESSION_COOKIE_AGE = int(SIGNIN["ABSOLUTE_TIMEOUT"].total_seconds())
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
-# Lockout (django-axes): this many failed passwords for one username, or from one
-# address, refuse every sign-in of that username or address for the cool-off time.
+# Lockout (django-axes): this many failed passwords for one username refuse every
+# sign-in of that username for the cool-off time, from any address; repeated
+# lockouts grow and the address lock is signin.lockout's (SIGNIN above).
 AXES_FAILURE_LIMIT = env.int("PUENTE_SIGNIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("PUENTE_SIGNIN_LOCKOUT_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes warns when its lock leaves the address out: the address has a lock of its own,
+# at a higher threshold (signin.lockout), so that colleagues behind one NAT address
+# do not share one person's lockout.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 # A lockout ends when its time is up, however often it was tried meanwhile.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
@@ -286,6 +297,7 @@ SPECTACULAR_SETTINGS = {
         "ConsentMethodEnum": "cases.models.ConsentMethod",
         "FullAccessEnum": "cases.api.case_serializers.FULL_ACCESS_CHOICES",
         "LimitedAccessEnum": "cases.api.case_serializers.LIMITED_ACCESS_CHOICES",
+        "FormerOwnerAccessEnum": "cases.api.case_serializers.FORMER_OWNER_ACCESS_CHOICES",
         "MeetingStatusEnum": "committee.models.MeetingStatus",
         "MinutesStatusEnum": "committee.models.MinutesStatus",
         "AgendaItemStatusEnum": "committee.models.AgendaItemStatus",
@@ -307,10 +319,14 @@ SPECTACULAR_SETTINGS = {
         "ErasureExceptionEnum": "dataprotection.models.ErasureException",
         "FiguresScopeEnum": "figures.api.serializers.FIGURES_SCOPES",
     },
+    # What Puente sends to partners' endpoints (under x-webhooks: the schema is OpenAPI 3.0).
+    "WEBHOOKS": ["integrations.api.webhooks.EVENT_WEBHOOK", "integrations.api.webhooks.PING_WEBHOOK"],
     "POSTPROCESSING_HOOKS": [
+        "api_core.schema.include_webhook_components",
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api_core.schema.add_problem_responses",
         "api_core.schema.document_idempotency_key",
+        "api_core.schema.document_servers_and_webhooks",
         "api_core.sync.document_sync_watermark",
     ],
 }
