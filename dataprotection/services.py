@@ -5,7 +5,14 @@ Restriction of processing lives on the requests themselves
 (``restriction_started_at``/``restriction_lifted_at``): an opposition
 restricts from receipt until answered; a granted blocking restricts until
 the rectification, erasure or opposition it accompanies is answered (Chile,
-Ley 19.628 art. 8 ter: "mientras dicha solicitud no se resuelva")."""
+Ley 19.628 art. 8 ter: "mientras dicha solicitud no se resuelva").
+
+Whatever changes the person as such — a correction, an erasure, the
+restriction an opposition or a blocking brings — is decided by the rule
+every casework change to a person obeys
+(``casework.check_person_change_allowed``): only an agency owning every case
+in use the person is on. Recording a request, refusing it or answering an
+access request stays with any owner agency."""
 import datetime
 import uuid
 
@@ -60,6 +67,9 @@ def data_request_create(*, actor, person, kind: str, received_at: datetime.datet
     now = timezone.now()
     if received_at > now + CLOCK_SKEW:
         raise Unprocessable(_("A request cannot be received in the future."), code="in_future", field="received_at")
+    if kind == RequestKind.OPPOSITION:
+        # The restriction starts now, and stops every agency holding the person.
+        casework.check_person_change_allowed(actor=actor, person=subject)
     law = laws.law_for(agency.country, kind, received_at)
     request = DataRequest.objects.create(
         reference=_reference(received_at), person=subject, kind=kind, channel=channel,
@@ -142,6 +152,12 @@ def data_request_complete(*, actor, request_id, outcome: str, note: str = "", re
     if corrections and (request.kind != RequestKind.RECTIFICATION or not granted):
         raise Unprocessable(_("Corrections come only with a granted rectification."),
                             code="corrections_not_applicable", field="corrections")
+    changes_the_person = granted and (
+        (request.kind == RequestKind.RECTIFICATION and corrections)
+        or (request.kind == RequestKind.ERASURE and not legal_hold) or request.kind == RequestKind.BLOCKING)
+    if changes_the_person:
+        # Decided on the person's cases as they are now, not as they were when the request came in.
+        casework.check_person_change_allowed(actor=actor, person=request.person)
     others_open = (DataRequest.objects.open().filter(person_id=request.person_id, kind__in=BLOCKABLE)
                    .exclude(pk=request.pk))
     if request.kind == RequestKind.BLOCKING and granted and not others_open.exists():

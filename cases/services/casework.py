@@ -579,6 +579,21 @@ def member_remove(*, actor, case_id, person_id) -> None:
 
 # --- People -------------------------------------------------------------------
 
+def check_person_change_allowed(*, actor, person: Person) -> None:
+    """The one rule for every change to a person as such — a correction, an
+    erasure, a restriction of their processing: only an agency owning every
+    case in use the person is on may make it (403 otherwise). A person is one
+    record shared by those cases; no agency decides for another's."""
+    owned = cases_visible_to(actor).filter(access=Access.OWNER, memberships__person=person,
+                                           anonymised_at__isnull=True)
+    if not owned.exists():
+        raise Forbidden(_("Only an agency owning a case of this person can change their details."),
+                        code="owner_only")
+    if person_on_cases_not_owned_by(actor, person):
+        raise Forbidden(_("This person is also on another agency's case: only an agency owning every case of the "
+                          "person can change their details."), code="person_on_other_agencies_cases")
+
+
 @transaction.atomic
 def person_update(*, actor, person_id, if_match: IfMatch | None = None, **fields) -> Person:
     """Correct a person's details. Only an owner agency of a case holding the
@@ -589,16 +604,12 @@ def person_update(*, actor, person_id, if_match: IfMatch | None = None, **fields
         person = None
     if person is None or not people_visible_to(actor).filter(pk=person.pk).exists():
         raise Http404
-    owned = cases_visible_to(actor).filter(access=Access.OWNER, memberships__person=person,
-                                           anonymised_at__isnull=True)
-    if not owned.exists():
-        raise Forbidden(_("Only an agency owning a case of this person can change their details."),
-                        code="owner_only")
-    if person_on_cases_not_owned_by(actor, person):
-        raise Forbidden(_("This person is also on another agency's case: only an agency owning every case of the "
-                          "person can change their details."), code="person_on_other_agencies_cases")
+    check_person_change_allowed(actor=actor, person=person)
     check_if_match(if_match, person)
-    check_writes_allowed(person_ids=[person.pk])
+    # Every case holding the person records the change: a restricted member
+    # of any of them stops it, as any other write on their case.
+    in_use = list(person.memberships.filter(case__anonymised_at__isnull=True).values_list("case_id", flat=True))
+    check_writes_allowed(person_ids=[person.pk], case_ids=in_use)
     cleaned = _clean_person_fields(fields, creating=False)
     if "given_names" in cleaned and not (cleaned["given_names"] or "").strip():
         raise InvalidInput(_("This field is required."), code="required", field="given_names")
