@@ -1,26 +1,22 @@
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.core.exceptions import ValidationError
+from django.contrib.auth.signals import user_login_failed
 from django.utils.translation import gettext_lazy as _
-
-from .models import SignInEventKind
-from .services import sign_in_event_record
 
 
 class StaffAuthenticationForm(AdminAuthenticationForm):
-    """The admin's password step. A right password for an account that does
-    not work in the admin says so, instead of claiming the password was wrong
-    (only someone who knows the password learns anything from it)."""
-
-    error_messages = {
-        **AdminAuthenticationForm.error_messages,
-        "api_only": _("This account works through the API; the admin is for the secretariat and the committee."),
-    }
+    """The admin's password step. A right password for an account that does not
+    work in the admin gets the answer of a wrong one, and counts as a failure
+    towards the lockout like one: otherwise the page would tell anyone which
+    password is right."""
 
     def confirm_login_allowed(self, user):
         if user.is_active and not user.is_staff:
-            sign_in_event_record(kind=SignInEventKind.REFUSED_NOT_STAFF, request=self.request, user=user)
-            raise ValidationError(self.error_messages["api_only"], code="api_only")
+            # Recorded for the secretariat as what it was (signin.receivers); the caller learns nothing.
+            self.request.signin_refused_not_staff = True
+            user_login_failed.send(sender=__name__, credentials={"username": user.get_username()},
+                                   request=self.request)
+            raise self.get_invalid_login_error()
         super().confirm_login_allowed(user)
 
 

@@ -24,7 +24,12 @@ def _user_named(username: str):
 @receiver(user_login_failed, dispatch_uid="signin_failed")
 def record_failure(sender, credentials, request=None, **kwargs):
     username = (credentials or {}).get("username") or ""
-    kind = SignInEventKind.REFUSED_LOCKED_OUT if _refused_by_lockout(request) else SignInEventKind.PASSWORD_FAILED
+    if _refused_by_lockout(request):
+        kind = SignInEventKind.REFUSED_LOCKED_OUT
+    elif getattr(request, "signin_refused_not_staff", False):
+        kind = SignInEventKind.REFUSED_NOT_STAFF
+    else:
+        kind = SignInEventKind.PASSWORD_FAILED
     sign_in_event_record(kind=kind, request=request, user=_user_named(username), username=username)
 
 

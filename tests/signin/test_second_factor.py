@@ -1,4 +1,5 @@
 """The admin opens to staff only after a password and a second factor."""
+import re
 import time
 
 import pytest
@@ -177,21 +178,28 @@ class TestEnrolment:
 
 @pytest.mark.django_db
 class TestCaseworkers:
-    @pytest.mark.parametrize("language,message", [
-        ("es", "Esta cuenta trabaja a través de la API; el admin es para la secretaría y el comité."),
-        ("en", "This account works through the API; the admin is for the secretariat and the committee."),
-    ])
-    def test_a_caseworker_is_told_the_admin_is_not_for_them(self, browser_client, pe_caseworker, language, message):
-        response = sign_in_password(browser_client, "pe.caseworker", "secret-password",
-                                    HTTP_ACCEPT_LANGUAGE=language)
-        assert response.status_code == 200
-        assert message in response.content.decode()
-        assert "_auth_user_id" not in browser_client.session
-        assert kinds(pe_caseworker) == [SignInEventKind.REFUSED_NOT_STAFF]
+    """The admin is for staff; its answer to anyone else tells no password apart."""
 
-    def test_a_wrong_password_gets_the_usual_message(self, browser_client, pe_caseworker):
-        response = sign_in_password(browser_client, "pe.caseworker", "not-the-password",
-                                    HTTP_ACCEPT_LANGUAGE="en")
-        content = response.content.decode()
-        assert "Please enter the correct username and password" in content
-        assert "works through the API" not in content
+    @pytest.mark.parametrize("language,message", [
+        ("es", "Por favor introduzca el nombre de usuario y la clave correctos para una cuenta de personal."),
+        ("en", "Please enter the correct username and password for a staff account."),
+    ])
+    def test_a_right_password_gets_the_answer_of_a_wrong_one(self, pe_caseworker, language, message):
+        answers = []
+        for address, password in (("203.0.113.7", "secret-password"), ("203.0.113.8", "not-the-password")):
+            client = Client(REMOTE_ADDR=address)
+            response = sign_in_password(client, "pe.caseworker", password, HTTP_ACCEPT_LANGUAGE=language)
+            assert "_auth_user_id" not in client.session
+            html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+            answers.append((response.status_code, html))
+        assert answers[0] == answers[1]
+        assert answers[0][0] == 200 and message in answers[0][1]
+        assert "API" not in answers[0][1]
+        # The record tells the secretariat which was which.
+        assert kinds(pe_caseworker) == [SignInEventKind.REFUSED_NOT_STAFF, SignInEventKind.PASSWORD_FAILED]
+
+    def test_a_right_password_counts_towards_the_lockout_like_a_wrong_one(self, pe_caseworker, settings):
+        settings.AXES_FAILURE_LIMIT = 3
+        client = Client(REMOTE_ADDR="203.0.113.7")
+        statuses = [sign_in_password(client, "pe.caseworker", "secret-password").status_code for _ in range(4)]
+        assert statuses == [200, 200, 429, 429]
