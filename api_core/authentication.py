@@ -30,8 +30,16 @@ def _role_names() -> Subquery:
     return Subquery(names, output_field=JSONField())
 
 
+def user_may_use_api(user) -> bool:
+    """An active user of an active agency (or of none: the secretariat). An
+    agency switched off loses the API at once, tokens and sessions alike,
+    whatever state its users' accounts are in."""
+    agency = user.agency if user.agency_id is not None else None
+    return user.is_active and (agency is None or agency.active)
+
+
 def _usable(token: ApiToken) -> bool:
-    return token.user.is_active and token.is_active
+    return token.is_active and user_may_use_api(token.user)
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from api_core.models import ApiToken
 from api_core.services import token_issue, token_revoke
+from cases.models import Case
 from cases.roles import Role
 from tests.factories import UserFactory
 
@@ -68,6 +69,19 @@ class TestBearerTokens:
         assert json.loads(answers[0][0])["detail"] == "Invalid token."
         assert ApiToken.objects.get(pk=revoked.pk).last_used_at is None  # nothing recorded for a refused token
 
+    def test_a_token_of_a_deactivated_agency_gets_the_same_answer(self, pe_caseworker, pe_agency, secretariat):
+        """Switching an agency off stops every token of its users; the
+        secretariat, of no agency, keeps the API."""
+        _, raw = token_issue(user=pe_caseworker)
+        _, secretariat_raw = token_issue(user=secretariat)
+        unknown = bearer("pnt_not-a-real-token").get(ME, HTTP_ACCEPT_LANGUAGE="en")
+        assert bearer(raw).get(ME).status_code == 200
+        pe_agency.active = False
+        pe_agency.save()
+        refused = bearer(raw).get(ME, HTTP_ACCEPT_LANGUAGE="en")
+        assert (refused.status_code, refused.content) == (401, unknown.content)
+        assert bearer(secretariat_raw).get(ME).status_code == 200
+
     def test_a_token_issued_without_expiry_gets_the_default_lifetime(self, pe_caseworker, settings):
         settings.PUENTE = {**settings.PUENTE, "API_TOKEN_LIFETIME": timedelta(days=30)}
         token, raw = token_issue(user=pe_caseworker)
@@ -103,3 +117,17 @@ class TestBearerTokens:
         client = APIClient()
         client.force_login(pe_caseworker)
         assert client.get(ME).status_code == 200
+
+
+@pytest.mark.django_db
+class TestSessions:
+    def test_a_session_of_a_deactivated_agency_gets_no_api(self, client, pe_caseworker, pe_agency):
+        client.force_login(pe_caseworker)
+        assert client.get(ME).status_code == 200
+        pe_agency.active = False
+        pe_agency.save()
+        refused = client.get(ME)
+        assert refused.status_code == 401 and refused.json()["code"] == "not_authenticated"
+        assert client.post("/api/v1/cases/", {"members": [{"relationship": "head", "given_names": "Ana"}]},
+                           content_type="application/json").status_code in (401, 403)
+        assert not Case.objects.exists()

@@ -87,6 +87,20 @@ class TestInOneProcess:
         pe_caseworker.save()
         assert refusal(get(raw)) == unknown_token_answer
 
+    def test_a_deactivated_agency_is_refused_on_the_next_request(self, pe_caseworker, pe_agency,
+                                                                 unknown_token_answer, django_assert_num_queries):
+        """Its users' remembered tokens stop at once, with the answer of a token never issued."""
+        _, raw = token_issue(user=pe_caseworker)
+        get(raw)
+        with django_assert_num_queries(0):
+            assert get(raw).status_code == 200  # remembered
+        pe_agency.active = False
+        pe_agency.save()
+        assert refusal(get(raw)) == unknown_token_answer
+        pe_agency.active = True
+        pe_agency.save()
+        assert get(raw).status_code == 200
+
     def test_an_agency_change_counts_from_the_next_request(self, pe_caseworker, cl_agency):
         _, raw = token_issue(user=pe_caseworker)
         assert get(raw, ME).json()["agency"]["code"] == "pe-migraciones"
@@ -210,4 +224,15 @@ class TestAcrossProcesses:
         pe_caseworker.is_active = False
         pe_caseworker.save()
         assert other_process.get(second_raw)["status"] == 401
+        assert get(raw).status_code == 401
+
+    def test_a_deactivated_agency_is_refused_by_both_processes_at_once(self, pe_caseworker, pe_agency,
+                                                                       other_process):
+        _, raw = token_issue(user=pe_caseworker)
+        assert get(raw).status_code == get(raw).status_code == 200
+        assert other_process.get(raw)["status"] == 200
+        assert other_process.get(raw)["queries"] == 0  # remembered there
+        pe_agency.active = False
+        pe_agency.save()
+        assert other_process.get(raw)["status"] == 401
         assert get(raw).status_code == 401
