@@ -4,6 +4,8 @@ every status a client can meet and generated clients get a typed error; and the
 ``Idempotency-Key`` header every POST accepts; and what each list filter
 accepts. Imported when the app is ready, so the extension below is known
 before any schema is generated."""
+import functools
+
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import RegexValidator, validate_slug
@@ -13,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular import generators, openapi
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.plumbing import force_instance, is_list_serializer, is_serializer
+from drf_spectacular.settings import spectacular_settings
 from rest_framework import serializers
 
 from .exceptions import PROBLEM_CONTENT_TYPE
@@ -62,12 +65,17 @@ def _descriptions():
         "415": _("Unsupported request media type."),
         "422": _("A business rule refuses the change."),
         "429": _("Too many requests; see Retry-After."),
+        "503": _("The request took too long and was stopped (`statement_timeout`); retry after Retry-After "
+                 "seconds, or narrow it."),
     }
 
 
 def _problem_codes(method: str, operation: dict) -> list[str]:
     # 404 everywhere: an object that is not visible, and also a stale pagination cursor.
-    codes = ["401", "403", "404", "406", "429"]
+    # An operation without security (the secret calendar address) checks no token or role.
+    codes = ["404", "406", "429", "503"]
+    if operation.get("security") != []:
+        codes += ["401", "403"]
     parameters = operation.get("parameters", [])
     if parameters or "requestBody" in operation:
         codes.append("400")
@@ -100,9 +108,14 @@ def add_problem_responses(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     _move_enum_varnames(schemas)
     schemas["Problem"] = PROBLEM_SCHEMA
+    _fix_pagination_examples(schemas)
+    result.setdefault("components", {}).setdefault("headers", {})[RETRY_AFTER_COMPONENT] = RETRY_AFTER_HEADER
     descriptions = _descriptions()
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
+            # The root names no security; an operation without any says so
+            # (``security: []``) instead of leaving a reader to guess.
+            operation.setdefault("security", [])
             for parameter in operation.get("parameters", []):
                 parameter.get("schema", {}).pop("title", None)
                 parameter.get("schema", {}).get("items", {}).pop("title", None)
@@ -111,9 +124,91 @@ def add_problem_responses(result, generator, request, public):
                 responses.setdefault(code, {"description": str(descriptions[code])})
             for code, response in responses.items():
                 # An error a view describes in words only still comes as problem details.
-                if code.startswith("4") and "content" not in response and "$ref" not in response:
+                if code[0] in "45" and "content" not in response and "$ref" not in response:
                     response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+                # 429 and 503 always say when to come back; a 409 of an idempotent
+                # request still running does too (api_core.idempotency).
+                if code in RETRY_AFTER_CODES and "$ref" not in response:
+                    response.setdefault("headers", {})["Retry-After"] = {
+                        "$ref": f"#/components/headers/{RETRY_AFTER_COMPONENT}"}
     return result
+
+
+RETRY_AFTER_COMPONENT = "RetryAfter"
+RETRY_AFTER_CODES = {"409", "429", "503"}
+RETRY_AFTER_HEADER = {
+    "description": "Seconds to wait before sending the request again.",
+    "schema": {"type": "integer", "minimum": 0},
+}
+
+# DRF's pagination schema ends its example link in a stray quote, which breaks
+# its own ``format: uri``; the example below is the shape our cursors have.
+PAGINATION_EXAMPLES = {
+    "next": "https://puente.example.org/api/v1/cases/?cursor=gAAAAABpZ3VlbnRlLWV4YW1wbGUtY3Vyc29y",
+    "previous": None,
+}
+
+
+def _fix_pagination_examples(schemas: dict) -> None:
+    for name, component in schemas.items():
+        properties = component.get("properties", {})
+        if name.startswith("Paginated") and {"next", "previous", "results"} <= set(properties):
+            for link, example in PAGINATION_EXAMPLES.items():
+                properties[link].pop("example", None)
+                if example is not None:
+                    properties[link]["example"] = example
+
+
+def include_webhook_components(result, generator, request, public):
+    """drf-spectacular postprocessing hook, the first: drf-spectacular builds
+    the components before it reads the webhooks, so their schemas are only in
+    the registry until it is built again, here, before the enum hook."""
+    result["components"] = generator.registry.build(spectacular_settings.APPEND_COMPONENTS)
+    return result
+
+
+def document_servers_and_webhooks(result, generator, request, public):
+    """drf-spectacular postprocessing hook. ``servers``: the address the
+    schema was asked at (the same installation serves it and the API), else
+    ``PUBLIC_BASE_URL``. Webhooks: OpenAPI 3.0 has no ``webhooks`` (3.1 has),
+    so they go under ``x-webhooks``, which Redocly and Swagger tools read,
+    each with the Standard Webhooks headers."""
+    base = request.build_absolute_uri("/").rstrip("/") if request is not None else settings.PUBLIC_BASE_URL
+    result["servers"] = [{"url": base, "description": "This installation of Puente."}]
+    webhooks = result.pop("webhooks", None)
+    if not webhooks:
+        return result
+    parameters = result.setdefault("components", {}).setdefault("parameters", {})
+    for name, parameter in WEBHOOK_HEADERS.items():
+        parameters[name] = parameter
+    for item in webhooks.values():
+        for operation in item.values():
+            operation["parameters"] = [{"$ref": f"#/components/parameters/{name}"} for name in WEBHOOK_HEADERS]
+            operation["security"] = []
+    result["x-webhooks"] = webhooks
+    return result
+
+
+WEBHOOK_HEADERS = {
+    "WebhookId": {
+        "name": "webhook-id", "in": "header", "required": True,
+        "description": "The message's id, the same on every retry: deduplicate on it.",
+        "schema": {"type": "string", "minLength": 1},
+    },
+    "WebhookTimestamp": {
+        "name": "webhook-timestamp", "in": "header", "required": True,
+        "description": "When this attempt was signed, in seconds since 1970 (UTC). Refuse a message more than "
+                       "five minutes off your clock.",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+    "WebhookSignature": {
+        "name": "webhook-signature", "in": "header", "required": True,
+        "description": "Space-separated `v1,<base64 HMAC-SHA256>` signatures of `webhook-id.webhook-timestamp.body`, "
+                       "keyed with the base64 part of the endpoint's `whsec_` secret (Standard Webhooks). Two "
+                       "while an old secret is still valid after a rotation: accept the message if one matches.",
+        "schema": {"type": "string", "pattern": r"^v1,[A-Za-z0-9+/]+={0,2}( v1,[A-Za-z0-9+/]+={0,2})*$"},
+    },
+}
 
 IDEMPOTENCY_KEY_PARAMETER = "IdempotencyKey"
 REPLAYED_HEADER_COMPONENT = "IdempotentReplayed"
@@ -225,6 +320,19 @@ class AutoSchema(openapi.AutoSchema):
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if schema is not None and schema.get("description") == _django_username_help_text():
+            # Django's sign-up rule for the username ("Required. 150 characters or
+            # fewer…"), written for the admin's form, not for a field naming a user.
+            del schema["description"]
+        if schema is not None and _is_single_ref(schema) and schema.get("nullable"):
+            # OpenAPI 3.0 ignores ``nullable`` beside a reference (it needs a ``type``).
+            ref = schema.pop("allOf", None) or [{"$ref": schema.pop("$ref")}]
+            del schema["nullable"]
+            schema = {"oneOf": [*ref, dict(NULL_SCHEMA)], **schema}
+        if (schema is not None and direction == "response" and schema.get("type") == "string"
+                and "format" in schema and "oneOf" not in schema and _model_field_is_blank(field)):
+            # A read-only URL or email the model lets be blank comes as "".
+            schema = _blank_or(schema)
         if schema is not None and is_list_serializer(field) and schema.get("type") == "array":
             minimum = max(field.min_length or 0, 0 if field.allow_empty else 1)
             if minimum:
@@ -238,6 +346,57 @@ class AutoSchema(openapi.AutoSchema):
                 and "enum" in schema and "" not in schema["enum"] and _model_field_is_blank(field)):
             schema["enum"] = [*schema["enum"], ""]
         return schema
+
+
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        if "oneOf" in schema and schema["oneOf"][-1] == BLANK_SCHEMA:
+            _fix_blank_alternative(schema)
+
+
+# The value ``null`` in OpenAPI 3.0, which has no null type: a type that allows
+# null (``nullable`` needs a ``type`` beside it) and no other value.
+NULL_SCHEMA = {"type": "object", "nullable": True, "enum": [None]}
+# drf-spectacular's alternative for the empty string of a text with a pattern or a format.
+BLANK_SCHEMA = {"type": "string", "maxLength": 0}
+_OUTER_KEYS = {"readOnly", "writeOnly", "deprecated", "description", "title"}
+
+
+def _is_single_ref(schema: dict) -> bool:
+    return "$ref" in schema or (len(schema.get("allOf", [])) == 1 and "$ref" in schema["allOf"][0])
+
+
+def _blank_or(schema: dict) -> dict:
+    inner = {key: value for key, value in schema.items() if key not in _OUTER_KEYS | {"nullable"}}
+    outer = {key: value for key, value in schema.items() if key in _OUTER_KEYS | {"nullable"}}
+    outer["oneOf"] = [inner, dict(BLANK_SCHEMA)]
+    _fix_blank_alternative(outer)
+    return outer
+
+
+def _fix_blank_alternative(schema: dict) -> None:
+    """drf-spectacular offers the empty string as ``oneOf: [text, {maxLength: 0}]``
+    and leaves ``default`` in the first branch (where ``""`` breaks its pattern)
+    and ``nullable`` outside (where OpenAPI 3.0 ignores it, as there is no
+    ``type``). The default belongs to the whole field; null joins the empty
+    branch, so that it matches exactly one."""
+    first = schema["oneOf"][0]
+    if "format" in first and "pattern" not in first and not first.get("minLength"):
+        # A validator that does not check the format would find "" in both branches.
+        first["minLength"] = 1
+    for key in ("default", "example"):
+        if key in first:
+            schema[key] = first.pop(key)
+    if schema.pop("nullable", False):
+        schema["oneOf"][-1] = {**schema["oneOf"][-1], "nullable": True}
+
+
+@functools.cache
+def _django_username_help_text() -> str:
+    from django.contrib.auth import get_user_model
+
+    with translation.override(SCHEMA_LANGUAGE):
+        return str(get_user_model()._meta.get_field("username").help_text)
 
 
 def _slug_pattern(field) -> str:

@@ -28,7 +28,7 @@ from outbox.models import EventType
 from outbox.sequencer import sequence_events
 
 from . import outbound, signing
-from .feed import event_json, events_for_agency, feed_head
+from .feed import encode_cursor, event_json, events_for_agency, feed_head
 from .models import (
     PING_TYPE,
     DeliveryStatus,
@@ -197,8 +197,10 @@ def endpoint_notify_disabled(*, endpoint_id) -> bool:
 
 
 def _event_payload(event) -> dict:
-    """The Standard Webhooks envelope around the event as the feed shows it."""
-    data = event_json(event)
+    """The Standard Webhooks envelope around the event as the feed shows it,
+    with its feed cursor: deliveries are made from numbered events only
+    (``deliveries_fan_out``), so the position is always there."""
+    data = {**event_json(event), "cursor": encode_cursor(event.position)}
     return {"type": event.type, "timestamp": data["occurred_at"], "data": data}
 
 

@@ -477,6 +477,8 @@ class MemberInputSchema(OpenApiSerializerExtension):
 
 
 class _ExclusiveMemberSchema(OpenApiSerializerExtension):
+    # ``excludes`` names each field under ``properties`` as well as ``required``:
+    # the same rule, in the form linters (Redocly) can check the names of.
     def map_serializer(self, auto_schema, direction):
         schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
         schema["not"] = self.excludes
@@ -485,12 +487,12 @@ class _ExclusiveMemberSchema(OpenApiSerializerExtension):
 
 class NewMemberSchema(_ExclusiveMemberSchema):
     target_class = NewMemberSerializer
-    excludes = {"required": ["person"]}
+    excludes = {"properties": {"person": {}}, "required": ["person"]}
 
 
 class ExistingMemberSchema(_ExclusiveMemberSchema):
     target_class = ExistingMemberSerializer
-    excludes = {"anyOf": [{"required": [name]} for name in PERSONAL_FIELDS]}
+    excludes = {"anyOf": [{"properties": {name: {}}, "required": [name]} for name in PERSONAL_FIELDS]}
 
 
 class MemberUpdateSerializer(serializers.Serializer):

@@ -138,6 +138,8 @@ def _ics(body: bytes, filename: str) -> HttpResponse:
 
 
 ICS_RESPONSES = {(200, "text/calendar"): OpenApiTypes.STR, 404: PROBLEM}
+# The secret the calendar feed's route takes (committee/api/urls.py).
+CALENDAR_SECRET_PATTERN = r"^[A-Za-z0-9_-]{1,100}$"
 
 
 class MeetingCalendarView(APIView):
@@ -160,6 +162,11 @@ class CalendarFeedView(APIView):
     renderer_classes = [JSONRenderer, ICalendarRenderer]
 
     @extend_schema(responses=ICS_RESPONSES, auth=[], summary="A committee's calendar feed (secret address)",
+                   parameters=[OpenApiParameter(
+                       "secret", str, OpenApiParameter.PATH, required=True, pattern=CALENDAR_SECRET_PATTERN,
+                       description="The credential: the secret part of an address from `POST "
+                                   "/api/v1/committees/{id}/calendar-feeds/`, valid until revoked or until its "
+                                   "owner leaves the committee. Unknown or revoked: 404.")],
                    description="No token: the secret address is the credential. Upcoming meetings and those "
                                "changed in the last 60 days; cancelled ones stay with `STATUS:CANCELLED`.")
     def get(self, request, secret):

@@ -2,12 +2,14 @@
 import datetime
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
+import standardwebhooks
 import time_machine
 from django.core import mail
 from django.db import connections
@@ -17,11 +19,19 @@ from integrations import outbound, services
 from integrations.models import DeliveryStatus, DisabledReason, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from integrations.tasks import deliver_webhook
 from outbox.sequencer import sequence_events
+from tests.openapi import published_schema, validator
 
 from .conftest import verify_request
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)
+
+
+def _published_header(name: str) -> dict:
+    """The schema of a webhook header as ``x-webhooks`` publishes it."""
+    [parameter] = [parameter for parameter in published_schema()["components"]["parameters"].values()
+                   if parameter["name"] == name and parameter["in"] == "header"]
+    return parameter["schema"]
 
 
 def fan_out_and_send(endpoint):
@@ -88,6 +98,41 @@ class TestDelivery:
         assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.attempt_count == 1
         attempt = WebhookAttempt.objects.get()
         assert (attempt.response_status, attempt.succeeded, attempt.error) == (204, True, "")
+
+    def test_a_delivery_carries_the_feed_cursor_and_passes_a_standard_webhooks_receiver(
+            self, receiver, pe_agency, pe_caseworker, make_endpoint, make_event, client_for):
+        """What a receiver gets is the published envelope, verifies with the
+        standardwebhooks library, and its cursor continues the feed after the event."""
+        endpoint = make_endpoint(pe_agency, url=receiver.url, event_types=["case.updated"])
+        earlier = make_event("case.created", pe_agency)
+        event = make_event("case.updated", pe_agency)
+        later = make_event("case.closed", pe_agency)
+
+        assert fan_out_and_send(endpoint) == ["succeeded"]
+
+        [request] = receiver.requests
+        headers = {key.lower(): value for key, value in request["headers"].items()}
+        body = standardwebhooks.Webhook(endpoint.secret).verify(request["body"], headers)
+        assert list(validator("WebhookEvent").iter_errors(body)) == []
+        for name in ("webhook-id", "webhook-timestamp", "webhook-signature"):
+            assert re.search(_published_header(name).get("pattern", ".+"), headers[name])
+        for numbered in (earlier, event):
+            numbered.refresh_from_db()
+        assert body["data"]["cursor"] == f"p1.{event.position}"
+        client = client_for(pe_caseworker)
+        before = client.get("/api/v1/events/", {"after": f"p1.{earlier.position}", "page_size": 1}).json()
+        assert before["results"][0]["id"] == event.id and before["next"] == body["data"]["cursor"]
+        after = client.get("/api/v1/events/", {"after": body["data"]["cursor"]}).json()
+        assert [item["id"] for item in after["results"]] == [later.id]
+
+    def test_a_ping_is_the_published_ping(self, receiver, pe_agency, make_endpoint):
+        endpoint = make_endpoint(pe_agency, url=receiver.url)
+        assert deliver_webhook(str(services.endpoint_ping(endpoint=endpoint).pk)) == "succeeded"
+        [request] = receiver.requests
+        headers = {key.lower(): value for key, value in request["headers"].items()}
+        body = standardwebhooks.Webhook(endpoint.secret).verify(request["body"], headers)
+        assert list(validator("WebhookPing").iter_errors(body)) == []
+        assert body == {"type": "webhook.ping", "timestamp": body["timestamp"], "data": {"endpoint": str(endpoint.pk)}}
 
     def test_during_a_rotation_each_message_carries_both_signatures(self, receiver, pe_agency, make_endpoint,
                                                                     make_event):
