@@ -9,7 +9,7 @@ here, once, for the API, the admin and the tasks alike.
 | secretariat                                   | oversight    |
 | caseworker of an agency with a pending        | limited      |
 |   handoff for the case                        |              |
-| caseworker of a former owner (transferred     | limited      |
+| caseworker of a former owner (transferred     | former_owner |
 |   the case away)                              |              |
 | committee member, case on an agenda of one    | limited      |
 |   of their committees                         |              |
@@ -20,21 +20,26 @@ from collections.abc import Callable
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections, models, router, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.http import Http404
 
-from .models import Case, CaseMember, Handoff, HandoffKind, HandoffStatus, NoteVisibility, Person
+from .models import Case, CaseMember, CaseStatus, Handoff, HandoffKind, HandoffStatus, NoteVisibility, Person
 from .models.audit import Access, AccessChannel, CaseAccessLog
 from .roles import Role
 
 FULL_ACCESS = frozenset({Access.OWNER, Access.COLLABORATOR, Access.OVERSIGHT})
+# A former owner sees the case as it handed it over, never the new owner's work
+# since. A transfer is accepted only while the case is open (``handoff_accept``),
+# so that is the status it handed over.
+FORMER_OWNER_STATUS = CaseStatus.OPEN
 
 
 def _handoff_access(agency_id) -> Subquery:
     """What the agency's handoffs of the case give it: ``collaborator`` (an
     accepted referral to it), ``limited`` (a pending handoff to it from the
-    case's owner, or a transfer it made that was accepted), or NULL.
+    case's owner), ``former_owner`` (a transfer it made that was accepted), or
+    NULL, the strongest first.
 
     One scalar subquery per case row rather than an EXISTS per rule:
     PostgreSQL may answer an EXISTS by hashing every handoff of the agency
@@ -43,15 +48,16 @@ def _handoff_access(agency_id) -> Subquery:
     """
     collaborator = Q(to_agency_id=agency_id, kind=HandoffKind.REFERRAL, status=HandoffStatus.ACCEPTED)
     # A pending handoff counts only while its sender owns the case (stale authority).
-    limited = Q(to_agency_id=agency_id, status=HandoffStatus.PENDING, from_agency_id=OuterRef("owner_agency_id")) | Q(
-        from_agency_id=agency_id, kind=HandoffKind.TRANSFER,
-        status__in=[HandoffStatus.ACCEPTED, HandoffStatus.COMPLETED])
-    strongest_first = [(Access.COLLABORATOR, collaborator), (Access.LIMITED, limited)]
+    limited = Q(to_agency_id=agency_id, status=HandoffStatus.PENDING, from_agency_id=OuterRef("owner_agency_id"))
+    former_owner = Q(from_agency_id=agency_id, kind=HandoffKind.TRANSFER,
+                     status__in=[HandoffStatus.ACCEPTED, HandoffStatus.COMPLETED])
+    strongest_first = [(Access.COLLABORATOR, collaborator), (Access.LIMITED, limited),
+                       (Access.FORMER_OWNER, former_owner)]
     granted = models.Case(*(models.When(rule, then=Value(access.value)) for access, rule in strongest_first),
                           output_field=models.CharField())
     rank = models.Case(*(models.When(rule, then=Value(n)) for n, (_access, rule) in enumerate(strongest_first)),
                        output_field=models.IntegerField())
-    related = (Handoff.objects.filter(collaborator | limited, case=OuterRef("pk"))
+    related = (Handoff.objects.filter(collaborator | limited | former_owner, case=OuterRef("pk"))
                .annotate(granted=granted, rank=rank).order_by("rank").values("granted")[:1])
     return Subquery(related, output_field=models.CharField())
 
@@ -113,7 +119,9 @@ def cases_visible_to(user) -> models.QuerySet:
 def _agency_access(agency_id, committee=None) -> models.Case:
     through_handoffs = _handoff_access(agency_id)
     if committee is not None:
-        through_handoffs = Coalesce(through_handoffs, committee)
+        # The agenda's limited view is stronger than a former owner's.
+        through_handoffs = Coalesce(NullIf(through_handoffs, Value(Access.FORMER_OWNER.value)), committee,
+                                    through_handoffs)
     return models.Case(models.When(owner_agency_id=agency_id, then=Value(Access.OWNER.value)),
                        default=through_handoffs, output_field=models.CharField())
 
@@ -218,6 +226,16 @@ def case_handoffs_visible_to(user, case: Case) -> models.QuerySet:
     if case.access in FULL_ACCESS:
         return Handoff.objects.filter(case=case).select_related("case", "from_agency", "to_agency")
     return handoffs_visible_to(user).filter(case=case)
+def with_seen_updated_at(cases: models.QuerySet) -> models.QuerySet:
+    """``cases_visible_to`` with ``seen_updated_at``: when each case last
+    changed as far as its viewer may know, to order lists by. ``updated_at``
+    for a case read in full; for one seen in a limited or a former owner's
+    view, ``created_at``, which no later work moves: the place of a row must
+    not tell when its owner worked on it."""
+    return cases.annotate(seen_updated_at=models.Case(
+        models.When(access__in=list(FULL_ACCESS), then=F("updated_at")), default=F("created_at")))
+
+
 def cases_fully_visible_to(user) -> models.QuerySet:
     """The cases ``user`` reads in full (owner, collaborator, oversight)."""
     return cases_visible_to(user).filter(access__in=list(FULL_ACCESS))

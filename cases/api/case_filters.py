@@ -2,7 +2,10 @@
 
 Filters that look at people (``nationality``, the names and documents of
 ``search``) only ever match cases the caller reads in full: a limited view
-must not let anyone probe who is on a case by filtering for them.
+must not let anyone probe who is on a case by filtering for them. In the same
+way a former owner's view shows only the reference and the status it handed
+over: a filter on anything else never matches it, and ``status`` compares
+that frozen status, so no filter tells what the new owner did.
 """
 import django_filters
 from django.conf import settings
@@ -24,7 +27,7 @@ from cases.models import (
     Vulnerability,
     vulnerability_field,
 )
-from cases.selectors import FULL_ACCESS
+from cases.selectors import FORMER_OWNER_STATUS, FULL_ACCESS, Access
 from cases.services.search import search_words
 
 
@@ -63,16 +66,21 @@ def _fully_visible():
     return Q(access__in=list(FULL_ACCESS))
 
 
+def _shown_beyond_former_owner(lookup: Q) -> Q:
+    """``lookup`` on a field a former owner's view does not show: never true there."""
+    return lookup & ~Q(access=Access.FORMER_OWNER)
+
+
 class CaseFilter(FilterSet):
-    status = django_filters.ChoiceFilter(choices=CaseStatus.choices)
+    status = django_filters.ChoiceFilter(choices=CaseStatus.choices, method="filter_status")
     # A column of the case itself: no join can repeat a row, so no DISTINCT (it would sort every match).
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False,
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False, method="filter_priority",
                                                    help_text="Repeat for several priorities (any of them).")
     vulnerability = django_filters.MultipleChoiceFilter(
         choices=Vulnerability.choices, method="filter_vulnerability", distinct=False,
         help_text="Repeat for several flags: cases with all of them.")
-    border_point = django_filters.ChoiceFilter(choices=BorderPoint.choices)
-    owner_agency = SlugFilter(field_name="owner_agency__code", help_text="Agency code.")
+    border_point = django_filters.ChoiceFilter(choices=BorderPoint.choices, method="filter_border_point")
+    owner_agency = SlugFilter(method="filter_owner_agency", help_text="Agency code.")
     nationality = django_filters.CharFilter(
         method="filter_nationality", max_length=2, validators=[RegexValidator(r"^[A-Za-z]{2}$")],
         help_text="ISO 3166-1 alpha-2 nationality of any member (either case).")
@@ -89,10 +97,27 @@ class CaseFilter(FilterSet):
                                                  "the start of a word of one member's names or document number; "
                                                  "accents and case do not matter.")
 
+    def filter_status(self, queryset, name, value):
+        former_owner = Q(access=Access.FORMER_OWNER)
+        if value == FORMER_OWNER_STATUS:
+            return queryset.filter(Q(status=value) | former_owner)
+        return queryset.filter(Q(status=value) & ~former_owner)
+
+    def filter_priority(self, queryset, name, values):
+        if not values:
+            return queryset
+        return queryset.filter(_shown_beyond_former_owner(Q(priority__in=values)))
+
     def filter_vulnerability(self, queryset, name, flags):
         for flag in flags:
-            queryset = queryset.filter(**{vulnerability_field(flag): True})
+            queryset = queryset.filter(_shown_beyond_former_owner(Q(**{vulnerability_field(flag): True})))
         return queryset
+
+    def filter_border_point(self, queryset, name, value):
+        return queryset.filter(_shown_beyond_former_owner(Q(border_point=value)))
+
+    def filter_owner_agency(self, queryset, name, value):
+        return queryset.filter(_shown_beyond_former_owner(Q(owner_agency__code=value)))
 
     def filter_nationality(self, queryset, name, value):
         members = CaseMember.objects.filter(case=OuterRef("pk"), person__nationality=value.upper())

@@ -37,12 +37,15 @@ from cases.models import (
     Vulnerability,
     vulnerability_field,
 )
-from cases.selectors import FULL_ACCESS, Access
+from cases.selectors import FORMER_OWNER_STATUS, FULL_ACCESS, Access
 
 PERSONAL_FIELDS = (
     "given_names", "family_names", "sex", "date_of_birth", "date_of_birth_is_estimate", "nationality",
     "document_type", "document_country", "document_number", "phone", "languages",
 )
+# What a caseworker of a former owner sees of a case: the case as its agency
+# handed it over, whatever the new owner does with it afterwards.
+FORMER_OWNER_FIELDS = ("id", "reference", "status", "access")
 # What a caller with limited access sees of a case — and nothing else.
 LIMITED_FIELDS = ("id", "reference", "status", "priority", "vulnerabilities", "member_count", "border_point",
                   "owner_agency", "access")
@@ -150,6 +153,7 @@ class CreatedMemberSerializer(MemberSerializer):
 # in the schema (``oneOf``) never both fit one body.
 FULL_ACCESS_CHOICES = [(value, value) for value in Access.values if value in FULL_ACCESS]
 LIMITED_ACCESS_CHOICES = [(Access.LIMITED.value, Access.LIMITED.value)]
+FORMER_OWNER_ACCESS_CHOICES = [(Access.FORMER_OWNER.value, Access.FORMER_OWNER.value)]
 
 
 class SchemaOnly:
@@ -159,6 +163,18 @@ class SchemaOnly:
 
     def to_representation(self, instance):
         raise NotImplementedError("A case is rendered by cases_representation; this class is the schema only.")
+
+
+class CaseFormerOwnerSerializer(SchemaOnly, serializers.ModelSerializer):
+    """A former owner's view: the reference, and the status the case had when
+    the agency transferred it (frozen: the new owner's later work never shows)."""
+
+    access = serializers.ChoiceField(choices=FORMER_OWNER_ACCESS_CHOICES, read_only=True)
+
+    class Meta:
+        model = Case
+        fields = list(FORMER_OWNER_FIELDS)
+        read_only_fields = fields
 
 
 class CaseLimitedSerializer(SchemaOnly, serializers.ModelSerializer):
@@ -226,9 +242,10 @@ ANONYMISED_MEMBER = {"given_names": "", "family_names": "", "date_of_birth": Non
                      "document_country": "", "document_number": "", "phone": "", "languages": []}
 
 
-def case_rows(queryset):
-    """The columns ``cases_representation`` needs, as dictionaries."""
-    return queryset.values(*CASE_ROW_FIELDS)
+def case_rows(queryset, *extra):
+    """The columns ``cases_representation`` needs (and ``extra`` ones, such as
+    a list's sort key), as dictionaries."""
+    return queryset.values(*CASE_ROW_FIELDS, *extra)
 
 
 def _datetime(value, zone):
@@ -265,6 +282,9 @@ def _member(row: dict, case_anonymised: bool, zone) -> dict:
 
 
 def _case(row: dict, members: list, zone) -> dict:
+    if row["access"] == Access.FORMER_OWNER:
+        return {"id": str(row["id"]), "reference": row["reference"], "status": FORMER_OWNER_STATUS.value,
+                "access": row["access"]}
     case = {
         "id": str(row["id"]),
         "reference": row["reference"],
@@ -350,10 +370,12 @@ def _check_field_table() -> None:
     member = dict.fromkeys(MEMBER_ROW_FIELDS)
     row = {**dict.fromkeys(CASE_ROW_FIELDS), "access": Access.OWNER.value}
     rendered = _case(row, [member], zone)
-    declared = {"limited": list(CaseLimitedSerializer.Meta.fields), "full": list(CaseSerializer.Meta.fields),
+    declared = {"former owner": list(CaseFormerOwnerSerializer.Meta.fields),
+                "limited": list(CaseLimitedSerializer.Meta.fields), "full": list(CaseSerializer.Meta.fields),
                 "member": list(MemberSerializer.Meta.fields),
                 "created member": list(CreatedMemberSerializer.Meta.fields)}
-    have = {"limited": list(_case({**row, "access": Access.LIMITED.value}, [], zone)), "full": list(rendered),
+    have = {"former owner": list(_case({**row, "access": Access.FORMER_OWNER.value}, [], zone)),
+            "limited": list(_case({**row, "access": Access.LIMITED.value}, [], zone)), "full": list(rendered),
             "member": list(rendered["members"][0]), "created member": [*rendered["members"][0], "matched_existing"]}
     for name, fields in declared.items():
         if fields != have[name]:
@@ -369,7 +391,8 @@ def case_any_schema(many: bool = False) -> PolymorphicProxySerializer:
     return PolymorphicProxySerializer(
         component_name="CaseAnyAccess",
         serializers={Access.OWNER.value: CaseSerializer, Access.COLLABORATOR.value: CaseSerializer,
-                     Access.OVERSIGHT.value: CaseSerializer, Access.LIMITED.value: CaseLimitedSerializer},
+                     Access.OVERSIGHT.value: CaseSerializer, Access.LIMITED.value: CaseLimitedSerializer,
+                     Access.FORMER_OWNER.value: CaseFormerOwnerSerializer},
         resource_type_field_name="access",
         many=many,
     )

@@ -26,6 +26,7 @@ from cases.selectors import (
     log_case_reads,
     notes_visible_to,
     people_visible_to,
+    with_seen_updated_at,
 )
 from cases.services import casework
 
@@ -79,27 +80,39 @@ def case_response(request, case_id):
     return response
 
 
+class CaseListOrdering(CaseOrdering):
+    """``?ordering=updated_at`` orders by ``seen_updated_at``: a case read in a
+    limited or a former owner's view is placed by its creation, so the list
+    never tells when its owner worked on it (``with_seen_updated_at``)."""
+
+    def get_ordering(self, request, queryset, view):
+        return [term.replace("updated_at", "seen_updated_at") if term.lstrip("-") == "updated_at" else term
+                for term in super().get_ordering(request, queryset, view)]
+
+
 class CaseList(CaseAPIView):
     """Cases the caller may see, each with its ``access``."""
 
     input_serializers = {"POST": s.CaseCreateSerializer}
-    filter_backends = [DjangoFilterBackend, CaseOrdering]
+    filter_backends = [DjangoFilterBackend, CaseListOrdering]
     filterset_class = CaseFilter
     ordering_fields = ["created_at", "updated_at", "reference"]
     ordering = ["-created_at", "-id"]
     serializer_class = s.CaseAnySerializer
 
     def get_queryset(self):
-        return cases_visible_to(self.request.user)
+        return with_seen_updated_at(cases_visible_to(self.request.user))
 
     @extend_schema(summary="List the cases you may see", responses=s.case_any_schema(many=True),
                    operation_id="cases_list",
                    description="Newest first, cursor-paginated. Each case says its `access`: a full view of "
                                "your agency's cases and those it collaborates on, a limited view (no names, "
                                "documents or notes) of others you may see, such as a case with a pending "
-                               "handoff to your agency.")
+                               "handoff to your agency, and a former owner's view (the reference and the status "
+                               "it handed over) of cases your agency transferred. `ordering=updated_at` places "
+                               "the cases you do not read in full by their creation.")
     def get(self, request):
-        page = self.paginate_queryset(s.case_rows(self.filter_queryset(self.get_queryset())))
+        page = self.paginate_queryset(s.case_rows(self.filter_queryset(self.get_queryset()), "seen_updated_at"))
         log_case_reads(request.user, page)  # every full read, one insert for the page
         return self.get_paginated_response(s.cases_representation(page))
 

@@ -37,6 +37,7 @@ class Access(models.TextChoices):
     COLLABORATOR = "collaborator", _("collaborating agency")
     OVERSIGHT = "oversight", _("oversight (secretariat)")
     LIMITED = "limited", _("limited view")
+    FORMER_OWNER = "former_owner", _("former owner agency")
 
 
 class AccessChannel(models.TextChoices):

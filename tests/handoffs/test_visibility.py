@@ -10,8 +10,8 @@ from tests.privacy import assert_no_personal_data
 # (kind, steps from pending, access of sender, of receiver, of outsider)
 AFTER = [
     ("transfer", [], "owner", "limited"),
-    ("transfer", ["accept"], "limited", "owner"),
-    ("transfer", ["accept", "complete"], "limited", "owner"),
+    ("transfer", ["accept"], "former_owner", "owner"),
+    ("transfer", ["accept", "complete"], "former_owner", "owner"),
     ("transfer", ["reject"], "owner", None),
     ("transfer", ["withdraw"], "owner", None),
     ("referral", [], "owner", "limited"),
@@ -132,7 +132,7 @@ class TestCaseEndpointsThroughHandoffs:
             assert response.status_code == 200
             body = response.json()
             assert body["access"] == expected
-            if expected == "limited":
+            if expected in ("limited", "former_owner"):
                 assert_no_personal_data(body, pe_case)
                 assert client_for(user).get(f"{url}notes/").status_code == 403
             else:
