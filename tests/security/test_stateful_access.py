@@ -8,7 +8,7 @@ withdraw, reschedule, complete and end transfers and referrals — through the
 services, as every entry point does. The model predicts whether each step is
 allowed, and after each step:
 
-- every caller's access to every case (owner, collaborator, limited, none)
+- every caller's access to every case (owner, collaborator, limited, former_owner, none)
   is the model's;
 - no personal value — names, document numbers, dates of birth, phones, note
   bodies — is readable by a caller the model does not allow, through the
@@ -149,9 +149,10 @@ class CaseworkMachine(RuleBasedStateMachine):
         mine = [h for h in self.handoffs if h.case == case_index]
         if any(h.kind == "referral" and h.receiver == who and h.status == "accepted" for h in mine):
             return "collaborator"
-        if any(h.receiver == who and h.status == "pending" and h.sender == case.owner for h in mine) or any(
-                h.kind == "transfer" and h.sender == who and h.status in ("accepted", "completed") for h in mine):
+        if any(h.receiver == who and h.status == "pending" and h.sender == case.owner for h in mine):
             return "limited"
+        if any(h.kind == "transfer" and h.sender == who and h.status in ("accepted", "completed") for h in mine):
+            return "former_owner"
         return None
 
     def _add_person(self, case_index: int, membership, fields: dict) -> None:
@@ -403,7 +404,7 @@ class CaseworkMachine(RuleBasedStateMachine):
                 response = client.get(base + sub)
                 if access is None:
                     assert response.status_code == 404
-                elif access == "limited" and sub != "handoffs/":
+                elif access in ("limited", "former_owner") and sub != "handoffs/":
                     assert response.status_code == 403
                 else:
                     assert response.status_code == 200, (sub, response.content)
