@@ -1,4 +1,6 @@
 """Sign-in signals → sign-in events."""
+import time
+
 from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -7,6 +9,7 @@ from django.dispatch import receiver
 from .middleware import session_limits_start
 from .models import SignInEventKind
 from .services import sign_in_event_record
+from .state import PASSWORD_AT_KEY
 
 
 def _refused_by_lockout(request) -> bool:
@@ -47,6 +50,7 @@ def record_password_accepted(sender, request, user, **kwargs):
     if request is None:
         return
     session_limits_start(request)
+    request.session[PASSWORD_AT_KEY] = int(time.time())
     sign_in_event_record(kind=SignInEventKind.PASSWORD_ACCEPTED, request=request, user=user)
 
 

@@ -6,7 +6,10 @@ import binascii
 import django_otp
 from axes.utils import reset as axes_reset
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.models import Session
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -20,6 +23,8 @@ from .network import client_ip
 from .state import session_verified
 
 RECOVERY_DEVICE_NAME = "recovery"
+# The authenticator-app device this session is setting up (signin.views.enrol).
+ENROLMENT_DEVICE_KEY = "signin_enrolment_device"
 
 
 def sign_in_event_record(*, kind: str, request=None, user=None, username: str = "", actor=None,
@@ -66,12 +71,25 @@ def _device_kind(device) -> str:
     return "totp"
 
 
-def totp_device_start(*, user) -> TOTPDevice:
-    """The unconfirmed authenticator-app device being set up, made once per person."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("id").first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name=_("Authenticator app"), confirmed=False)
+@transaction.atomic
+def totp_device_start(*, request) -> TOTPDevice:
+    """A new authenticator-app device, with a key of its own, for this enrolment
+    attempt; this session alone may confirm it. Devices left unconfirmed by
+    earlier attempts are removed: a key someone saw before the person enrolled
+    is never the one they confirm."""
+    user = request.user
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    device = TOTPDevice.objects.create(user=user, name=_("Authenticator app"), confirmed=False)
+    request.session[ENROLMENT_DEVICE_KEY] = device.pk
     return device
+
+
+def totp_device_in_enrolment(*, request) -> TOTPDevice | None:
+    """The device this session's enrolment attempt started, while it is unconfirmed."""
+    device_id = request.session.get(ENROLMENT_DEVICE_KEY)
+    if device_id is None:
+        return None
+    return TOTPDevice.objects.filter(pk=device_id, user=request.user, confirmed=False).first()
 
 
 @transaction.atomic
@@ -85,6 +103,8 @@ def totp_device_confirm(*, request, device: TOTPDevice, code: str) -> bool:
         return False
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    TOTPDevice.objects.filter(user=request.user, confirmed=False).delete()
+    request.session.pop(ENROLMENT_DEVICE_KEY, None)
     sign_in_event_record(kind=SignInEventKind.FACTOR_ENROLLED, request=request, user=request.user, detail="totp")
     if not session_verified(request):
         second_factor_mark_verified(request=request, device=device, detail="totp")
@@ -130,15 +150,30 @@ def recovery_codes_issue(*, user, request=None) -> list[str]:
 
 @transaction.atomic
 def user_factors_reset(*, user, actor, request=None) -> int:
-    """Removes every second factor of ``user`` (lost phone, lost key): their
-    sessions stop counting as verified and the next sign-in enrols afresh.
+    """Removes every second factor of ``user`` (lost phone, lost key) and ends
+    their sessions: the next sign-in starts at the password and enrols afresh.
     Returns how many factors were removed."""
     removed = 0
     for model in (TOTPDevice, StaticDevice, WebAuthnCredential):
         removed += model.objects.filter(user=user).delete()[1].get(model._meta.label, 0)
+    ended = user_sessions_end(user=user)
+    if request is not None and getattr(request, "user", None) == user:
+        request.session.flush()  # resetting one's own factors signs this session out too
     sign_in_event_record(kind=SignInEventKind.FACTORS_RESET, request=request, user=user, actor=actor,
-                         detail=str(removed))
+                         detail=f"factors: {removed}, sessions: {ended}")
     return removed
+
+
+def user_sessions_end(*, user) -> int:
+    """Deletes every unexpired session signed in as ``user`` (database sessions,
+    the project's engine). Reads each open session once: resets are rare."""
+    user_id, ended = str(user.pk), []
+    sessions = Session.objects.filter(expire_date__gt=timezone.now()).order_by()
+    for session in sessions.iterator(chunk_size=500):
+        if session.get_decoded().get(SESSION_KEY) == user_id:
+            ended.append(session.pk)
+    Session.objects.filter(pk__in=ended).delete()
+    return len(ended)
 
 
 @transaction.atomic

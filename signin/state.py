@@ -1,5 +1,11 @@
 """Where a session stands in the sign-in: password given, second factor passed."""
+import time
+
+from django.conf import settings
 from django.utils.http import url_has_allowed_host_and_scheme
+
+# When this session last gave the password (set at each sign-in, signin.receivers).
+PASSWORD_AT_KEY = "signin_password_at"
 
 
 def second_factor_required(user) -> bool:
@@ -25,3 +31,12 @@ def safe_next(request, default: str) -> str:
                                                      require_https=request.is_secure()):
         return candidate
     return default
+
+
+def password_step_recent(request) -> bool:
+    """Whether the password was given within ``SIGNIN["ENROLMENT_WINDOW"]``: a
+    new factor is enrolled only so soon after it, so an older session left
+    open (or taken) cannot add one."""
+    given = request.session.get(PASSWORD_AT_KEY)
+    window = settings.SIGNIN["ENROLMENT_WINDOW"].total_seconds()
+    return given is not None and time.time() - given < window

@@ -4,11 +4,12 @@ import base64
 
 import segno
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_static.models import StaticToken
@@ -22,9 +23,10 @@ from .services import (
     recovery_codes_issue,
     second_factor_verify,
     totp_device_confirm,
+    totp_device_in_enrolment,
     totp_device_start,
 )
-from .state import safe_next, session_verified
+from .state import password_step_recent, safe_next, session_verified
 
 # Codes just issued wait here until the recovery-codes page shows them, once.
 NEW_CODES_KEY = "signin_new_recovery_codes"
@@ -59,18 +61,28 @@ def second_factor(request, site):
 
 
 def enrol(request, site):
-    """Forced at the first sign-in (no factor yet); a verified person may add one."""
+    """Forced at the first sign-in (no factor yet); a verified person may add one.
+    Either way only soon after the password: an older session signs in again."""
     user = request.user
     if has_second_factor(user) and not session_verified(request):
         return redirect(f"{reverse('admin:signin_second_factor', current_app=site.name)}?"
                         f"{request.GET.urlencode()}")
-    device = totp_device_start(user=user)
+    if not password_step_recent(request):
+        return password_again(request, site)
     form = TotpConfirmForm(request.POST or None)
+    device = None
     if request.method == "POST" and form.is_valid():
-        if totp_device_confirm(request=request, device=device, code=form.cleaned_data["code"]):
+        device = totp_device_in_enrolment(request=request)
+        if device is None:
+            form.add_error("code", _("This set-up was started again elsewhere. Scan the new code below and "
+                                     "enter the code the app shows."))
+        elif totp_device_confirm(request=request, device=device, code=form.cleaned_data["code"]):
             return recovery_codes_after_enrolment(request, site)
-        form.add_error("code", _("That code is not valid. Check the phone's clock and enter the code the app "
-                                 "shows now."))
+        else:
+            form.add_error("code", _("That code is not valid. Check the phone's clock and enter the code the "
+                                     "app shows now."))
+    # Each visit of the page is a new attempt with a new key; a wrong code keeps the one being scanned.
+    device = device or totp_device_start(request=request)
     secret = base64.b32encode(device.bin_key).decode()
     return _render(request, site, "admin/signin/enrol.html", {
         "title": _("Set up a second factor"),
@@ -80,6 +92,15 @@ def enrol(request, site):
         "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
         "forced": not has_second_factor(user),
     })
+
+
+def password_again(request, site):
+    """Signs the session out and sends the person to the password step, back here after it."""
+    logout(request)
+    messages.warning(request, _("To set up a second factor, sign in again: it needs a password given in the "
+                                "last few minutes."))
+    query = urlencode({"next": request.get_full_path()})
+    return redirect(f"{reverse('admin:login', current_app=site.name)}?{query}")
 
 
 def recovery_codes_after_enrolment(request, site):

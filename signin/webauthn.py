@@ -1,18 +1,40 @@
 """Passkeys (django-otp-webauthn) with the sign-in events and recovery codes of
 the other factors. Mounted under the namespace its template tags expect."""
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
 from django_otp_webauthn import views as webauthn_views
+from django_otp_webauthn.exceptions import OTPWebAuthnApiError
 
 from .models import SignInEventKind
 from .services import recovery_codes_issue, sign_in_event_record
-from .state import session_verified
+from .state import password_step_recent, session_verified
 from .views import NEW_CODES_KEY
 
 app_name = "otp_webauthn"
 
 
-class CompleteRegistration(webauthn_views.CompleteCredentialRegistrationView):
+class PasswordStepExpired(OTPWebAuthnApiError):
+    status_code = 403
+    default_code = "password_step_expired"
+    default_detail = _("To set up a second factor, sign in again: it needs a password given in the last few "
+                       "minutes.")
+
+
+class RecentPasswordRequired:
+    """A passkey is registered only soon after the password, like an authenticator app (signin.views.enrol)."""
+
+    def check_can_register(self):
+        super().check_can_register()
+        if not password_step_recent(self.request):
+            raise PasswordStepExpired()
+
+
+class BeginRegistration(RecentPasswordRequired, webauthn_views.BeginCredentialRegistrationView):
+    pass
+
+
+class CompleteRegistration(RecentPasswordRequired, webauthn_views.CompleteCredentialRegistrationView):
     def post(self, *args, **kwargs):
         was_verified = session_verified(self.request)
         response = super().post(*args, **kwargs)
@@ -39,7 +61,7 @@ class CompleteAuthentication(webauthn_views.CompleteCredentialAuthenticationView
 
 
 urlpatterns = [
-    path("registration/begin/", webauthn_views.BeginCredentialRegistrationView.as_view(),
+    path("registration/begin/", BeginRegistration.as_view(),
          name="credential-registration-begin"),
     path("registration/complete/", CompleteRegistration.as_view(), name="credential-registration-complete"),
     path("authentication/begin/", webauthn_views.BeginCredentialAuthenticationView.as_view(),

@@ -159,6 +159,8 @@ SIGNIN = {
     # An address is locked only once failed passwords for this many different usernames
     # came from it within the lockout time (an office behind one NAT address shares it).
     "ADDRESS_USERNAME_LIMIT": env.int("PUENTE_SIGNIN_ADDRESS_USERNAME_LIMIT", default=20),
+    # A second factor is enrolled only this soon after the password was given.
+    "ENROLMENT_WINDOW": timedelta(minutes=env.int("PUENTE_SIGNIN_ENROLMENT_MINUTES", default=10)),
 }
 # The session cookie never outlives the absolute limit.
 SESSION_COOKIE_AGE = int(SIGNIN["ABSOLUTE_TIMEOUT"].total_seconds())

@@ -47,6 +47,32 @@ class TestFactorReset:
         # The colleague's own factor is untouched.
         assert TOTPDevice.objects.filter(user=secretariat_colleague).exists()
 
+    def test_it_ends_their_sessions_so_a_password_step_cannot_enrol_a_new_factor(self, staff,
+                                                                               secretariat_colleague):
+        """Whoever sat at the second step with the password only must give it again after a reset."""
+        enrol_totp(staff)
+        half_signed_in = Client(REMOTE_ADDR="198.51.100.9")
+        sign_in_password(half_signed_in, "secretaria")
+        signed_in = sign_in_to_admin(Client(), staff)
+        colleague_session = sign_in_to_admin(Client(), secretariat_colleague)
+        colleague_session.post(USERS, {"action": "reset_second_factors", "_selected_action": [staff.pk]})
+        for client in (half_signed_in, signed_in):
+            assert "_auth_user_id" not in client.session
+            response = client.get(ENROL)
+            assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+        assert not TOTPDevice.objects.filter(user=staff).exists()
+        # The colleague who reset them is still signed in.
+        assert colleague_session.get("/admin/").status_code == 200
+        assert SignInEvent.objects.get(kind=SignInEventKind.FACTORS_RESET).detail == "factors: 1, sessions: 2"
+
+    def test_resetting_ones_own_factors_signs_out_this_session(self, secretariat_colleague):
+        client = sign_in_to_admin(Client(), secretariat_colleague)
+        response = client.post(USERS, {"action": "reset_second_factors",
+                                       "_selected_action": [secretariat_colleague.pk]})
+        assert response.status_code == 302
+        assert client.get("/admin/").status_code == 302
+        assert not TOTPDevice.objects.filter(user=secretariat_colleague).exists()
+
     def test_a_committee_member_cannot(self, staff, committee_member):
         enrol_totp(staff)
         admin = sign_in_to_admin(Client(), committee_member)

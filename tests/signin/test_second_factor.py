@@ -1,10 +1,13 @@
 """The admin opens to staff only after a password and a second factor."""
+import datetime
 import re
 import time
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -203,3 +206,100 @@ class TestCaseworkers:
         client = Client(REMOTE_ADDR="203.0.113.7")
         statuses = [sign_in_password(client, "pe.caseworker", "secret-password").status_code for _ in range(4)]
         assert statuses == [200, 200, 429, 429]
+
+
+@pytest.mark.django_db
+class TestEnrolmentAttempts:
+    """Someone who knows the password must not be able to choose the key the person later enrols."""
+
+    def test_each_attempt_has_a_new_key_and_removes_earlier_unconfirmed_ones(self, staff):
+        intruder, person = Client(REMOTE_ADDR="198.51.100.9"), Client(REMOTE_ADDR="203.0.113.7")
+        sign_in_password(intruder, "secretaria")
+        intruder.get(ENROL)
+        seeded = TOTPDevice.objects.get(user=staff, confirmed=False)
+        sign_in_password(person, "secretaria")
+        person.get(ENROL)
+        mine = TOTPDevice.objects.get(user=staff, confirmed=False)
+        assert mine.pk != seeded.pk and mine.bin_key != seeded.bin_key
+        assert not TOTPDevice.objects.filter(pk=seeded.pk).exists()
+        # Another visit of the page is another attempt, with another key.
+        person.get(ENROL)
+        again = TOTPDevice.objects.get(user=staff, confirmed=False)
+        assert again.bin_key != mine.bin_key
+        response = person.post(ENROL, {"code": totp_code(again)})
+        assert response.status_code == 302 and response["Location"].startswith(RECOVERY)
+        assert list(TOTPDevice.objects.filter(user=staff).values_list("pk", "confirmed")) == [(again.pk, True)]
+
+    def test_a_session_confirms_only_the_device_it_started(self, staff):
+        intruder, person = Client(REMOTE_ADDR="198.51.100.9"), Client(REMOTE_ADDR="203.0.113.7")
+        sign_in_password(intruder, "secretaria")
+        intruder.get(ENROL)
+        seeded = TOTPDevice.objects.get(user=staff, confirmed=False)
+        sign_in_password(person, "secretaria")
+        # The person types a code of the key the intruder saw, without opening the page: refused.
+        response = person.post(ENROL, {"code": totp_code(seeded)}, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200
+        assert "This set-up was started again elsewhere" in response.content.decode()
+        assert not TOTPDevice.objects.filter(user=staff, confirmed=True).exists()
+        assert person.get("/admin/").status_code == 302
+
+    def test_the_intruders_attempt_ends_when_the_person_starts_theirs(self, staff):
+        intruder, person = Client(REMOTE_ADDR="198.51.100.9"), Client(REMOTE_ADDR="203.0.113.7")
+        sign_in_password(intruder, "secretaria")
+        intruder.get(ENROL)
+        seeded = TOTPDevice.objects.get(user=staff, confirmed=False)
+        sign_in_password(person, "secretaria")
+        person.get(ENROL)
+        intruder.post(ENROL, {"code": totp_code(seeded)})
+        assert not TOTPDevice.objects.filter(user=staff, confirmed=True).exists()
+
+
+@pytest.mark.django_db
+class TestEnrolmentNeedsARecentPassword:
+    def test_a_session_whose_password_is_old_signs_in_again(self, staff):
+        client = Client(REMOTE_ADDR="203.0.113.7")
+        start = timezone.now()
+        with time_machine.travel(start, tick=False):
+            sign_in_password(client, "secretaria")
+        with time_machine.travel(start + datetime.timedelta(minutes=11), tick=False):
+            response = client.get(ENROL + "?next=/admin/")
+            assert response.status_code == 302 and response["Location"].startswith("/admin/login/?next=")
+            assert "_auth_user_id" not in client.session
+            assert not TOTPDevice.objects.filter(user=staff).exists()
+            # A fresh password step opens it again.
+            sign_in_password(client, "secretaria")
+            assert client.get(ENROL).status_code == 200
+
+    def test_within_the_window_it_enrols(self, staff):
+        client = Client(REMOTE_ADDR="203.0.113.7")
+        start = timezone.now()
+        with time_machine.travel(start, tick=False):
+            sign_in_password(client, "secretaria")
+        with time_machine.travel(start + datetime.timedelta(minutes=9), tick=False):
+            assert client.get(ENROL).status_code == 200
+            device = TOTPDevice.objects.get(user=staff, confirmed=False)
+            assert client.post(ENROL, {"code": totp_code(device)}).status_code == 302
+        device.refresh_from_db()
+        assert device.confirmed
+
+    def test_a_passkey_is_not_registered_either(self, staff):
+        client = Client(REMOTE_ADDR="203.0.113.7")
+        start = timezone.now()
+        with time_machine.travel(start, tick=False):
+            sign_in_password(client, "secretaria")
+        with time_machine.travel(start + datetime.timedelta(minutes=11), tick=False):
+            response = client.post("/admin/passkeys/registration/begin/", content_type="application/json")
+            assert response.status_code == 403 and response.json()["code"] == "password_step_expired"
+            assert "otp_webauthn_register_state" not in client.session
+
+    def test_a_verified_person_adding_a_factor_later_signs_in_again(self, staff):
+        device = enrol_totp(staff)
+        client = Client(REMOTE_ADDR="203.0.113.7")
+        start = timezone.now()
+        with time_machine.travel(start, tick=False):
+            sign_in_password(client, "secretaria")
+            client.post(SECOND_FACTOR, {"code": totp_code(device)})
+            assert client.get(ENROL).status_code == 200
+        with time_machine.travel(start + datetime.timedelta(minutes=20), tick=False):
+            assert client.get(ENROL)["Location"].startswith("/admin/login/")
+            assert client.get("/admin/").status_code == 302
