@@ -13,10 +13,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from api_core.times import format_moment
 from cases.models import Handoff
 from cases.selectors import handoffs_visible_to
 
-from .display import agency_code, iso, overdue_badge
+from .display import agency_code, iso, moment_column, overdue_badge
 from .exports import ExportActions
 from .filters import OverdueFilter
 
@@ -46,8 +47,8 @@ def _admin_link(obj, label) -> str:
 
 @admin.register(Handoff)
 class HandoffAdmin(ExportActions, admin.ModelAdmin):
-    list_display = ["case_reference", "kind", "status", "from_code", "to_code", "response_due", "overdue",
-                    "cross_border", "created_at"]
+    list_display = ["case_reference", "kind", "status", "from_code", "to_code", "due", "overdue",
+                    "cross_border", "created"]
     list_filter = [
         "status", "kind", OverdueFilter, CrossBorderFilter,
         ("from_agency", admin.RelatedOnlyFieldListFilter),
@@ -77,14 +78,15 @@ class HandoffAdmin(ExportActions, admin.ModelAdmin):
              h.rejection_reason, iso(h.completed_at)] for h in handoffs)
     fieldsets = [
         (None, {"fields": ["case_link", "kind", "status", "from_agency", "to_agency", "requested_by", "reason",
-                           "services_requested", "response_due", "overdue"]}),
+                           "services_requested", "due", "overdue"]}),
         (_("Legal basis"), {"fields": ["cross_border", "legal_basis", "legal_basis_note"]}),
-        (_("Answer"), {"fields": ["responded_by", "responded_at", "rejection_reason", "response_note",
-                                  "withdrawn_at", "completed_by", "completed_at", "completion_note"]}),
+        (_("Answer"), {"fields": ["responded_by", "responded", "rejection_reason", "response_note",
+                                  "withdrawn", "completed_by", "completed", "completion_note"]}),
         (_("Chain of handoffs of this case"), {"fields": ["chain"]}),
-        (None, {"fields": ["created_at", "updated_at"]}),
+        (None, {"fields": ["created", "updated"]}),
     ]
-    readonly_fields = ["case_link", "overdue", "cross_border", "chain", "created_at", "updated_at"]
+    readonly_fields = ["case_link", "due", "overdue", "cross_border", "chain", "responded", "withdrawn", "completed",
+                       "created", "updated"]
 
     def get_queryset(self, request):
         return handoffs_visible_to(request.user).select_related("requested_by", "responded_by", "completed_by")
@@ -120,6 +122,14 @@ class HandoffAdmin(ExportActions, admin.ModelAdmin):
     def case_link(self, obj):
         return _admin_link(obj.case, obj.case.reference)
 
+    # Every moment in the reader's zone with the zone named (api_core.times).
+    due = moment_column(Handoff, "response_due")
+    created = moment_column(Handoff, "created_at")
+    updated = moment_column(Handoff, "updated_at")
+    responded = moment_column(Handoff, "responded_at")
+    withdrawn = moment_column(Handoff, "withdrawn_at")
+    completed = moment_column(Handoff, "completed_at")
+
     @admin.display(description=_("overdue"), ordering="response_due")
     def overdue(self, obj):
         return overdue_badge(obj.is_overdue)
@@ -135,7 +145,7 @@ class HandoffAdmin(ExportActions, admin.ModelAdmin):
             "", "<tr{}><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td></tr>",
             (
                 (mark_safe(' style="font-weight:bold"') if handoff.pk == obj.pk else "",
-                 handoff.created_at.strftime("%Y-%m-%d %H:%M"), _admin_link(handoff, handoff.get_kind_display()),
+                 format_moment(handoff.created_at), _admin_link(handoff, handoff.get_kind_display()),
                  handoff.from_agency.code, handoff.to_agency.code, handoff.get_status_display(),
                  handoff.get_rejection_reason_display() or "")
                 for handoff in handoffs

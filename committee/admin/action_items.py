@@ -3,7 +3,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from cases.admin.display import agency_code, iso, overdue_badge
+from cases.admin.display import agency_code, iso, moment_column, overdue_badge
 from cases.admin.exports import ExportActions
 from cases.admin.filters import OverdueFilter
 from committee import services
@@ -35,14 +35,14 @@ class ActionItemForm(forms.ModelForm):
 @admin.register(ActionItem)
 class ActionItemAdmin(ExportActions, ServiceErrorsAsMessages, admin.ModelAdmin):
     form = ActionItemForm
-    list_display = ["title", "owner", "assignee_name", "due_at", "status", "overdue", "meeting"]
+    list_display = ["title", "owner", "assignee_name", "due", "status", "overdue", "meeting"]
     list_filter = [OverdueFilter, "status", "owner_agency", "meeting__committee"]
     list_select_related = ["owner_agency", "assignee", "meeting"]
     search_fields = ["title", "description"]
     date_hierarchy = "due_at"
     autocomplete_fields = ["assignee", "meeting", "case"]
     raw_id_fields = ["agenda_item", "decision"]
-    readonly_fields = ["status", "completed_at", "completed_by", "completion_note", "cancelled_at",
+    readonly_fields = ["status", "completed", "completed_by", "completion_note", "cancelled",
                        "cancellation_reason"]
     actions = ["complete_selected", "cancel_selected", "export_csv", "export_xlsx"]
     export_name = "action-items"
@@ -72,6 +72,10 @@ class ActionItemAdmin(ExportActions, ServiceErrorsAsMessages, admin.ModelAdmin):
         if request.GET.get("overdue") == "yes":
             return ["due_at", "id"]  # most late first
         return super().get_ordering(request)
+
+    due = moment_column(ActionItem, "due_at")
+    completed = moment_column(ActionItem, "completed_at")
+    cancelled = moment_column(ActionItem, "cancelled_at")
 
     @admin.display(description=_("overdue"), ordering="due_at")
     def overdue(self, obj):

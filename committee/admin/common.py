@@ -3,8 +3,6 @@ messages, and bulk actions that call one service per selected object."""
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.html import format_html
 
 from api_core.errors import ServiceError
 from committee.models import MeetingStatus
@@ -46,11 +44,3 @@ def recordable(meeting) -> bool:
     stay open until its minutes are approved."""
     return meeting is not None and meeting.status != MeetingStatus.CANCELLED and not meeting.minutes_locked and (
         meeting.status == MeetingStatus.HELD or meeting.starts_at <= timezone.now())
-
-
-def local_time(meeting) -> str:
-    """A meeting's time as its own wall clock, its zone named: the same for
-    every reader, wherever they are."""
-    start, end = meeting.local_starts_at, meeting.local_ends_at
-    return format_html('{} {}–{} <span class="meeting-zone">({})</span>', date_format(start, "DATE_FORMAT"),
-                       f"{start:%H:%M}", f"{end:%H:%M}", meeting.time_zone)

@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from api_core.errors import ServiceError
 from api_core.printing import pdf_response, printout_language
+from api_core.times import format_meeting, time_zone_choices
+from cases.admin.display import moment_column
 from cases.admin.exports import ExportActions
 from committee import services
 from committee.calendar import meeting_calendar
@@ -34,7 +36,7 @@ from committee.selectors import (
 )
 
 from .action_items import ActionItemInline
-from .common import ServiceErrorsAsMessages, local_time, recordable, run_each, saved_by_services
+from .common import ServiceErrorsAsMessages, recordable, run_each, saved_by_services
 
 
 class AgendaItemInlineForm(forms.ModelForm):
@@ -110,6 +112,8 @@ class MeetingForm(forms.ModelForm):
     ends_at = forms.DateTimeField(label=_("ends at"), widget=_LOCAL_DATETIME, input_formats=_LOCAL_FORMATS)
     video_link = forms.URLField(label=_("Video link"), max_length=500, required=False, assume_scheme="https",
                                 widget=AdminURLFieldWidget)
+    time_zone = forms.ChoiceField(label=_("time zone"), choices=time_zone_choices, initial="America/Lima",
+                                  help_text=_("The zone of the place: every reader sees the meeting's times in it."))
 
     class Meta:
         model = Meeting
@@ -151,7 +155,7 @@ class MeetingAdmin(ExportActions, ServiceErrorsAsMessages, admin.ModelAdmin):
     search_fields = ["title", "place"]
     date_hierarchy = "starts_at"
     inlines = [AgendaItemInline, AttendanceInline, ActionItemInline]
-    readonly_fields = ["status", "sequence", "minutes_status", "minutes_circulated_at", "minutes_approved_at",
+    readonly_fields = ["status", "sequence", "minutes_status", "circulated_at", "approved_at",
                        "cancellation_reason", "docket_suggestions", "local_times"]
     actions = ["schedule_selected", "cancel_selected", "export_csv", "export_xlsx"]
     export_name = "meetings"
@@ -175,8 +179,8 @@ class MeetingAdmin(ExportActions, ServiceErrorsAsMessages, admin.ModelAdmin):
                 where.append("cancellation_reason")
         fieldsets = [(None, {"fields": ["committee", "title", "status"]}), (_("When and where"), {"fields": where})]
         if obj is not None and obj.status != MeetingStatus.DRAFT and can_read_minutes(request.user, obj):
-            fieldsets.append((_("Minutes"), {"fields": ["minutes", "minutes_status", "minutes_circulated_at",
-                                                        "minutes_approved_at"]}))
+            fieldsets.append((_("Minutes"), {"fields": ["minutes", "minutes_status", "circulated_at",
+                                                        "approved_at"]}))
         if obj is not None and can_manage(request.user) and obj.status in (MeetingStatus.DRAFT,
                                                                            MeetingStatus.SCHEDULED):
             fieldsets.append((_("Docket: suggested for the agenda"), {"fields": ["docket_suggestions"]}))
@@ -213,8 +217,7 @@ class MeetingAdmin(ExportActions, ServiceErrorsAsMessages, admin.ModelAdmin):
 
     @admin.display(description=_("starts (meeting's local time)"), ordering="starts_at")
     def local_start(self, obj):
-        return format_html('{} <span class="meeting-zone">({})</span>', f"{obj.local_starts_at:%Y-%m-%d %H:%M}",
-                           obj.time_zone)
+        return format_meeting(obj, with_end=False)
 
     @admin.display(description=_("quorum"), boolean=True)
     def quorum_reached(self, obj):
@@ -224,7 +227,10 @@ class MeetingAdmin(ExportActions, ServiceErrorsAsMessages, admin.ModelAdmin):
     def local_times(self, obj):
         if obj is None or obj.pk is None:
             return "—"
-        return local_time(obj)
+        return format_meeting(obj)
+
+    circulated_at = moment_column(Meeting, "minutes_circulated_at")
+    approved_at = moment_column(Meeting, "minutes_approved_at")
 
     @admin.display(description=_("suggestions"))
     def docket_suggestions(self, obj):
