@@ -38,6 +38,13 @@ What happens (see docs/api/idempotency.md for the partner-facing contract):
   which frees the key and undoes whatever the view wrote, so a retry may run
   it again. A process killed mid-request loses its connection, which ends
   the transaction and its lock: nothing stays claimed.
+- A replay is an answer about an object, given again: it is given only
+  while the caller may still read that object. Before replaying, the
+  middleware reads it as the caller, through the API's own read of it (a GET
+  of the answer's ``Location``, else of the request's path or the nearest
+  resource above it, e.g. the handoff of ``/handoffs/{id}/accept/``). When
+  that read is refused (a transferred case, a lost role), the caller gets the
+  read's answer, the 404 a fresh request would get, and nothing of the record.
 - Keys live ``PUENTE["IDEMPOTENCY_KEY_TTL"]`` (48 h); ``api_core.tasks``
   deletes expired records hourly.
 - A body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is not read here: the view
@@ -49,15 +56,18 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
+from rest_framework.views import APIView
 
 from . import parsers
 from .errors import ServiceError
@@ -127,6 +137,92 @@ def replay(record) -> HttpResponse:
         response[name] = value
     response[REPLAYED_HEADER] = "true"
     return response
+
+
+def _readable_resources(request, record):
+    """Where the object a stored answer is about is read, nearest first: the
+    answer's ``Location`` (what a POST created), then the request's path and
+    the paths above it, within the API."""
+    location = record.response_headers.get("Location")
+    if location:
+        yield urlsplit(location).path
+    path = request.path_info
+    while path.startswith(API_PREFIX):
+        yield path
+        path = path.rstrip("/").rpartition("/")[0] + "/"
+
+
+def _reading_view(path: str, urlconf):
+    """The resolved match of ``path`` when a DRF view reads it with GET, else None."""
+    try:
+        match = resolve(path, urlconf)
+    except Resolver404:
+        return None
+    actions = getattr(match.func, "actions", None)
+    if actions is not None:
+        return match if "get" in actions else None
+    view_class = getattr(match.func, "cls", None)
+    return match if view_class is not None and hasattr(view_class, "get") else None
+
+
+def replay_refusal(request, record, credentials) -> HttpResponse | None:
+    """None while the caller may still read what ``record`` answered about;
+    else the answer of the read that refuses it (404: the object is no longer
+    theirs to see), to give instead of the replay."""
+    urlconf = getattr(request, "urlconf", None)
+    for path in _readable_resources(request, record):
+        match = _reading_view(path, urlconf)
+        if match is not None:
+            break
+    else:
+        return None
+    read = HttpRequest()
+    read.method, read.path, read.path_info, read.resolver_match = "GET", path, path, match
+    # The caller's headers (language, host), without the body's or the
+    # preconditions' ones: a read, answered in full.
+    read.META = {name: value for name, value in request.META.items()
+                 if not name.startswith(("CONTENT_", "HTTP_IF_", "HTTP_IDEMPOTENCY"))}
+    read.META.update(REQUEST_METHOD="GET", QUERY_STRING="", PATH_INFO=path)
+    read.COOKIES = request.COOKIES
+    for name in ("LANGUAGE_CODE", "session", "urlconf"):
+        if hasattr(request, name):
+            setattr(read, name, getattr(request, name))
+    read.user = credentials[0]
+    read._force_auth_user, read._force_auth_token = credentials
+    response = _rendered(match.func(read, *match.args, **match.kwargs))
+    if response.status_code >= 300:
+        return response
+    if _seen_otherwise(record, response):
+        return _rendered(_NotReadable.as_view()(read))
+    return None
+
+
+def _rendered(response):
+    if hasattr(response, "render"):
+        response.render()
+    return response
+
+
+def _seen_otherwise(record, read) -> bool:
+    """The read shows the object the stored answer is about under another
+    ``access`` than the answer did (the full case it created, now seen in a
+    former owner's view)."""
+    try:
+        stored, now = json.loads(bytes(record.response_body or b"")), json.loads(read.content)
+    except ValueError:
+        return False
+    if not (isinstance(stored, dict) and isinstance(now, dict)) or "access" not in stored:
+        return False
+    return stored.get("id") == now.get("id") and stored["access"] != now.get("access")
+
+
+class _NotReadable(APIView):
+    """The 404 of an object the caller may not read, as every view answers it."""
+
+    schema = None
+
+    def get(self, request, *args, **kwargs):
+        raise exceptions.NotFound()
 
 
 def releases_key(response) -> bool:
@@ -236,6 +332,7 @@ class IdempotencyMiddleware:
             if not idempotency_key_lock(user=user, key=key):
                 raise idempotency_key_in_progress()
             record = idempotency_record_find(user=user, key=key, request_hash=fingerprint, now=claimed_at)
+            refused = None if record is None else replay_refusal(request, record, credentials)
         except ServiceError as exc:
             atomic.__exit__(None, None, None)
             return refusal(exc)
@@ -244,7 +341,7 @@ class IdempotencyMiddleware:
             raise
         if record is not None:
             atomic.__exit__(None, None, None)
-            return replay(record)
+            return refused if refused is not None else replay(record)
         # The view sees the caller authenticated here (DRF's forced
         # authentication), rather than looking the token up a second time.
         request._force_auth_user, request._force_auth_token = credentials

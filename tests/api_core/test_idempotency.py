@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from django.db import connection
 from api_core.idempotency import request_hash
 from api_core.models import IdempotencyRecord
 from api_core.tasks import purge_expired_idempotency_keys
-from cases.models import Agency
+from cases.models import Agency, Case, Note
+from tests.factories import case_with_family
 
 from .idempotency_urls import OTHER_PROBE_URL, PROBE_URL, probe
 
@@ -415,3 +417,70 @@ class TestConcurrency:
                    for result in results if result.status_code == 409)
         assert probe.runs == 1 and probe_agencies().count() == 1
         assert IdempotencyRecord.objects.get().state == "completed"
+
+
+def _transferred_to(case, from_agency, to_agency, receiver, client_for):
+    """``case`` handed over and accepted: its old owner now sees only a former owner's view."""
+    from tests.factories import HandoffFactory
+
+    transfer = HandoffFactory(case=case, from_agency=from_agency, to_agency=to_agency, kind="transfer",
+                              status="pending", legal_basis="cooperation_agreement",
+                              legal_basis_note="Acuerdo binacional.")
+    assert client_for(receiver).post(f"/api/v1/handoffs/{transfer.pk}/accept/", {}).status_code == 200
+
+
+@pytest.mark.django_db
+class TestReplayAfterAccessLost:
+    """A replay repeats an answer about an object: only while the caller may still read it."""
+
+    def test_a_created_case_is_not_replayed_to_its_former_owner(self, client_for, pe_caseworker, cl_caseworker,
+                                                                 pe_agency, cl_agency):
+        client = client_for(pe_caseworker)
+        body = {"summary": "Familia en Santa Rosa", "members": [{"relationship": "head", "given_names": "Rosa",
+                                                                 "family_names": "Quispe Mamani"}]}
+        created = post(client, body, url="/api/v1/cases/")
+        assert created.status_code == 201 and "Quispe Mamani" in created.content.decode()
+        replayed = post(client, body, url="/api/v1/cases/")  # while it is still theirs: replayed
+        assert replayed["Idempotent-Replayed"] == "true" and replayed.content == created.content
+        case = Case.objects.get()
+        _transferred_to(case, pe_agency, cl_agency, cl_caseworker, client_for)
+        # The former owner still reads the reference and status; not what the answer showed.
+        assert client.get(f"/api/v1/cases/{case.pk}/").json()["access"] == "former_owner"
+
+        again = post(client, body, url="/api/v1/cases/")
+        assert_problem(again, 404, "not_found")
+        assert not again.has_header("Idempotent-Replayed")
+        # The 404 of a case the caller may not see, byte for byte.
+        assert again.content == client.get(f"/api/v1/cases/{uuid.uuid4()}/").content
+        assert "Quispe" not in again.content.decode() and "Rosa" not in again.content.decode()
+        assert Case.objects.count() == 1  # and nothing created
+        # The same request under a fresh key is a new case, as ever.
+        assert post(client, body, url="/api/v1/cases/", key="other-key").status_code == 201
+
+    def test_a_note_is_not_replayed_once_the_case_is_transferred_the_answer_is_a_fresh_requests(
+            self, client_for, pe_caseworker, cl_caseworker, pe_agency, cl_agency):
+        case = case_with_family(pe_agency)
+        client = client_for(pe_caseworker)
+        url = f"/api/v1/cases/{case.pk}/notes/"
+        note = {"body": "La madre refiere que su hijo necesita insulina."}
+        assert post(client, note, url=url).status_code == 201
+        _transferred_to(case, pe_agency, cl_agency, cl_caseworker, client_for)
+
+        replayed = post(client, note, url=url)
+        fresh = post(client, note, url=url, key="a-fresh-key")
+        # A former owner may not write on the case any more (403 limited_access): byte for byte that answer.
+        assert_problem(replayed, 403, "limited_access")
+        assert (replayed.status_code, replayed.content) == (fresh.status_code, fresh.content)
+        assert not replayed.has_header("Idempotent-Replayed")
+        assert "insulina" not in replayed.content.decode()
+        assert Note.objects.filter(case=case).count() == 1
+
+    def test_a_replay_to_someone_who_lost_the_role_is_refused(self, client_for, pe_caseworker, pe_agency):
+        case = case_with_family(pe_agency)
+        client = client_for(pe_caseworker)
+        url = f"/api/v1/cases/{case.pk}/notes/"
+        assert post(client, {"body": "Nota"}, url=url).status_code == 201
+        pe_caseworker.groups.clear()
+        replayed = post(client, {"body": "Nota"}, url=url)
+        assert replayed.status_code in (403, 404) and replayed["Content-Type"] == PROBLEM
+        assert "Nota" not in replayed.content.decode()
