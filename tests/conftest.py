@@ -14,6 +14,9 @@ from cases.roles import Role
 
 from .factories import AgencyFactory, UserFactory
 
+# Every API answer of the suite checked against the published schema.
+pytest_plugins = ["tests.schema_conformance"]
+
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 CHROMIUM = "/usr/bin/chromium"
 
