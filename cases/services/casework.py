@@ -642,7 +642,8 @@ def person_update(*, actor, person_id, if_match: IfMatch | None = None, **fields
 @transaction.atomic
 def note_add(*, actor, case_id, body: str, visibility: str = NoteVisibility.AGENCY) -> Note:
     """Owner and collaborator agencies write notes; ``agency`` notes stay
-    within the writer's agency."""
+    within the writer's agency, and so does every trace of them (no new case
+    version or ``updated_at``, the event to that agency alone)."""
     case = _case_for_change(actor, case_id, allowed=(Access.OWNER, Access.COLLABORATOR))
     _choice(visibility, NoteVisibility.values, "visibility")
     if not (body or "").strip():
@@ -650,8 +651,13 @@ def note_add(*, actor, case_id, body: str, visibility: str = NoteVisibility.AGEN
     note = Note.objects.create(case=case, author=actor, agency_id=actor.agency_id, body=body, visibility=visibility)
     # The text stays in the note: the history says that it was written, and by whom.
     record(actor=actor, case=case, action="note.added", obj=note, changes={"visibility": [None, visibility]})
-    _touch(case)
-    emit("case.updated", obj=case, case=case, agencies=_audience(case))
+    if visibility == NoteVisibility.SHARED:
+        _touch(case)
+        emit("case.updated", obj=case, case=case, agencies=_audience(case))
+    else:
+        # Only the writer's agency may read it: the case's version, its
+        # updated_at and every other agency's feed must show no trace of it.
+        emit("case.updated", obj=case, case=case, agencies=[actor.agency_id])
     return note
 
 

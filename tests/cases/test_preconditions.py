@@ -43,10 +43,12 @@ class TestCaseIfMatch:
         assert (family_case.priority, family_case.version) == ("high", 2)
         assert HistoryEntry.objects.filter(action="case.updated").count() == 1
 
-    def test_a_note_by_a_collaborator_also_makes_the_tag_stale(self, client_for, pe_caseworker, collaborator,
-                                                                family_case):
+    def test_a_shared_note_by_a_collaborator_also_makes_the_tag_stale(self, client_for, pe_caseworker, collaborator,
+                                                                       family_case):
+        """Only a note the owner may read: an ``agency`` one leaves no trace (test_note_visibility_traces)."""
         stale = client_for(pe_caseworker).get(f"/api/v1/cases/{family_case.pk}/")["ETag"]
-        client_for(collaborator).post(f"/api/v1/cases/{family_case.pk}/notes/", {"body": "Visita."}, format="json")
+        client_for(collaborator).post(f"/api/v1/cases/{family_case.pk}/notes/",
+                                      {"body": "Visita.", "visibility": "shared"}, format="json")
         response = client_for(pe_caseworker).post(f"/api/v1/cases/{family_case.pk}/close/", {"reason": "resolved"},
                                                   format="json", HTTP_IF_MATCH=stale)
         assert_precondition_failed(response)
