@@ -1,4 +1,5 @@
 """Meetings: scheduling, cancelling, the agenda, attendance, the minutes."""
+import hashlib
 import zoneinfo
 
 from django import forms
@@ -379,8 +380,9 @@ class MeetingAdmin(ExportActions, ServiceErrorsAsMessages, admin.ModelAdmin):
     def mark_held_view(self, request, object_id):
         return self._step(request, object_id, services.meeting_mark_held, _("The meeting is marked as held."))
 
-    def _confirm(self, request, object_id, *, title, question, button, step):
-        """An irreversible step: GET shows what will happen, POST does it."""
+    def _confirm(self, request, object_id, *, title, question, button, step, confirmed=None):
+        """An irreversible step on the minutes: GET shows what will happen and
+        the text it happens to, POST does it."""
         if request.method == "POST":
             return step()
         meeting = meeting_for(request.user, object_id)
@@ -388,14 +390,32 @@ class MeetingAdmin(ExportActions, ServiceErrorsAsMessages, admin.ModelAdmin):
             raise PermissionDenied
         return TemplateResponse(request, "admin/committee/meeting/confirm.html", {
             **self.admin_site.each_context(request), "title": title, "question": question, "button": button,
-            "opts": self.model._meta, "original": meeting})
+            "opts": self.model._meta, "original": meeting, "minutes": meeting.minutes, "confirmed": confirmed or {}})
+
+    def response_change(self, request, obj):
+        if "_circulate" in request.POST:
+            # The button is a submit of the page's form: what was typed is saved,
+            # and the confirmation shows the text that will go round.
+            self.message_user(request, _("The minutes are saved. Read them once more before circulating them."),
+                              messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:committee_meeting_minutes_circulate", args=[obj.pk]))
+        return super().response_change(request, obj)
 
     def circulate_view(self, request, object_id):
+        meeting = meeting_for(request.user, object_id)
+        digest = hashlib.sha256(meeting.minutes.encode()).hexdigest()
+        if request.method == "POST" and request.POST.get("minutes_digest") != digest:
+            if not self.has_change_permission(request, meeting):
+                raise PermissionDenied
+            # Changed (or never shown) since the confirmation: circulate only a text that was read.
+            self.message_user(request, _("The minutes changed since they were shown to you. Read them again "
+                                         "before circulating them."), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
         return self._confirm(
             request, object_id, title=_("Circulate the minutes"),
             question=_("The members will be able to read these minutes. Once circulated, the text can no longer be "
                        "edited here; it can only be approved."),
-            button=_("Yes, circulate the minutes"),
+            button=_("Yes, circulate the minutes"), confirmed={"minutes_digest": digest},
             step=lambda: self._step(request, object_id, services.minutes_circulate, _("The minutes are circulated.")))
 
     def approve_view(self, request, object_id):

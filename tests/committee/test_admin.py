@@ -251,12 +251,47 @@ class TestMeetingSteps:
         held = MeetingFactory(committee=committee, status="held", minutes="Acta.")
         client = admin_client_for(secretariat)
         url = reverse("admin:committee_meeting_minutes_circulate", args=[held.pk])
-        assert "Sí, distribuir el acta" in client.get(url).content.decode()
+        page = client.get(url)
+        assert "Sí, distribuir el acta" in page.content.decode()
         held.refresh_from_db()
         assert held.minutes_status == "draft"
-        client.post(url)
+        client.post(url, _form(page, form_id="confirm-form"))
         held.refresh_from_db()
         assert held.minutes_status == "circulated"
+
+    def test_circulating_saves_what_was_typed_first_and_shows_it(self, admin_client_for, secretariat, committee):
+        """The button submits the page's form: unsaved minutes are saved, not thrown away, then confirmed."""
+        held = MeetingFactory(committee=committee, status="held", minutes="Borrador.", place="Arica")
+        client = admin_client_for(secretariat)
+        page = client.get(_change_url(held)).content.decode()
+        button = re.search(r'<button[^>]*name="_circulate"[^>]*>', page)
+        assert button is not None and 'form="meeting_form"' in button.group(0)
+        assert reverse("admin:committee_meeting_minutes_circulate", args=[held.pk]) + '"' not in page  # no link
+        data = _form(client.get(_change_url(held)))
+        data["minutes"] = "Acta completa: se acordó el retorno asistido."
+        response = client.post(_change_url(held), {**data, "_circulate": "1"})
+        circulate = reverse("admin:committee_meeting_minutes_circulate", args=[held.pk])
+        assert response.status_code == 302 and response["Location"] == circulate
+        held.refresh_from_db()
+        assert (held.minutes, held.minutes_status) == ("Acta completa: se acordó el retorno asistido.", "draft")
+        confirm = client.get(circulate)
+        assert "Acta completa: se acordó el retorno asistido." in confirm.content.decode()
+        client.post(circulate, _form(confirm, form_id="confirm-form"))
+        held.refresh_from_db()
+        assert held.minutes_status == "circulated"
+
+    def test_a_text_other_than_the_one_shown_is_not_circulated(self, admin_client_for, secretariat, committee):
+        held = MeetingFactory(committee=committee, status="held", minutes="Versión leída.")
+        client = admin_client_for(secretariat)
+        url = reverse("admin:committee_meeting_minutes_circulate", args=[held.pk])
+        confirmed = _form(client.get(url), form_id="confirm-form")
+        Meeting.objects.filter(pk=held.pk).update(minutes="Versión cambiada después.")
+        response = client.post(url, confirmed, follow=True)
+        assert "El acta cambió desde que se le mostró" in response.content.decode()
+        assert "Versión cambiada después." in response.content.decode()  # shown again, to be read
+        assert client.post(url).status_code == 302  # a POST that confirms nothing circulates nothing
+        held.refresh_from_db()
+        assert held.minutes_status == "draft" and held.minutes_circulated_at is None
 
     def test_there_is_no_bulk_approval_without_confirmation(self, admin_client_for, secretariat, committee):
         circulated = MeetingFactory(committee=committee, status="held", minutes="Acta.", minutes_status="circulated")
