@@ -54,7 +54,7 @@ from cases.selectors import handoffs_visible_to
 
 from . import rollup
 from .committee_calendar import committee_zone, day_start
-from .suppression import suppress
+from .suppression import rounded, suppress
 
 SCOPE_ALL = "all"
 SCOPE_AGENCY = "agency"
@@ -197,7 +197,8 @@ class Figures:
 
     def as_dict(self) -> dict:
         return {"scope": self.scope, "group_by": self.group_by, "threshold": self.threshold,
-                "as_of": self.as_of.isoformat(), "rows": self.rows, "total": self.total}
+                "rounding": self.threshold, "as_of": self.as_of.isoformat(), "rows": self.rows,
+                "total": self.total}
 
 
 def _publish(*, scope, group_by, dimensions, cells, labels, total, patterns, as_of, extra=None) -> Figures:
@@ -215,7 +216,7 @@ def _publish(*, scope, group_by, dimensions, cells, labels, total, patterns, as_
     measures = [m for pattern in patterns for m in pattern]
 
     def shaped(values, is_hidden) -> dict:
-        out = {m: (None if is_hidden(m) else values[m]) for m in measures}
+        out = {m: (None if is_hidden(m) else rounded(values[m], limit)) for m in measures}
         out["suppressed"] = any(out[m] is None for m in measures)
         if extra is not None:
             out.update(extra(values, out))

@@ -26,6 +26,16 @@ subtraction from another answer, what it hides (best effort: a margin that
 a one-dimension answer shows cannot be hidden from here). Then against
 what the answer itself shows (the cells and the total), which is always
 achieved. docs/api/statistics.md explains the method with examples.
+
+3. Rounding: every count shown is rounded down to a multiple of the
+   threshold (``rounded``): 0 stays 0, 5 to 9 are shown as 5. Suppression
+   protects one answer; rounding protects answers against each other. Any
+   count a caller can derive from two answers (a difference or a sum of two
+   published counts) then has at least two possible values, so no pair of
+   answers gives away a small count (total of all − total of the open ones
+   was the closed ones exactly). That needs a threshold of 4 or more: each
+   published value then stands for at least 3 counts, and no run of them
+   spans exactly threshold − 2 (docs/api/statistics.md gives the argument).
 """
 from collections import deque
 from collections.abc import Hashable, Mapping, Sequence
@@ -42,6 +52,15 @@ class Suppression:
 
 def is_small(count: int, threshold: int) -> bool:
     return 0 < count < threshold
+
+
+def rounded(count: int, threshold: int) -> int:
+    """A count that suppression left shown, as it is published: rounded down
+    to a multiple of ``threshold`` (0 stays 0; a small count is never shown)."""
+    if is_small(count, threshold):
+        raise ValueError("a small count is hidden, not rounded")
+    count = int(count)
+    return count - count % threshold
 
 
 def _row_is_small(values: Sequence[int], threshold: int) -> bool:

@@ -78,6 +78,11 @@ class HandoffStatisticsParameters(_Parameters):
 # --- Answers (for the schema) -------------------------------------------------------------------------
 
 
+def _rounding():
+    return serializers.IntegerField(help_text=_(
+        "Every count shown is rounded down to a multiple of this (the threshold): 25 stands for 25 to 29."))
+
+
 def _as_of():
     return serializers.DateTimeField(help_text=_(
         "Every change committed before this moment is counted, including those the rollup has not taken yet."))
@@ -97,6 +102,7 @@ class CaseStatisticsSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=FIGURES_SCOPES)
     group_by = serializers.ListField(child=serializers.CharField())
     threshold = serializers.IntegerField()
+    rounding = _rounding()
     as_of = _as_of()
     rows = serializers.ListField(child=serializers.DictField())
     total = CaseTotalSerializer()
@@ -115,6 +121,7 @@ class HandoffStatisticsSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=FIGURES_SCOPES)
     group_by = serializers.ListField(child=serializers.CharField())
     threshold = serializers.IntegerField()
+    rounding = _rounding()
     as_of = _as_of()
     rows = serializers.ListField(child=serializers.DictField())
     total = HandoffTotalSerializer()

@@ -51,17 +51,18 @@ class TestSituationReportApi:
         assert body["previous_meeting"] == str(previous.pk)
         assert body["since"] == previous.starts_at.isoformat()
         period = {row["border_point"]: row for row in body["period"]["new_by_border_point"]["rows"]}
-        assert period["arica_city"]["cases"] == 6 and period["arica_city"]["people"] == 12
+        # Shown rounded down to a multiple of 5: 6 and 12, 44, 35, 7 and 6.
+        assert period["arica_city"]["cases"] == 5 and period["arica_city"]["people"] == 10
         assert period["tacna_city"]["cases"] == 0
-        assert body["period"]["new_by_border_point"]["total"]["cases"] == 6
-        assert body["cumulative"]["new_by_border_point"]["total"]["cases"] == 44
+        assert body["period"]["new_by_border_point"]["total"]["cases"] == 5
+        assert body["cumulative"]["new_by_border_point"]["total"]["cases"] == 40
         assert body["cumulative"]["open_by_border_point"]["total"]["cases"] == 35
         directions = {row["direction"]: row for row in body["cumulative"]["handoffs_by_direction"]["rows"]}
-        assert directions["pe_to_cl"]["handoffs"] == 7 and directions["cl_to_pe"]["handoffs"] == 6
+        assert directions["pe_to_cl"]["handoffs"] == 5 and directions["cl_to_pe"]["handoffs"] == 5
         assert directions["to_international"]["handoffs"] == 0
         items = {row["status"]: row for row in body["period"]["action_items"]["rows"]}
         assert items["done"]["action_items"] is None and items["open"]["action_items"] is None  # 1 and 5: 1 is small
-        assert body["period"]["action_items"]["total"]["action_items"] == 6
+        assert body["period"]["action_items"]["total"]["action_items"] == 5  # 6
 
     def test_every_figure_is_suppressed(self, client_for, secretariat, meetings):
         """No published count in the report is between 1 and 4."""

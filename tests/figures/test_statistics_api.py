@@ -32,18 +32,20 @@ def _rows(body, dimension):
 
 class TestCaseCounts:
     def test_it_counts_every_agency_for_the_secretariat(self, client_for, secretariat, dataset):
-        """All 44 cases and 91 people; Tacna (3) and other (1) hidden, and together they hide nothing."""
+        """All 44 cases and 91 people (shown rounded down to 40 and 90); Tacna (3) and other (1) hidden,
+        and together they hide nothing."""
         response = client_for(secretariat).get(CASES, {"group_by": "border_point"})
         assert response.status_code == 200
         body = response.json()
         assert body["scope"] == "all" and body["group_by"] == ["border_point"] and body["threshold"] == 5
-        assert body["total"] == {"cases": 44, "people": 91, "suppressed": False}
+        assert body["rounding"] == 5
+        assert body["total"] == {"cases": 40, "people": 90, "suppressed": False}
         rows = _rows(body, "border_point")
         assert list(rows) == ["chacalluta_santa_rosa", "tacna_city", "arica_city", "other"]
         assert rows["chacalluta_santa_rosa"] | {} == {
             "border_point": "chacalluta_santa_rosa", "border_point_label": "Chacalluta–Santa Rosa",
-            "cases": 12, "people": 36, "suppressed": False}
-        assert rows["arica_city"]["cases"] == 28 and rows["arica_city"]["people"] == 48
+            "cases": 10, "people": 35, "suppressed": False}
+        assert rows["arica_city"]["cases"] == 25 and rows["arica_city"]["people"] == 45
         for hidden in ("tacna_city", "other"):
             assert rows[hidden]["cases"] is None and rows[hidden]["people"] is None and rows[hidden]["suppressed"]
         assert Case.objects.count() == 44  # a read writes nothing
@@ -52,9 +54,9 @@ class TestCaseCounts:
         """Peru: Tacna (3) is the only small cell, so the next smallest (Arica, 8) is hidden too; zero stays zero."""
         body = client_for(pe_caseworker).get(CASES, {"group_by": "border_point"}).json()
         assert body["scope"] == "agency"
-        assert body["total"] == {"cases": 23, "people": 50, "suppressed": False}
+        assert body["total"] == {"cases": 20, "people": 50, "suppressed": False}  # 23 and 50
         rows = _rows(body, "border_point")
-        assert rows["chacalluta_santa_rosa"]["cases"] == 12
+        assert rows["chacalluta_santa_rosa"]["cases"] == 10  # 12
         assert rows["tacna_city"]["cases"] is None and rows["arica_city"]["cases"] is None
         assert rows["arica_city"]["suppressed"] is True
         assert rows["other"] == {"border_point": "other", "border_point_label": "Otro", "cases": 0, "people": 0,
@@ -63,7 +65,7 @@ class TestCaseCounts:
     def test_collaborated_cases_count_for_the_collaborator(self, client_for, cl_caseworker, dataset):
         """Chile: its 21 cases plus the 2 it collaborates on."""
         body = client_for(cl_caseworker).get(CASES, {"group_by": "border_point"}).json()
-        assert body["total"] == {"cases": 23, "people": 47, "suppressed": False}
+        assert body["total"] == {"cases": 20, "people": 45, "suppressed": False}  # 23 and 47
         rows = _rows(body, "border_point")
         assert rows["arica_city"]["cases"] == 20 and rows["tacna_city"]["cases"] == 0
         assert rows["chacalluta_santa_rosa"]["cases"] is None and rows["other"]["cases"] is None
@@ -76,7 +78,7 @@ class TestCaseCounts:
         assert rows["unaccompanied_minor"]["cases"] is None  # secondary: else 4 would be total − … no, by line
         assert rows["family_with_children"]["cases"] is None
         assert rows["pregnancy"]["cases"] == 0
-        assert body["total"]["cases"] == 44
+        assert body["total"]["cases"] == 40  # 44
 
     def test_two_dimensions_and_filters(self, client_for, secretariat, dataset):
         """Open cases by border point and owner country."""
@@ -94,13 +96,13 @@ class TestCaseCounts:
         assert cells[("PE", "arica_city")] | {} == {
             "owner_country": "PE", "owner_country_label": "Perú", "border_point": "arica_city",
             "border_point_label": "Ciudad de Arica", "cases": 0, "people": 0, "suppressed": False}
-        assert body["total"] == {"cases": 35, "people": 82, "suppressed": False}
+        assert body["total"] == {"cases": 35, "people": 80, "suppressed": False}  # 35 and 82
 
     def test_owner_agency_is_labelled_with_its_name(self, client_for, secretariat, dataset):
         """Agencies are keyed by code and labelled by name."""
         rows = _rows(client_for(secretariat).get(CASES, {"group_by": "owner_agency"}).json(), "owner_agency")
         assert rows["cl-sermig"] == {"owner_agency": "cl-sermig", "owner_agency_label": "Servicio Nacional de "
-                                     "Migraciones", "cases": 21, "people": 41, "suppressed": False}
+                                     "Migraciones", "cases": 20, "people": 40, "suppressed": False}  # 21 and 41
 
     def test_labels_follow_the_language_of_the_caller(self, client_for, secretariat, dataset):
         """Accept-Language: en gives English labels."""
@@ -128,22 +130,23 @@ class TestCaseCounts:
         assert [row["registered_week"] for row in body["rows"]] == ["2026-02-23"]
         body = client_for(secretariat).get(CASES, {"group_by": ["registered_month"],
                                                    "registered_from": "2026-03-01"}).json()
-        assert [(row["registered_month"], row["cases"]) for row in body["rows"]] == [("2026-03", 6)]
+        assert [(row["registered_month"], row["cases"]) for row in body["rows"]] == [("2026-03", 5)]  # 6
         body = client_for(secretariat).get(CASES, {"registered_from": "2026-03-02"}).json()
         assert body["total"]["cases"] == 0
 
 
 class TestHandoffCounts:
     def test_counts_pending_overdue_and_response_times(self, client_for, secretariat, dataset):
-        """Peru → Chile 7 (5 pending, 2 overdue, 2 answers: no median); Chile → Peru 6 answered."""
+        """Peru → Chile 7 (5 pending, 2 overdue, 2 answers: no median); Chile → Peru 6 answered; counts shown
+        rounded down to a multiple of 5."""
         body = client_for(secretariat).get(HANDOFFS, {"group_by": "from_country"}).json()
         rows = _rows(body, "from_country")
-        assert rows["PE"] | {} == {"from_country": "PE", "from_country_label": "Perú", "handoffs": 7, "pending": 5,
+        assert rows["PE"] | {} == {"from_country": "PE", "from_country_label": "Perú", "handoffs": 5, "pending": 5,
                                    "overdue": None, "suppressed": True, "median_response_hours": None,
                                    "p90_response_hours": None}
-        assert rows["CL"]["handoffs"] == 6 and rows["CL"]["pending"] == 0 and rows["CL"]["overdue"] == 0
+        assert rows["CL"]["handoffs"] == 5 and rows["CL"]["pending"] == 0 and rows["CL"]["overdue"] == 0
         assert rows["CL"]["median_response_hours"] == 9.0 and rows["CL"]["p90_response_hours"] == 16.0
-        assert body["total"] == {"handoffs": 13, "pending": 5, "overdue": None, "suppressed": True,
+        assert body["total"] == {"handoffs": 10, "pending": 5, "overdue": None, "suppressed": True,
                                  "median_response_hours": 10.0, "p90_response_hours": 14.4}
 
     def test_a_caseworker_sees_the_handoffs_its_agency_sent_or_received(self, client_for, outsider, dataset):
@@ -269,3 +272,21 @@ class TestQueryCounts:
             assert client.get(url, params).status_code == 200
         figures = [q for q in queries.captured_queries if any(table in q["sql"] for table in DATA_TABLES)]
         assert len(figures) == expected[dataset["source"] == "rollup"], [q["sql"] for q in figures]
+
+
+class TestAcrossAnswers:
+    def test_all_minus_open_does_not_give_the_closed_cases_away(self, client_for, pe_caseworker, pe_agency):
+        """Issue 27.2: 23 cases, 21 open, 2 closed. Both totals are shown as 20, the closed ones hidden:
+        the difference tells nothing about them."""
+        CaseFactory.create_batch(21, owner_agency=pe_agency, member_count=1)
+        CaseFactory.create_batch(2, owner_agency=pe_agency, member_count=1, status="closed",
+                                 closure_reason="resolved")
+        client = client_for(pe_caseworker)
+        everything = client.get(CASES).json()["total"]
+        opened = client.get(CASES, {"status": "open"}).json()["total"]
+        closed = client.get(CASES, {"status": "closed"}).json()["total"]
+        assert everything["cases"] == opened["cases"] == 20
+        assert closed == {"cases": None, "people": None, "suppressed": True}
+        # Within one answer, secondary suppression: 21 beside the total would give the 2 away.
+        by_status = client.get(CASES, {"group_by": "status"}).json()
+        assert [row["cases"] for row in by_status["rows"]] == [None, None] and by_status["total"]["cases"] == 20
