@@ -13,7 +13,10 @@ allowed, and after each step:
 - no personal value — names, document numbers, dates of birth, phones, note
   bodies — is readable by a caller the model does not allow, through the
   case, its members, notes, history and handoffs, the people endpoint, the
-  lists and the events feed (webhook payloads are the feed's items).
+  lists and the events feed (webhook payloads are the feed's items);
+- each agency's export of a person on the last case touched holds no case,
+  handoff or data-protection request the agency cannot read directly, and
+  no personal value it may not read.
 
 CI runs a bounded number of sequences. A long run:
 ``make fuzz`` (``FUZZ_EXAMPLES``, ``FUZZ_STEPS``; docs/security.md).
@@ -34,9 +37,11 @@ from rest_framework.test import APIClient
 
 from api_core.errors import ServiceError
 from api_core.services import token_issue
+from cases.models import Case
 from cases.roles import Role
 from cases.selectors import cases_visible_to
 from cases.services import casework, handoffs
+from dataprotection import services as dataprotection
 from tests.factories import AgencyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -106,6 +111,7 @@ class CaseworkMachine(RuleBasedStateMachine):
         self.people: dict = {}
         self.handoffs: list[HandoffModel] = []
         self.notes: dict = {}  # body → case index
+        self.requests: list = []  # (reference, agency index, person id) of data-protection requests
         self.counter = itertools.count(1)
         self.touched: int | None = None
 
@@ -345,6 +351,22 @@ class CaseworkMachine(RuleBasedStateMachine):
     def handoff_step(self, who, i, action):
         self._handoff_step(who, i, action)
 
+    # --- data-protection requests ---
+
+    @precondition(lambda self: self.people)
+    @rule(who=agency, j=index)
+    def file_access_request(self, who, j):
+        """An agency records a person's request for access to their data."""
+        _p, person = self._pick(list(self.people.values()), j)
+        allowed = any(self.cases[c].owner == who for c in person.cases)
+        data_request = self._attempt(allowed, lambda: dataprotection.data_request_create(
+            actor=self.users[who], person=person.id, kind="access", received_at=timezone.now(), channel="email"),
+            "data_request_create")
+        if data_request is not None:
+            self.requests.append((data_request.reference, who, person.id))
+        if person.cases:
+            self.touched = min(person.cases)
+
     # --- reads ---
 
     @precondition(lambda self: self.cases)
@@ -368,6 +390,46 @@ class CaseworkMachine(RuleBasedStateMachine):
             return
         for who in range(len(AGENCIES) + 1):
             self._check_reads(who, [self.touched], lists=False)
+
+    @invariant()
+    def exports_hold_only_what_the_agency_reads(self):
+        if self.touched is None:
+            return
+        references = dict(Case.objects.filter(pk__in=[case.id for case in self.cases])
+                          .values_list("pk", "reference"))
+        for who in range(len(AGENCIES)):
+            for person_id in self.cases[self.touched].members:
+                self._check_export(who, person_id, references)
+
+    def _check_export(self, who, person_id, references):
+        """An owner exports; a collaborator gets 403, anyone else 404. The
+        export names only the cases the agency reads in full, their handoffs
+        and the agency's own requests, and only values it may read."""
+        person = self.people[person_id]
+        full = {c for c in person.cases if self.access(who, c) in FULL}
+        owns = any(self.cases[c].owner == who for c in full)
+        response = self.clients[self.users[who].pk].get(f"/api/v1/people/{person_id}/export/")
+        assert response.status_code == (200 if owns else 403 if full else 404), (person_id, response.status_code)
+        if not owns:
+            return
+        body, text = response.json(), response.content.decode()
+        readable = {references[self.cases[c].id] for c in full}
+        assert {case["reference"] for case in body["cases"]} == readable
+        assert {handoff["case"] for handoff in body["handoffs"]} <= readable
+        assert {consent["case"] for consent in body["consents"]} <= {
+            references[case.id] for c, case in enumerate(self.cases) if self.access(who, c) in FULL}
+        hidden = [references[case.id] for c, case in enumerate(self.cases) if self.access(who, c) not in FULL]
+        hidden += [reference for reference, agency_index, _person in self.requests if agency_index != who]
+        leaked = sorted(value for value in hidden if value in text)
+        assert not leaked, f"{AGENCIES[who][0]} exports {leaked}"
+        assert {item["reference"] for item in body["data_requests"]} == {
+            reference for reference, agency_index, subject in self.requests if agency_index == who
+            and subject == person_id}
+        secrets = set(self.notes)
+        for other in self.people.values():
+            secrets |= other.values
+        leaked = sorted(value for value in secrets - self._allowed_values(who) if value in text)
+        assert not leaked, f"{AGENCIES[who][0]} exports {leaked}"
 
     def _allowed_values(self, who) -> set:
         """What the caller may read: the people on the cases it reads in full,
@@ -433,3 +495,26 @@ def test_casework_keeps_to_the_model():
     run_state_machine_as_test(CaseworkMachine, settings=settings(
         max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+
+
+def test_the_exports_keep_to_the_model_after_a_shared_person_is_transferred():
+    """A sequence the random ones rarely reach: an agency puts a person on two
+    of its cases and transfers one across the border; each agency then
+    records an access request. Neither agency's export shows the other's
+    case, handoff or request."""
+    machine = CaseworkMachine()
+    try:
+        machine.create_case(who=0, children=0)
+        machine.create_case(who=0, children=0)
+        machine.link_person(who=0, i=1, j=0)  # the first head onto the second case
+        machine.create_handoff(who=0, i=1, to=2, kind="transfer", basis="vital_interest")
+        machine.handoff_step(who=2, i=0, action="accept")
+        machine.file_access_request(who=2, j=0)
+        machine.file_access_request(who=0, j=0)
+        assert machine.access(0, 1) == "former_owner" and machine.access(2, 0) is None
+        for touched in (0, 1):
+            machine.touched = touched
+            machine.exports_hold_only_what_the_agency_reads()
+            machine.nothing_leaks_from_the_last_case_touched()
+    finally:
+        machine.teardown()
