@@ -40,3 +40,8 @@ def password_step_recent(request) -> bool:
     given = request.session.get(PASSWORD_AT_KEY)
     window = settings.SIGNIN["ENROLMENT_WINDOW"].total_seconds()
     return given is not None and time.time() - given < window
+
+
+def passkeys_enabled() -> bool:
+    """Passkeys work only where the server is reached at a secure origin (config/settings/base.py)."""
+    return bool(settings.OTP_WEBAUTHN_ALLOWED_ORIGINS)

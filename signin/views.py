@@ -26,7 +26,7 @@ from .services import (
     totp_device_in_enrolment,
     totp_device_start,
 )
-from .state import password_step_recent, safe_next, session_verified
+from .state import passkeys_enabled, password_step_recent, safe_next, session_verified
 
 # Codes just issued wait here until the recovery-codes page shows them, once.
 NEW_CODES_KEY = "signin_new_recovery_codes"
@@ -57,6 +57,7 @@ def second_factor(request, site):
         "form": form,
         "next": next_url,
         "has_passkey": WebAuthnCredential.objects.filter(user=request.user, confirmed=True).exists(),
+        "passkeys": passkeys_enabled(),
     })
 
 
@@ -91,6 +92,7 @@ def enrol(request, site):
         "qr_code": segno.make(device.config_url, error="m").svg_inline(scale=4, omitsize=False),
         "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
         "forced": not has_second_factor(user),
+        "passkeys": passkeys_enabled(),
     })
 
 

@@ -8,10 +8,26 @@ from django_otp_webauthn.exceptions import OTPWebAuthnApiError
 
 from .models import SignInEventKind
 from .services import recovery_codes_issue, sign_in_event_record
-from .state import password_step_recent, session_verified
+from .state import passkeys_enabled, password_step_recent, session_verified
 from .views import NEW_CODES_KEY
 
 app_name = "otp_webauthn"
+
+
+class PasskeysOff(OTPWebAuthnApiError):
+    status_code = 404
+    default_code = "passkeys_off"
+    default_detail = _("Passkeys are off on this server: it is not reached over HTTPS. Use an authenticator "
+                       "app or a recovery code.")
+
+
+class PasskeysOn:
+    """Every passkey ceremony is refused while passkeys are off (no secure origin)."""
+
+    def initial(self, request, *args, **kwargs):
+        if not passkeys_enabled():
+            raise PasskeysOff()
+        super().initial(request, *args, **kwargs)
 
 
 class PasswordStepExpired(OTPWebAuthnApiError):
@@ -30,11 +46,15 @@ class RecentPasswordRequired:
             raise PasswordStepExpired()
 
 
-class BeginRegistration(RecentPasswordRequired, webauthn_views.BeginCredentialRegistrationView):
+class BeginRegistration(PasskeysOn, RecentPasswordRequired, webauthn_views.BeginCredentialRegistrationView):
     pass
 
 
-class CompleteRegistration(RecentPasswordRequired, webauthn_views.CompleteCredentialRegistrationView):
+class BeginAuthentication(PasskeysOn, webauthn_views.BeginCredentialAuthenticationView):
+    pass
+
+
+class CompleteRegistration(PasskeysOn, RecentPasswordRequired, webauthn_views.CompleteCredentialRegistrationView):
     def post(self, *args, **kwargs):
         was_verified = session_verified(self.request)
         response = super().post(*args, **kwargs)
@@ -47,14 +67,14 @@ class CompleteRegistration(RecentPasswordRequired, webauthn_views.CompleteCreden
         return response
 
 
-class CompleteAuthentication(webauthn_views.CompleteCredentialAuthenticationView):
+class CompleteAuthentication(PasskeysOn, webauthn_views.CompleteCredentialAuthenticationView):
     def complete_auth(self, device):
         super().complete_auth(device)
         sign_in_event_record(kind=SignInEventKind.SIGNED_IN, request=self.request, user=device.user,
                              detail="passkey")
 
     def handle_exception(self, exc):
-        if self.request.user.is_authenticated:
+        if self.request.user.is_authenticated and not isinstance(exc, PasskeysOff):
             sign_in_event_record(kind=SignInEventKind.SECOND_FACTOR_FAILED, request=self.request,
                                  user=self.request.user, detail="passkey")
         return super().handle_exception(exc)
@@ -64,7 +84,7 @@ urlpatterns = [
     path("registration/begin/", BeginRegistration.as_view(),
          name="credential-registration-begin"),
     path("registration/complete/", CompleteRegistration.as_view(), name="credential-registration-complete"),
-    path("authentication/begin/", webauthn_views.BeginCredentialAuthenticationView.as_view(),
+    path("authentication/begin/", BeginAuthentication.as_view(),
          name="credential-authentication-begin"),
     path("authentication/complete/", CompleteAuthentication.as_view(), name="credential-authentication-complete"),
     path("jsi18n/", JavaScriptCatalog.as_view(packages=["django_otp_webauthn"]), name="js-i18n-catalog"),

@@ -192,7 +192,15 @@ OTP_TOTP_ISSUER = env("PUENTE_TOTP_ISSUER", default="Puente")
 # Passkeys belong to the host staff open the admin at (PUBLIC_BASE_URL).
 OTP_WEBAUTHN_RP_ID = env("PUENTE_WEBAUTHN_RP_ID", default=urlsplit(PUBLIC_BASE_URL).hostname)
 OTP_WEBAUTHN_RP_NAME = "Puente"
-OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list("PUENTE_WEBAUTHN_ORIGINS", default=[PUBLIC_BASE_URL])
+# Browsers offer passkeys only to a secure origin: https, or http://localhost on the
+# machine itself. Served over plain http elsewhere (a laptop on a border post's LAN),
+# the service starts with passkeys off, says so in the log and on the sign-in pages,
+# and staff use their authenticator app (signin.state.passkeys_enabled).
+WEBAUTHN_CONFIGURED_ORIGINS = env.list("PUENTE_WEBAUTHN_ORIGINS", default=[PUBLIC_BASE_URL])
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [origin for origin in WEBAUTHN_CONFIGURED_ORIGINS
+                                if origin.startswith(("https://", "http://localhost"))]
+if not OTP_WEBAUTHN_ALLOWED_ORIGINS:
+    SILENCED_SYSTEM_CHECKS.append("otp_webauthn.E030")  # no secure origin: passkeys off, on purpose
 # A passkey is the second factor after the password, never a way around it.
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 

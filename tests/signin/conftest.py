@@ -1,3 +1,5 @@
+from urllib.parse import quote
+
 import pytest
 from django.test import Client
 
@@ -32,3 +34,20 @@ def sign_in_password(client, username, password=PASSWORD, **extra):
 def secretariat_colleague(db):
     """Another secretariat account, to act on ``staff``."""
     return UserFactory(username="secretaria.dos", roles=[Role.SECRETARIAT], is_staff=True)
+
+
+def database_url_of(settings_dict) -> str:
+    """DATABASE_URL for a subprocess on the test database, over TCP or through
+    the embedded server's socket directory (which its URL gives as ``?host=``,
+    so Django holds it in OPTIONS, not HOST)."""
+    options = settings_dict.get("OPTIONS") or {}
+    user, name = quote(settings_dict["USER"], safe=""), settings_dict["NAME"]
+    host = settings_dict.get("HOST") or options.get("host") or ""
+    port = settings_dict.get("PORT") or options.get("port") or ""
+    password = settings_dict.get("PASSWORD") or ""
+    auth = f"{user}:{quote(password, safe='')}@" if password else f"{user}@"
+    if not host or host.startswith("/"):
+        query = "&".join(f"{key}={quote(str(value), safe='/')}" for key, value in (("host", host), ("port", port))
+                         if value)
+        return f"postgres://{auth}/{name}" + (f"?{query}" if query else "")
+    return f"postgres://{auth}{host}:{port or 5432}/{name}"

@@ -17,7 +17,7 @@ from cases.models import User
 from tests.factories import UserFactory
 from tests.staff import sign_in_to_admin, totp_code
 
-from .conftest import SECOND_FACTOR, sign_in_password
+from .conftest import SECOND_FACTOR, database_url_of, sign_in_password
 
 REFUSED = [
     ("1", "This password is too short. It must contain at least 12 characters."),
@@ -56,7 +56,7 @@ class TestAddUser:
 
     def test_the_command_exits_non_zero_with_the_message(self):
         env = {**os.environ, "NEW_PASSWORD": "1", "DJANGO_SETTINGS_MODULE": "config.settings.test"}
-        env["DATABASE_URL"] = _url_of(connection.settings_dict)
+        env["DATABASE_URL"] = database_url_of(connection.settings_dict)
         result = subprocess.run(
             [sys.executable, "manage.py", "add_user", "nueva.secretaria", "--email", "n@comite.example.org",
              "--password-from-env", "NEW_PASSWORD"],
@@ -66,13 +66,6 @@ class TestAddUser:
         # The validator's own message (in the default language, Spanish).
         assert "password:" in result.stderr and "12 caracteres" in result.stderr
         assert not User.objects.filter(username="nueva.secretaria").exists()
-
-
-def _url_of(settings_dict) -> str:
-    user, host, port, name = (settings_dict[key] for key in ("USER", "HOST", "PORT", "NAME"))
-    password = settings_dict.get("PASSWORD") or ""
-    auth = f"{user}:{password}@" if password else f"{user}@"
-    return f"postgres://{auth}{host}:{port or 5432}/{name}"
 
 
 @pytest.mark.django_db

@@ -237,7 +237,8 @@ class TestEnrolmentAttempts:
         seeded = TOTPDevice.objects.get(user=staff, confirmed=False)
         sign_in_password(person, "secretaria")
         # The person types a code of the key the intruder saw, without opening the page: refused.
-        response = person.post(ENROL, {"code": totp_code(seeded)}, HTTP_ACCEPT_LANGUAGE="en")
+        person.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        response = person.post(ENROL, {"code": totp_code(seeded)})
         assert response.status_code == 200
         assert "This set-up was started again elsewhere" in response.content.decode()
         assert not TOTPDevice.objects.filter(user=staff, confirmed=True).exists()
