@@ -221,10 +221,16 @@ def meeting_schedule(*, actor, meeting: Meeting) -> Meeting:
 
 @transaction.atomic
 def meeting_cancel(*, actor, meeting: Meeting, reason: str) -> Meeting:
+    """Call off a published meeting and tell its members. A draft is deleted instead."""
     _require_manager(actor)
     if not (reason or "").strip():
         raise InvalidInput(_("Say why the meeting is cancelled."), code="reason_required", field="reason")
     meeting = _lock_meeting(meeting.pk)
+    if meeting.status == MeetingStatus.DRAFT:
+        # A cancelled meeting is published: cancelling a draft would show the
+        # members a meeting, and the cases on its agenda, that they never saw.
+        raise Conflict(_("A draft meeting was never published: delete it instead of cancelling it."),
+                       code="not_cancellable")
     if meeting.status in (MeetingStatus.HELD, MeetingStatus.CANCELLED):
         raise Conflict(_("A meeting that is %(status)s cannot be cancelled.") % {
             "status": meeting.get_status_display().lower()}, code="not_cancellable")
@@ -236,11 +242,10 @@ def meeting_cancel(*, actor, meeting: Meeting, reason: str) -> Meeting:
     _touch(meeting, "status", "cancelled_at", "cancellation_reason", "sequence")
     record(actor=actor, case=None, action="meeting_cancelled", obj=meeting,
            changes={"status": [previous, MeetingStatus.CANCELLED.value]})
-    if previous == MeetingStatus.SCHEDULED:
-        emit("meeting.cancelled", obj=meeting)
-        # The members were invited, so they are told it is off (reminders
-        # writes the notices in this transaction and queues them on commit).
-        signals.meeting_cancelled.send(sender=Meeting, meeting=meeting)
+    emit("meeting.cancelled", obj=meeting)
+    # The members were invited, so they are told it is off (reminders
+    # writes the notices in this transaction and queues them on commit).
+    signals.meeting_cancelled.send(sender=Meeting, meeting=meeting)
     return meeting
 
 

@@ -142,3 +142,42 @@ class TestAccessMatrix:
                 if hasattr(view, method):
                     routed.add((pattern.name, method.upper()))
         assert routed == listed
+
+
+@pytest.mark.django_db
+class TestCancellingADraft:
+    """A draft was never published: cancelling it would show the members a
+    meeting, and the cases on its agenda, they never saw. It is refused (delete it)."""
+
+    def test_it_is_refused_and_nothing_reaches_the_members(self, client_for, committee, pe_delegate, secretariat,
+                                                           pe_agency, mailoutbox, django_capture_on_commit_callbacks):
+        from cases.selectors import committee_case_ids
+        from reminders.models import Reminder
+
+        case = CaseFactory(owner_agency=pe_agency)
+        draft = MeetingFactory(committee=committee, status="draft")
+        AgendaItemFactory(meeting=draft, case=case, kind="case_review", title=case.reference)
+        before = _fingerprint()
+
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_for(secretariat).post(f"/api/v1/meetings/{draft.pk}/cancel/",
+                                                    {"reason": "Ya no hace falta"}, format="json")
+
+        assert response.status_code == 409
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["code"] == "not_cancellable"
+        assert _fingerprint() == before  # still a draft; no event, no history
+        assert not Reminder.objects.exists() and mailoutbox == []
+        member = client_for(pe_delegate)
+        assert member.get(f"/api/v1/meetings/{draft.pk}/").status_code == 404
+        assert str(draft.pk) not in {row["id"] for row in member.get("/api/v1/meetings/").json()["results"]}
+        assert not committee_case_ids(pe_delegate).filter(case_id=case.pk).exists()
+        assert member.get(f"/api/v1/cases/{case.pk}/").status_code == 404
+
+    def test_a_scheduled_meeting_is_still_cancelled(self, client_for, meeting, secretariat):
+        response = client_for(secretariat).post(f"/api/v1/meetings/{meeting.pk}/cancel/", {"reason": "Paro"},
+                                                format="json")
+        assert response.status_code == 200
+        meeting.refresh_from_db()
+        assert meeting.status == "cancelled"
+        assert Event.objects.filter(type="meeting.cancelled", object_id=str(meeting.pk)).count() == 1

@@ -9,6 +9,7 @@ import time_machine
 from django.db import transaction
 from django.test import TestCase
 
+from api_core.errors import Conflict
 from committee.services import meeting_cancel, meeting_mark_held, meeting_update
 from reminders import services as reminder_services
 from reminders.models import Reminder, ReminderRule, ReminderStatus
@@ -298,9 +299,10 @@ class TestCancellationNotice:
         assert not Reminder.objects.exists() and queued == [] and smtp.attempts == 0
 
     def test_a_draft_cancelled_sends_nothing(self, rules, make_meeting, members, cancel):
-        """Members never saw a draft."""
+        """Members never saw a draft: it cannot be cancelled (it is deleted), and nothing is sent."""
         meeting = make_meeting(status="draft")
-        assert cancel(meeting) == []
+        with pytest.raises(Conflict):
+            cancel(meeting)
         assert not Reminder.objects.exists()
 
     def test_a_paused_notice_rule_writes_nothing(self, rules, make_meeting, members, cancel):
