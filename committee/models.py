@@ -75,7 +75,9 @@ class Membership(models.Model):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         ordering = ["delegation", "role", "id"]
-        constraints = [models.UniqueConstraint(fields=["committee", "user"], name="membership_once")]
+        constraints = [models.UniqueConstraint(
+            fields=["committee", "user"], name="membership_once",
+            violation_error_message=_("This person is already a member of the committee."))]
 
     def __str__(self):
         return f"{self.user} · {self.get_role_display()} ({self.delegation})"
@@ -157,10 +159,13 @@ class Meeting(models.Model):
         ordering = ["-starts_at", "-id"]
         indexes = [models.Index(fields=["committee", "status", "starts_at"], name="meeting_committee_idx")]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="meeting_ends_after_start"),
+            # Each constraint says in words what it asks (a form shows the message, never the name).
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="meeting_ends_after_start",
+                                   violation_error_message=_("The meeting must end after it starts.")),
             models.CheckConstraint(
                 condition=~Q(minutes_status="approved") | Q(minutes_approved_at__isnull=False),
                 name="meeting_approved_minutes_dated",
+                violation_error_message=_("Approved minutes need the date of their approval."),
             ),
         ]
 
@@ -234,8 +239,10 @@ class AgendaItem(models.Model):
         verbose_name_plural = _("agenda items")
         ordering = ["meeting", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["meeting", "position"], name="agenda_position_once"),
-            models.CheckConstraint(condition=Q(position__gte=1), name="agenda_position_from_one"),
+            models.UniqueConstraint(fields=["meeting", "position"], name="agenda_position_once",
+                                    violation_error_message=_("Two agenda items cannot share a number.")),
+            models.CheckConstraint(condition=Q(position__gte=1), name="agenda_position_from_one",
+                                   violation_error_message=_("Agenda items are numbered from 1.")),
         ]
 
     def __str__(self):
@@ -350,10 +357,12 @@ class ActionItem(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(owner_agency__isnull=False) | Q(assignee__isnull=False),
-                                   name="action_item_has_owner"),
+                                   name="action_item_has_owner",
+                                   violation_error_message=_("Give the action item an owner agency or an assignee.")),
             models.CheckConstraint(
                 condition=Q(status="done", completed_at__isnull=False) | (~Q(status="done") & Q(completed_at=None)),
                 name="action_item_completed_iff_done",
+                violation_error_message=_("An action item is done exactly when its completion is dated."),
             ),
         ]
 
@@ -389,7 +398,9 @@ class Attendance(models.Model):
         verbose_name = _("attendance")
         verbose_name_plural = _("attendance")
         ordering = ["delegation", "id"]
-        constraints = [models.UniqueConstraint(fields=["meeting", "user"], name="attendance_once")]
+        constraints = [models.UniqueConstraint(
+            fields=["meeting", "user"], name="attendance_once",
+            violation_error_message=_("This person is already on the attendance list."))]
 
     def __str__(self):
         return f"{self.user} · {self.get_status_display()}"

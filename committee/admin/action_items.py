@@ -40,8 +40,8 @@ class ActionItemAdmin(ExportActions, ServiceErrorsAsMessages, admin.ModelAdmin):
     list_select_related = ["owner_agency", "assignee", "meeting"]
     search_fields = ["title", "description"]
     date_hierarchy = "due_at"
-    autocomplete_fields = ["assignee", "meeting", "case"]
-    raw_id_fields = ["agenda_item", "decision"]
+    autocomplete_fields = ["assignee", "meeting", "case", "agenda_item"]
+    raw_id_fields = ["decision"]
     readonly_fields = ["status", "completed", "completed_by", "completion_note", "cancelled",
                        "cancellation_reason"]
     actions = ["complete_selected", "cancel_selected", "export_csv", "export_xlsx"]

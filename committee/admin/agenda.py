@@ -3,6 +3,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from cases.models import HandoffKind
 from committee import services
 from committee.models import ActionItem, AgendaItem, Decision
 from committee.selectors import meetings_visible_to
@@ -41,13 +42,20 @@ class AgendaItemAdmin(ServiceErrorsAsMessages, admin.ModelAdmin):
     list_filter = ["kind", "status", "meeting__committee"]
     search_fields = ["title", "case_label"]
     fields = ["meeting", "position", "kind", "title", "notes", "planned_minutes", "case", "case_label", "handoff",
-              "handoff_label", "action_item", "status", "deferred_from"]
-    readonly_fields = ["meeting", "position", "case_label", "handoff_label", "deferred_from"]
-    autocomplete_fields = ["case", "handoff"]
-    raw_id_fields = ["action_item"]
+              "handoff_name", "action_item", "status", "deferred_from"]
+    readonly_fields = ["meeting", "position", "case_label", "handoff_name", "deferred_from"]
+    autocomplete_fields = ["case", "handoff", "action_item"]
     inlines = [DecisionInline, AgendaItemActionInline]
     actions = ["defer_selected"]
     service_arg = "item"
+
+    @admin.display(description=_("handoff"))
+    def handoff_name(self, obj):
+        """The saved label names the kind by its code (the API's value); here it reads in the reader's language."""
+        label = obj.handoff_label
+        for kind in HandoffKind:
+            label = label.replace(f" · {kind.value} · ", f" · {kind.label} · ")
+        return label or "—"
 
     def get_queryset(self, request):
         return (AgendaItem.objects.filter(meeting__in=meetings_visible_to(request.user).values("pk"))

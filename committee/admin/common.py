@@ -9,15 +9,34 @@ from committee.models import MeetingStatus
 
 
 class ServiceErrorsAsMessages:
-    """A refusal from a service becomes a message on the page, not a 500;
-    the admin's transaction rolls the whole form back."""
+    """A refusal from a service is shown on the page it came from, not a 500.
+    The admin's transaction rolls the whole form back; the page is then shown
+    again from what was posted, the refusal as the form's error, so nothing
+    typed (an agenda row, the minutes) is lost."""
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except ServiceError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+            if request.method != "POST":
+                self.message_user(request, exc.message, messages.ERROR)
+                return HttpResponseRedirect(request.get_full_path())
+            request.service_refusal = exc
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "service_refusal", None)
+        if refusal is None:
+            return form
+
+        class Refused(form):
+            def clean(self):
+                cleaned = super().clean()
+                self.add_error(refusal.field if refusal.field in self.fields else None, refusal.message)
+                return cleaned
+
+        return Refused
 
 
 def run_each(admin_obj, request, service, queryset, success, **kwargs) -> None:
