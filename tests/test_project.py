@@ -94,6 +94,6 @@ def test_production_settings_keep_every_sign_in_guard():
                             capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "StaffAdminSite", "True", "axes.backends.AxesStandaloneBackend", "True", "True", "True", "False", "True",
+        "StaffAdminSite", "True", "signin.backends.SignInLockoutBackend", "True", "True", "True", "False", "True",
         "signin.authentication.VerifiedSessionAuthentication",
     ]
