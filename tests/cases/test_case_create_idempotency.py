@@ -50,6 +50,7 @@ class TestKeyedCaseCreate:
         assert nothing_written()
         assert not CaseReferenceCounter.objects.filter(last_number__gt=0).exists()
 
+    @pytest.mark.schema_exempt(reason="a 500 drill: the write fails after the reference on purpose")
     def test_a_failure_after_the_reference_gives_the_number_back_and_frees_the_key(self, client_for,
                                                                                   pe_caseworker, monkeypatch):
         """The outbox write fails after the reference is taken: 500, nothing
