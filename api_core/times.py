@@ -15,6 +15,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext, pgettext
 
+# Two unbreakable halves: a narrow column wraps between the time and its zone, never inside either.
 ZONE_HTML = '<span class="time-zone">({})</span>'
 
 
@@ -47,7 +48,7 @@ def format_moment(moment, zone=None, *, until=None) -> str:
     if until is not None:
         end = timezone.localtime(until, zone)
         text += f"–{end:%H:%M}" if end.date() == start.date() else f" – {_day(end)} {end:%H:%M}"
-    return format_html("{} " + ZONE_HTML, text, zone_name(zone))
+    return format_html('<span class="moment">{}</span> ' + ZONE_HTML, text, zone_name(zone))
 
 
 def format_last_day(end_of_day, zone) -> str:
@@ -57,7 +58,8 @@ def format_last_day(end_of_day, zone) -> str:
         return "—"
     zone = _zone(zone)
     last = timezone.localtime(end_of_day - datetime.timedelta(microseconds=1), zone)
-    return format_html("{}, {} " + ZONE_HTML, _day(last), gettext("end of day"), zone_name(zone))
+    return format_html('<span class="moment">{}, {}</span> ' + ZONE_HTML, _day(last), gettext("end of day"),
+                       zone_name(zone))
 
 
 def format_meeting(meeting, *, with_end=True) -> str:

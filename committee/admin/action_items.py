@@ -35,7 +35,8 @@ class ActionItemForm(forms.ModelForm):
 @admin.register(ActionItem)
 class ActionItemAdmin(ExportActions, ServiceErrorsAsMessages, admin.ModelAdmin):
     form = ActionItemForm
-    list_display = ["title", "owner", "assignee_name", "due", "status", "overdue", "meeting"]
+    # Late or not, and its state, come first: they must fit 1366 px.
+    list_display = ["title", "overdue", "status", "due", "owner", "assignee_name", "meeting"]
     list_filter = [OverdueFilter, "status", "owner_agency", "meeting__committee"]
     list_select_related = ["owner_agency", "assignee", "meeting"]
     search_fields = ["title", "description"]

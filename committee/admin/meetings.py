@@ -151,7 +151,8 @@ class CancelForm(forms.Form):
 @admin.register(Meeting)
 class MeetingAdmin(ExportActions, ServiceErrorsAsMessages, admin.ModelAdmin):
     form = MeetingForm
-    list_display = ["title", "committee", "local_start", "mode", "status", "minutes_status", "quorum_reached"]
+    # When, whether it is on, and whether it had its quorum come first: they must fit 1366 px.
+    list_display = ["title", "local_start", "status", "quorum_reached", "minutes_status", "committee", "mode"]
     list_filter = ["committee", "status", "minutes_status", "mode"]
     search_fields = ["title", "place"]
     date_hierarchy = "starts_at"
