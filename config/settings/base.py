@@ -53,6 +53,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost but for security: no-store unless a view chose otherwise, and 304 for If-None-Match.
+    "api_core.http_cache.CacheRulesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -338,6 +340,7 @@ SPECTACULAR_SETTINGS = {
         "api_core.schema.document_idempotency_key",
         "api_core.schema.document_servers_and_webhooks",
         "api_core.sync.document_sync_watermark",
+        "api_core.http_cache.document_conditional_reads",
     ],
 }
 
