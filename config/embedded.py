@@ -95,6 +95,10 @@ class Embedded:
         self.pg_dir.mkdir(parents=True, exist_ok=True)
         user = _server_user()
         if user:
+            # Its own programs first: a checkout in a folder only root enters hides them too.
+            reason = unreachable_by_server(PG_BIN)
+            if reason:
+                raise EmbeddedError(reason)
             _give_to(self.pg_dir, user)
         if not (self.pg_data / "PG_VERSION").exists():
             shutil.rmtree(self.pg_data, ignore_errors=True)  # a half-made one from an interrupted first start
@@ -188,12 +192,18 @@ def _give_to(path: Path, user: str) -> None:
     if path.stat().st_uid != entry.pw_uid:
         for current in (path, *path.rglob("*")):
             os.lchown(current, entry.pw_uid, entry.pw_gid)
-    probe = subprocess.run(["test", "-x", str(path)], user=user, check=False)
-    if probe.returncode != 0:
-        raise EmbeddedError(
-            f"PostgreSQL runs as '{user}' when started by root, and '{user}' cannot reach {path}. "
-            "Make its parent folders searchable (chmod o+x), run as a normal user, or set DATABASE_URL."
-        )
+    reason = unreachable_by_server(path)
+    if reason:
+        raise EmbeddedError(reason)
+
+
+def unreachable_by_server(path: Path) -> str | None:
+    """Why the user PostgreSQL runs as cannot reach ``path`` (None: it can, or no other user)."""
+    user = _server_user()
+    if user is None or subprocess.run(["test", "-x", str(path)], user=user, check=False).returncode == 0:
+        return None
+    return (f"PostgreSQL runs as '{user}' when started by root, and '{user}' cannot reach {path}. "
+            "Make its parent folders searchable (chmod o+x), run as a normal user, or set DATABASE_URL.")
 
 
 def _check_socket_path(path: Path) -> None:

@@ -15,13 +15,18 @@ import httpx
 import psutil
 import pytest
 
-from config.embedded import Embedded
+from config.embedded import PG_BIN, Embedded, unreachable_by_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def var_dir():
+    # A checkout in a folder only root enters (a root user's home, a `mktemp -d`): the
+    # server's user cannot run its programs there, and the embedded server says so.
+    reason = unreachable_by_server(PG_BIN)
+    if reason:
+        pytest.skip(reason)
     # Searchable by everyone: started by root, PostgreSQL runs as nobody (and pytest's tmp_path is private).
     path = Path(tempfile.mkdtemp(prefix="puente-var-", dir="/tmp"))
     path.chmod(0o755)
@@ -138,3 +143,23 @@ def test_the_embedded_postgresql_listens_on_no_network_port(var_dir):
     with psycopg.connect(host=str(embedded.pg_dir), user="postgres", dbname="puente") as conn:
         assert conn.execute("SHOW listen_addresses").fetchone()[0] == ""
         assert conn.execute("SHOW server_version_num").fetchone()[0] >= "180000"
+
+
+def test_a_folder_only_root_enters_is_named_as_the_reason():
+    """Started by root, the server runs as another user: a private folder is the reason it cannot start."""
+    # Not pytest's tmp_path: its own parents are private to root already.
+    top = Path(tempfile.mkdtemp(prefix="puente-private-", dir="/tmp"))
+    try:
+        top.chmod(0o755)
+        private = top / "private"
+        (private / "bin").mkdir(parents=True)
+        private.chmod(0o700)
+        reason = unreachable_by_server(private / "bin")
+        if os.geteuid() == 0:
+            assert reason is not None and str(private / "bin") in reason and "chmod o+x" in reason
+            private.chmod(0o755)
+            assert unreachable_by_server(private / "bin") is None
+        else:
+            assert reason is None
+    finally:
+        subprocess.run(["rm", "-rf", str(top)], check=False)
